@@ -1,0 +1,91 @@
+"""What every file reader returns.
+
+A reader is a pure function ``read(path: Path) -> ReadResult`` plus ``sniff(head: bytes) -> bool``
+(recognises its format from the first 64 KiB of the file's content, never the name). It never
+touches the database. A file that cannot be read at all raises :class:`recoup.errors.FileRefused`
+with the reason; bad rows are left out of ``frame`` and listed in ``errors``.
+
+Canonical frames (the columns readers must produce, in any order; extra columns are ignored):
+
+SCAN_COLUMNS
+    tracking_number  str
+    carrier          str, contract code (``ups``, ``fedex``, ``dpd_uk`` ...)
+    occurred_at      datetime64[ns, UTC]: the instant; NaT only when ``local_time`` is given instead
+    local_time       datetime64[ns] (naive): wall-clock time without an offset (UPS Track); else NaT.
+                     The ingest service resolves it in the destination time zone.
+    utc_offset_min   Int64 (nullable): the UTC offset the source recorded with the event, in minutes
+                     (canonical CSV, FedEx); <NA> when the source gives UTC instants (EasyPost) or
+                     no offset (UPS)
+    status           canonical status (formats.md)
+    carrier_status_code, description, city, postal, country   str or None
+    exception_reason one of weather, address, customer, customs, carrier, damage, or None
+    line             int: 1-based line (CSV) or record number (JSON) in the file, for messages
+
+INVOICE_COLUMNS
+    invoice_number, carrier, tracking_number, charge_type     str
+    invoice_date     datetime64[ns] (naive, midnight)
+    amount_cents     int64: the charge in minor units; credits negative
+    account_number, currency, zone, service, reference, description, weight_unit ('lb'/'kg')
+                     str or None
+    billed_weight    str (a decimal as text) or None
+    ship_date        datetime64[ns] (naive, midnight) or NaT
+    line             int: 1-based line in the file
+
+SHIPMENT_COLUMNS: see recoup.shipments.canonical.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+SCAN_COLUMNS = [
+    "tracking_number", "carrier", "occurred_at", "local_time", "utc_offset_min", "status",
+    "carrier_status_code", "description", "city", "postal", "country", "exception_reason", "line",
+]
+INVOICE_COLUMNS = [
+    "invoice_number", "invoice_date", "carrier", "account_number", "currency", "tracking_number",
+    "charge_type", "amount_cents", "billed_weight", "weight_unit", "zone", "service", "ship_date",
+    "reference", "description", "line",
+]
+STATUSES = frozenset({
+    "label_created", "picked_up", "in_transit", "out_for_delivery", "delivery_attempted",
+    "delivered", "available_for_pickup", "exception", "damaged", "lost", "returned_to_sender",
+})
+EXCEPTION_REASONS = frozenset({"weather", "address", "customer", "customs", "carrier", "damage"})
+CHARGE_TYPES = frozenset({
+    "transportation", "fuel", "residential", "delivery_area", "address_correction",
+    "additional_handling", "large_package", "saturday", "declared_value", "signature",
+    "late_payment", "other", "credit",
+})
+
+
+@dataclass
+class RowError:
+    """One bad row: 1-based line (or record) number, the column, and why."""
+
+    line: int | None
+    column: str | None
+    reason: str
+    invoice_number: str | None = None  # invoices: the invoice the bad line belongs to, when known
+
+    def as_dict(self) -> dict[str, object]:
+        return {"line": self.line, "column": self.column, "reason": self.reason}
+
+
+@dataclass
+class ReadResult:
+    format: str                       # e.g. "canonical", "easypost", "fedex", "ups", "dhl", "pdf"
+    frame: pd.DataFrame               # good rows, canonical columns
+    read: int                         # rows/records/events read from the file
+    errors: list[RowError] = field(default_factory=list)
+    unknown_codes: Counter[str] = field(default_factory=Counter)  # "source:code" -> count
+    notes: list[str] = field(default_factory=list)   # warnings for the run summary
+    # optional side data, e.g. {"promised": DataFrame[tracking_number, carrier, promised_delivery]}
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def empty_frame(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
