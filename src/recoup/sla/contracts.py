@@ -1,0 +1,456 @@
+"""Carrier contracts: load and validate the TOML files of spec/contracts.md.
+
+A contract that fails to load names the file, the key and the reason
+(:class:`recoup.errors.ConfigError`); recoup then refuses to audit that carrier rather than guess.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from recoup.errors import ConfigError
+from recoup.money import to_cents
+
+WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+CHANNELS = ("api", "email", "file")
+WINDOW_ANCHORS = ("promised", "delivered", "invoice")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    country: str
+    subdivision: str
+    holidays: tuple[dt.date, ...]
+    extra_holidays: tuple[dt.date, ...]
+    business_days: tuple[int, ...]   # weekday numbers, Monday = 0
+    timezone: str
+
+
+@dataclass(frozen=True)
+class ClaimRules:
+    channel: Literal["api", "email", "file"]
+    late_window_days: int
+    late_window_from: Literal["promised", "delivered", "invoice"]
+    loss_window_days: int
+    damage_window_days: int
+    dispute_window_days: int
+    lost_after_days: int
+    void_after_days: int
+    default_liability_cents: int
+    value_claims_refund_shipping: bool
+    late_refund_charges: tuple[str, ...]
+    excluded_exception_reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Suspension:
+    start: dt.date
+    end: dt.date          # inclusive
+    services: tuple[str, ...]   # "*" = all
+
+    def covers(self, service: str, day: dt.date) -> bool:
+        return self.start <= day <= self.end and ("*" in self.services or service in self.services)
+
+
+@dataclass(frozen=True)
+class RateCard:
+    path: Path
+    weights: tuple[Decimal, ...]                 # upper bounds, ascending
+    zones: dict[str, tuple[int | None, ...]]     # zone label -> cents per band (None: empty cell)
+
+    def zone_column(self, zone: str | None) -> tuple[int | None, ...] | None:
+        if zone is None:
+            return None
+        z = str(zone).strip()
+        if z in self.zones:
+            return self.zones[z]
+        if z.isdigit():
+            for label, col in self.zones.items():
+                if label.isdigit() and int(label) == int(z):
+                    return col
+        return None
+
+    def price(self, zone: str | None, weight: Decimal) -> int | None:
+        """Cents for a billable weight in a zone; None when the card cannot price it."""
+        col = self.zone_column(zone)
+        if col is None:
+            return None
+        for i, w in enumerate(self.weights):
+            if w >= weight:
+                return col[i]
+        return None
+
+
+@dataclass(frozen=True)
+class Service:
+    code: str
+    name: str
+    guaranteed: bool
+    transit_days: int | None
+    commit_time: dt.time | None
+    rates: RateCard | None
+
+
+@dataclass(frozen=True)
+class FuelRow:
+    effective: dt.date
+    percent: Decimal
+    services: tuple[str, ...]   # empty = all
+
+
+@dataclass(frozen=True)
+class Contract:
+    path: Path
+    carrier: str
+    name: str
+    account_numbers: tuple[str, ...]
+    currency: str
+    weight_unit: Literal["lb", "kg"]
+    dim_unit: Literal["in", "cm"]
+    dim_divisor: Decimal
+    weight_increment: Decimal
+    dim_rounding: Literal["up", "half_up"]
+    calendar: Calendar
+    claims: ClaimRules
+    suspensions: tuple[Suspension, ...]
+    services: dict[str, Service]
+    fuel: tuple[FuelRow, ...]
+    das_postal_codes: frozenset[str] | None
+    das_path: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.calendar.timezone)
+
+    def fuel_percent(self, service: str, ship_date: dt.date) -> Decimal | None:
+        best: FuelRow | None = None
+        for row in self.fuel:
+            if row.services and service not in row.services:
+                continue
+            if row.effective <= ship_date and (best is None or row.effective >= best.effective):
+                best = row
+        return best.percent if best else None
+
+    def suspended(self, service: str, ship_date: dt.date) -> Suspension | None:
+        for s in self.suspensions:
+            if s.covers(service, ship_date):
+                return s
+        return None
+
+
+class _Reader:
+    """Typed access to one TOML table with messages that name file and key."""
+
+    def __init__(self, path: Path, data: dict[str, Any], prefix: str = "") -> None:
+        self.path, self.data, self.prefix = path, data, prefix
+
+    def fail(self, key: str, reason: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {self.prefix}{key}: {reason}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., *, required: bool = True) -> Any:
+        if key not in self.data:
+            if default is not ...:
+                return default
+            raise self.fail(key, "missing")
+        v = self.data[key]
+        if kind is int and isinstance(v, bool):
+            raise self.fail(key, f"expected an integer, got {v!r}")
+        if not isinstance(v, kind):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.fail(key, f"expected {names}, got {v!r}")
+        return v
+
+    def decimal(self, key: str, default: Any = ..., *, positive: bool = False) -> Decimal:
+        v = self.get(key, (str, int, float), default)
+        if isinstance(v, Decimal):
+            return v
+        try:
+            d = Decimal(str(v))
+        except InvalidOperation:
+            raise self.fail(key, f"not a number: {v!r}") from None
+        if not d.is_finite() or (positive and d <= 0):
+            raise self.fail(key, f"must be a positive number, got {v!r}")
+        return d
+
+    def non_negative_int(self, key: str, default: Any = ...) -> int:
+        v = self.get(key, int, default)
+        if v < 0:
+            raise self.fail(key, f"must be 0 or more, got {v}")
+        return int(v)
+
+    def choice(self, key: str, options: tuple[str, ...], default: Any = ...) -> str:
+        v = self.get(key, str, default)
+        if v not in options:
+            raise self.fail(key, f"must be one of {', '.join(options)}, got {v!r}")
+        return str(v)
+
+    def date(self, key: str, value: Any = ...) -> dt.date:
+        v = self.data.get(key) if value is ... else value
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            return v
+        try:
+            return dt.date.fromisoformat(str(v))
+        except ValueError:
+            raise self.fail(key, f"not a date (YYYY-MM-DD): {v!r}") from None
+
+    def dates(self, key: str) -> tuple[dt.date, ...]:
+        vs = self.get(key, list, [])
+        return tuple(self.date(f"{key}[{i}]", v) for i, v in enumerate(vs))
+
+    def strings(self, key: str, default: Any = ...) -> tuple[str, ...]:
+        vs = self.get(key, list, default)
+        for i, v in enumerate(vs):
+            if not isinstance(v, str):
+                raise self.fail(f"{key}[{i}]", f"expected text, got {v!r}")
+        return tuple(vs)
+
+    def table(self, key: str, *, required: bool = True) -> _Reader:
+        v = self.data.get(key)
+        if v is None:
+            if required:
+                raise self.fail(key, "missing table")
+            v = {}
+        if not isinstance(v, dict):
+            raise self.fail(key, "expected a table")
+        return _Reader(self.path, v, f"{self.prefix}{key}.")
+
+    def tables(self, key: str) -> list[_Reader]:
+        v = self.data.get(key, [])
+        if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+            raise self.fail(key, "expected an array of tables ([[...]])")
+        return [_Reader(self.path, x, f"{self.prefix}{key}[{i}].") for i, x in enumerate(v)]
+
+
+def load_rate_card(path: Path, where: str) -> RateCard:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise ConfigError(f"{where}: cannot read rate card {path}: {e.strerror}") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    rows = [r for r in rows if r and any(c.strip() for c in r)]
+    if not rows or rows[0][0].strip().lower() != "weight" or len(rows[0]) < 2:
+        raise ConfigError(f"{path}: line 1: a rate card starts with a header 'weight,<zone>,...'")
+    zones = [z.strip() for z in rows[0][1:]]
+    weights: list[Decimal] = []
+    cols: list[list[int | None]] = [[] for _ in zones]
+    for n, r in enumerate(rows[1:], start=2):
+        try:
+            w = Decimal(r[0].strip())
+        except InvalidOperation:
+            raise ConfigError(f"{path}: line {n}: column weight: not a number: {r[0]!r}") from None
+        if weights and w <= weights[-1]:
+            raise ConfigError(f"{path}: line {n}: column weight: weights must ascend")
+        weights.append(w)
+        for i, z in enumerate(zones):
+            cell = r[i + 1].strip() if i + 1 < len(r) else ""
+            if not cell:
+                cols[i].append(None)
+                continue
+            try:
+                cols[i].append(to_cents(cell))
+            except ValueError:
+                raise ConfigError(f"{path}: line {n}: column {z}: not an amount: {cell!r}") from None
+    return RateCard(path=path, weights=tuple(weights), zones={z: tuple(c) for z, c in zip(zones, cols, strict=True)})
+
+
+def normalise_postal(code: str, country: str | None = None) -> str:
+    """Upper case, spaces removed; US codes on their first five digits (audits.md)."""
+    c = "".join(str(code).split()).upper()
+    if (country or "").upper() == "US":
+        c = c.split("-")[0][:5]
+    return c
+
+
+def load_das(path: Path, where: str) -> frozenset[str]:
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except OSError as e:
+        raise ConfigError(f"{where}: cannot read DAS list {path}: {e.strerror}") from None
+    out = set()
+    for ln in lines:
+        ln = ln.split("#", 1)[0].strip()
+        if ln:
+            out.add("".join(ln.split()).upper())
+    return frozenset(out)
+
+
+def _time(r: _Reader, key: str) -> dt.time | None:
+    v = r.get(key, str, None)
+    if v is None:
+        return None
+    try:
+        hh, mm = v.split(":")
+        return dt.time(int(hh), int(mm))
+    except ValueError:
+        raise r.fail(key, f"not a time HH:MM: {v!r}") from None
+
+
+def load_contract(path: Path) -> Contract:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    r = _Reader(path, data)
+    carrier = r.get("carrier", str)
+    if not carrier or not carrier.replace("_", "").isalnum() or carrier != carrier.lower():
+        raise r.fail("carrier", f"a lower-case code like 'ups' or 'dpd_uk', got {carrier!r}")
+    currency = r.get("currency", str)
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise r.fail("currency", f"an ISO 4217 code like 'USD', got {currency!r}")
+
+    c = r.table("calendar")
+    tz = c.get("timezone", str)
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise c.fail("timezone", f"unknown IANA time zone {tz!r}") from None
+    bdays = c.strings("business_days", ["mon", "tue", "wed", "thu", "fri"])
+    for i, b in enumerate(bdays):
+        if b.lower() not in WEEKDAYS:
+            raise c.fail(f"business_days[{i}]", f"one of {', '.join(WEEKDAYS)}, got {b!r}")
+    if not bdays:
+        raise c.fail("business_days", "at least one business day")
+    country = c.get("country", str, "")
+    subdivision = c.get("subdivision", str, "")
+    holidays_list = c.dates("holidays")
+    if not holidays_list and country:
+        import holidays as hol
+
+        try:
+            hol.country_holidays(country, subdiv=subdivision or None, years=2026)
+        except NotImplementedError:
+            raise c.fail("country", f"the holidays package has no calendar for {country!r}") from None
+        except Exception as e:  # the holidays package raises plain errors for bad subdivisions
+            raise c.fail("subdivision", f"{subdivision!r} for {country}: {e}") from None
+    calendar = Calendar(
+        country=country, subdivision=subdivision, holidays=holidays_list,
+        extra_holidays=c.dates("extra_holidays"),
+        business_days=tuple(sorted({WEEKDAYS[b.lower()] for b in bdays})), timezone=tz,
+    )
+
+    k = r.table("claims")
+    refund = k.strings("late_refund_charges", ["transportation"])
+    claims = ClaimRules(
+        channel=k.choice("channel", CHANNELS, "api"),  # type: ignore[arg-type]
+        late_window_days=k.non_negative_int("late_window_days"),
+        late_window_from=k.choice("late_window_from", WINDOW_ANCHORS, "promised"),  # type: ignore[arg-type]
+        loss_window_days=k.non_negative_int("loss_window_days"),
+        damage_window_days=k.non_negative_int("damage_window_days"),
+        dispute_window_days=k.non_negative_int("dispute_window_days"),
+        lost_after_days=k.non_negative_int("lost_after_days"),
+        void_after_days=k.non_negative_int("void_after_days"),
+        default_liability_cents=to_cents(k.decimal("default_liability", "0")),
+        value_claims_refund_shipping=k.get("value_claims_refund_shipping", bool, True),
+        late_refund_charges=refund,
+        excluded_exception_reasons=k.strings("excluded_exception_reasons", []),
+    )
+
+    suspensions = []
+    for s in r.tables("gsr_suspensions"):
+        start, end = s.date("from"), s.date("to")
+        if end < start:
+            raise s.fail("to", "ends before it starts")
+        suspensions.append(Suspension(start, end, s.strings("services", ["*"])))
+
+    services: dict[str, Service] = {}
+    for s in r.tables("services"):
+        code = s.get("code", str)
+        if code in services:
+            raise s.fail("code", f"service {code!r} defined twice")
+        guaranteed = s.get("guaranteed", bool, False)
+        transit = s.get("transit_days", int, None)
+        if transit is not None and transit < 0:
+            raise s.fail("transit_days", "must be 0 or more")
+        rates_rel = s.get("rates", str, None)
+        rates = load_rate_card(path.parent / rates_rel, f"{path}: {s.prefix}rates") if rates_rel else None
+        services[code] = Service(
+            code=code, name=s.get("name", str, code), guaranteed=guaranteed, transit_days=transit,
+            commit_time=_time(s, "commit_time"), rates=rates,
+        )
+
+    fuel = []
+    for f in r.tables("fuel"):
+        fuel.append(FuelRow(f.date("effective"), f.decimal("percent"), f.strings("services", [])))
+
+    sur = r.table("surcharges", required=False)
+    das_rel = sur.get("das_postal_codes", str, None)
+    das_path = path.parent / das_rel if das_rel else None
+    das = load_das(das_path, f"{path}: surcharges.das_postal_codes") if das_path else None
+
+    weight_unit = r.choice("weight_unit", ("lb", "kg"), "lb")
+    return Contract(
+        path=path, carrier=carrier, name=r.get("name", str, carrier),
+        account_numbers=r.strings("account_numbers", []), currency=currency,
+        weight_unit=weight_unit,  # type: ignore[arg-type]
+        dim_unit=r.choice("dim_unit", ("in", "cm"), "in" if weight_unit == "lb" else "cm"),  # type: ignore[arg-type]
+        dim_divisor=r.decimal("dim_divisor", positive=True),
+        weight_increment=r.decimal("weight_increment", "1", positive=True),
+        dim_rounding=r.choice("dim_rounding", ("up", "half_up"), "up"),  # type: ignore[arg-type]
+        calendar=calendar, claims=claims, suspensions=tuple(suspensions), services=services,
+        fuel=tuple(sorted(fuel, key=lambda x: x.effective)), das_postal_codes=das, das_path=das_path,
+    )
+
+
+@dataclass
+class ContractSet:
+    """Every contract of a folder, with the problems of those that failed to load."""
+
+    folder: Path
+    contracts: list[Contract]
+    errors: list[str]
+
+    def for_carrier(self, carrier: str) -> list[Contract]:
+        return [c for c in self.contracts if c.carrier == carrier]
+
+    def match(self, carrier: str, account: str | None) -> Contract | None:
+        """The contract of a shipment: its account listed, else the one with an empty list."""
+        cands = self.for_carrier(carrier)
+        listed = [c for c in cands if account and account in c.account_numbers]
+        if listed:
+            return listed[0]
+        open_ = [c for c in cands if not c.account_numbers]
+        return open_[0] if open_ else None
+
+    def conflicts(self) -> list[str]:
+        """Configuration errors: two contracts that would match one shipment."""
+        out = []
+        by_carrier: dict[str, list[Contract]] = {}
+        for c in self.contracts:
+            by_carrier.setdefault(c.carrier, []).append(c)
+        for carrier, cs in by_carrier.items():
+            open_ = [c for c in cs if not c.account_numbers]
+            if len(open_) > 1:
+                out.append(f"{carrier}: {len(open_)} contracts cover all accounts: "
+                           + ", ".join(str(c.path.name) for c in open_))
+            seen: dict[str, Path] = {}
+            for c in cs:
+                for a in c.account_numbers:
+                    if a in seen:
+                        out.append(f"{carrier}: account {a} is in both {seen[a].name} and {c.path.name}")
+                    seen[a] = c.path
+        return out
+
+
+def load_contracts(folder: Path) -> ContractSet:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"contracts folder {folder} does not exist (set --contracts or RECOUP_CONTRACTS)")
+    contracts, errors = [], []
+    for p in sorted(folder.glob("*.toml")):
+        try:
+            contracts.append(load_contract(p))
+        except ConfigError as e:
+            errors.append(str(e))
+    return ContractSet(folder, contracts, errors)

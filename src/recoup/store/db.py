@@ -1,0 +1,98 @@
+"""Engine, sessions and schema migrations (Alembic, run by ``recoup init``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session
+
+from recoup.errors import StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": 60})
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=60000")
+                cur.close()
+
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as e:
+        raise StoreError(f"database URL {url!r}: {e}") from None
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed on success, rolled back on any error."""
+    with Session(engine, expire_on_commit=False) as s:
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def init_db(engine: Engine) -> str:
+    """Create or migrate the schema to the newest version; idempotent. Returns what it did."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config(engine)
+    try:
+        with engine.connect() as conn:
+            before = MigrationContext.configure(conn).get_current_revision()
+        head = ScriptDirectory.from_config(cfg).get_current_head()
+        if before == head:
+            return f"database is up to date (revision {head})"
+        command.upgrade(cfg, "head")
+    except OperationalError as e:
+        raise StoreError(f"cannot open the database: {e.orig}") from None
+    return f"database created (revision {head})" if before is None else f"database migrated {before} -> {head}"
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse to work on a database that `recoup init` has not made or migrated."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            has_tables = bool(inspect(conn).get_table_names())
+    except OperationalError as e:
+        raise StoreError(f"cannot open the database: {e.orig}") from None
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    if current is None:
+        raise StoreError("the database has no recoup schema" + (" (it has other tables)" if has_tables else "")
+                         + ": run `recoup init` first")
+    if current != head:
+        raise StoreError(f"the database is at revision {current}, this recoup needs {head}: run `recoup init` to migrate")
