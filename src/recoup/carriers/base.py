@@ -10,10 +10,12 @@ function sends (``carriers/transport.py``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, Protocol
+
+from recoup.money import round_cents
 
 ClaimStatus = Literal[
     "ready", "submitting", "submitted", "in_review", "approved", "approved_partial", "rejected",
@@ -21,11 +23,17 @@ ClaimStatus = Literal[
 ]
 
 
+AttachmentRole = Literal["supporting_documentation", "invoice", "email_evidence"]
+
+
 @dataclass(frozen=True)
 class Attachment:
     filename: str
     content_type: str
     data: bytes
+    # Which EasyPost attachment array it travels in (``<role>_attachments``); other channels
+    # attach every file alike.
+    role: AttachmentRole = "supporting_documentation"
 
 
 @dataclass(frozen=True)
@@ -99,3 +107,140 @@ class Carrier(Protocol):
     def claim_type(self, kind: str) -> str:
         """The carrier's claim type for a finding kind (EasyPost: damage, loss, late_delivery, billing)."""
         ...
+
+
+ChannelName = Literal["api", "email", "file"]
+
+# ---------------------------------------------------------------------------------------------
+# Finding kinds and the claim types they are filed as (spec/audits.md "Finding kinds";
+# spec/claims.md "The API channel": EasyPost's types plus recoup's late_delivery and billing).
+# ---------------------------------------------------------------------------------------------
+
+SERVICE_KINDS = frozenset({"late_delivery", "lost", "damaged"})
+BILLING_KINDS = frozenset({
+    "void_label", "duplicate_charge", "residential_surcharge", "address_correction",
+    "delivery_area_surcharge", "dim_weight", "rate_overcharge", "fuel_surcharge",
+})
+ALL_KINDS = SERVICE_KINDS | BILLING_KINDS
+
+CLAIM_TYPES: Mapping[str, str] = {
+    "late_delivery": "late_delivery",   # guaranteed-service refund (GSR / MBG / PME refund / SD delay)
+    "lost": "loss",                     # EasyPost claim type "loss"
+    "damaged": "damage",                # EasyPost claim type "damage"
+    **{k: "billing" for k in sorted(BILLING_KINDS)},   # a charge disputed on the carrier's invoice
+}
+
+KIND_LABELS: Mapping[str, str] = {
+    "late_delivery": "Late delivery (service guarantee refund)",
+    "lost": "Lost parcel",
+    "damaged": "Damaged parcel",
+    "void_label": "Label billed but never shipped",
+    "duplicate_charge": "Duplicate charge",
+    "residential_surcharge": "Residential surcharge on a commercial address",
+    "address_correction": "Address correction fee without a correction",
+    "delivery_area_surcharge": "Delivery area surcharge outside the DAS list",
+    "dim_weight": "Dimensional weight overcharge",
+    "rate_overcharge": "Rate above the contracted rate",
+    "fuel_surcharge": "Fuel surcharge above the published table",
+}
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+# What a dispute-file column is filled from (see CarrierSpec.dispute_row).
+DisputeSource = Literal[
+    "tracking_number", "invoice_number", "account_number", "ship_date", "amount", "currency",
+    "reason_code", "reason", "description", "claim_id", "idempotency_key", "service", "kind",
+    "claim_type", "deadline", "contact_email",
+]
+
+# The template for carriers that publish none (their dispute files are read by people).
+GENERIC_DISPUTE_COLUMNS: tuple[tuple[str, DisputeSource], ...] = (
+    ("Tracking Number", "tracking_number"),
+    ("Invoice Number", "invoice_number"),
+    ("Account Number", "account_number"),
+    ("Ship Date", "ship_date"),
+    ("Service", "service"),
+    ("Claim Type", "reason_code"),
+    ("Reason", "reason"),
+    ("Amount", "amount"),
+    ("Currency", "currency"),
+    ("Description", "description"),
+    ("Reference", "claim_id"),
+)
+
+# recoup's own short codes, for carriers without a code list of their own.
+GENERIC_REASON_CODES: Mapping[str, str] = {
+    "late_delivery": "LATE", "lost": "LOSS", "damaged": "DAMAGE", "void_label": "VOID",
+    "duplicate_charge": "DUPLICATE", "residential_surcharge": "RESIDENTIAL",
+    "address_correction": "ADDRESS_CORRECTION", "delivery_area_surcharge": "DAS",
+    "dim_weight": "DIM_WEIGHT", "rate_overcharge": "RATE", "fuel_surcharge": "FUEL",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class CarrierSpec:
+    """A :class:`Carrier` described as data; every carrier module exports one as ``CARRIER``.
+
+    ``claims_email`` is the carrier's claims address when a stored source names one; else None,
+    and the merchant must configure it (``RECOUP_CARRIERS__<CODE>__CLAIMS_EMAIL``).
+    """
+
+    code: str
+    name: str
+    default_channel: ChannelName
+    accepted_kinds: frozenset[str]
+    claims_email: str | None = None
+    dispute_columns: tuple[tuple[str, DisputeSource], ...] = GENERIC_DISPUTE_COLUMNS
+    reason_codes: Mapping[str, str] = field(default_factory=lambda: dict(GENERIC_REASON_CODES))
+    claim_types: Mapping[str, str] = field(default_factory=lambda: dict(CLAIM_TYPES))
+
+    def __post_init__(self) -> None:
+        missing = [k for k in sorted(self.accepted_kinds) if k not in self.claim_types]
+        missing += [k for k in sorted(self.accepted_kinds) if k not in self.reason_codes]
+        if missing:
+            raise ValueError(f"carrier {self.code}: no claim type or reason code for {missing}")
+
+    def accepts(self, kind: str) -> bool:
+        return kind in self.accepted_kinds
+
+    def claim_type(self, kind: str) -> str:
+        """The carrier's claim type for a finding kind; ValueError for a kind it does not accept."""
+        if kind not in self.accepted_kinds:
+            raise ValueError(f"{self.name} does not accept {kind} claims")
+        return self.claim_types[kind]
+
+    def reason_code(self, kind: str) -> str:
+        if kind not in self.accepted_kinds:
+            raise ValueError(f"{self.name} does not accept {kind} claims")
+        return self.reason_codes[kind]
+
+    def dispute_headers(self) -> list[str]:
+        return [header for header, _ in self.dispute_columns]
+
+    def dispute_row(self, packet: ClaimPacket) -> list[str | Decimal]:
+        """One row of the carrier's dispute file, in :meth:`dispute_headers` order (pure).
+
+        The amount is a Decimal rounded to the cent; every other cell is text ("" when unknown).
+        """
+        values: dict[str, str | Decimal] = {
+            "tracking_number": packet.tracking_number,
+            "invoice_number": packet.invoice_number or "",
+            "account_number": packet.account_number or "",
+            "ship_date": packet.ship_date.isoformat() if packet.ship_date else "",
+            "amount": round_cents(packet.amount),
+            "currency": packet.currency,
+            "reason_code": self.reason_code(packet.kind),
+            "reason": kind_label(packet.kind),
+            "description": packet.description,
+            "claim_id": str(packet.claim_id),
+            "idempotency_key": packet.idempotency_key,
+            "service": packet.service or "",
+            "kind": packet.kind,
+            "claim_type": self.claim_type(packet.kind),
+            "deadline": packet.deadline.isoformat(),
+            "contact_email": packet.contact_email or "",
+        }
+        return [values[source] for _, source in self.dispute_columns]

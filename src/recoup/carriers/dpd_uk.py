@@ -1,0 +1,25 @@
+"""DPD UK.
+
+Business claims by e-mail (spec/claims.md "Channels"); only the contract holder may claim
+(domain.md §2.6 [R92]).
+"""
+
+from __future__ import annotations
+
+from recoup.carriers.base import BILLING_KINDS, CarrierSpec
+
+code = "dpd_uk"
+
+CARRIER = CarrierSpec(
+    code=code,
+    name="DPD UK",
+    default_channel="email",
+    # lost: no scan for 3+ working days after the estimate, within 28 days of collection;
+    # damaged: within 14 days of delivery [R92]. late_delivery: domain.md found no general DPD
+    # late-delivery refund ([R48]: not supported by Shippo), but a merchant's contract may mark
+    # timed services (Pre 10:30, Pre 12) guaranteed, and the audit finds late deliveries only on
+    # services the contract guarantees; so it is accepted and the contract decides.
+    accepted_kinds=frozenset({"late_delivery", "lost", "damaged"}) | BILLING_KINDS,
+    # No DPD claims address in the stored sources: the merchant must set one.
+    claims_email=None,
+)
