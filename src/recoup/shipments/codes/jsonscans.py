@@ -1,0 +1,248 @@
+"""What the JSON tracking readers (EasyPost, FedEx Track, UPS Track) share.
+
+Reading the bytes into JSON documents (one value, an array, or JSON Lines) with a clear refusal for
+anything else, parsing instants, and collecting canonical scan rows with the within-file dedupe
+(the same carrier, tracking number, instant and status once) into a frame of ``SCAN_COLUMNS``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from recoup.errors import FileRefused
+from recoup.ingest.base import SCAN_COLUMNS, ReadResult, RowError
+
+SNIFF_BYTES = 64 * 1024
+_BOM = b"\xef\xbb\xbf"
+_TEXT_COLUMNS = ("tracking_number", "carrier", "status", "carrier_status_code", "description", "city",
+                 "postal", "country", "exception_reason")
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise FileRefused(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def head_text(head: bytes) -> str | None:
+    """The start of a file as text if it could be JSON (for sniff); None for binary or non-JSON."""
+    head = head[:SNIFF_BYTES]
+    if head.startswith(_BOM):
+        head = head[len(_BOM):]
+    if b"\x00" in head:
+        return None
+    text = head.decode("utf-8", errors="ignore").lstrip()
+    if not text or text[0] not in "{[":
+        return None
+    return text
+
+
+def has_key(text: str, key: str) -> bool:
+    """Whether the JSON text has ``"key":`` somewhere (a cheap structural test for sniff)."""
+    return re.search(r'"' + re.escape(key) + r'"\s*:', text) is not None
+
+
+def load_documents(data: bytes, what: str) -> list[tuple[int, Any]]:
+    """JSON values with their record numbers: one document (1), an array (1..n) or JSON Lines (line).
+
+    Refuses (FileRefused) an empty file, binary content, text that is not UTF-8 and anything that is
+    not valid JSON, truncated files included. ``what`` names the expected format in the reason.
+    """
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    if not data.strip():
+        raise FileRefused(f"empty file: no {what} data")
+    if b"\x00" in data:
+        raise FileRefused(f"binary content (NUL bytes): not a {what} JSON file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileRefused(f"not UTF-8 text (bad byte at offset {exc.start}): not a {what} JSON file") from exc
+    stripped = text.lstrip()
+    if stripped[0] not in "{[":
+        first = stripped.splitlines()[0][:40]
+        raise FileRefused(f"not JSON (starts with {first!r}): not a {what} file")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as whole_error:
+        return _json_lines(text, what, whole_error)
+    except RecursionError as exc:
+        raise FileRefused(f"JSON nested too deeply: not a {what} file") from exc
+    if isinstance(value, list):
+        return [(i, item) for i, item in enumerate(value, start=1)]
+    return [(1, value)]
+
+
+def _json_lines(text: str, what: str, whole_error: json.JSONDecodeError) -> list[tuple[int, Any]]:
+    lines = text.splitlines()
+    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    first_ok = False
+    if len(numbered) > 1:
+        try:
+            json.loads(numbered[0][1])
+            first_ok = True
+        except json.JSONDecodeError:
+            first_ok = False
+    if not first_ok:
+        raise FileRefused(
+            f"not valid JSON ({whole_error.msg} at line {whole_error.lineno} column {whole_error.colno}); "
+            f"a truncated or damaged {what} file?"
+        )
+    docs: list[tuple[int, Any]] = []
+    for n, line in numbered:
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise FileRefused(
+                f"JSON Lines: line {n} is not valid JSON ({exc.msg} at column {exc.colno}); "
+                f"a truncated or damaged {what} file?"
+            ) from exc
+        if isinstance(value, list):
+            docs.extend((n, item) for item in value)
+        else:
+            docs.append((n, value))
+    return docs
+
+
+def dig(obj: Any, *path: str | int) -> Any:
+    """``obj[path[0]][path[1]]...`` or None when any step is missing or of the wrong type."""
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(obj, list) or not -len(obj) <= step < len(obj):
+                return None
+        elif not isinstance(obj, Mapping):
+            return None
+        obj = obj[step] if isinstance(step, int) else obj.get(step)
+    return obj
+
+
+def text(value: Any) -> str | None:
+    """A non-empty trimmed string, or None (numbers become text; objects and lists do not)."""
+    if value is None or isinstance(value, bool | dict | list):
+        return None
+    out = str(value).strip()
+    return out or None
+
+
+def parse_instant(value: Any, *, naive_is_utc: bool) -> tuple[pd.Timestamp, int | None]:
+    """An ISO 8601 date-time as (UTC instant, the UTC offset written in minutes).
+
+    A value without an offset is UTC when ``naive_is_utc`` (EasyPost documents UTC) and refused
+    otherwise; the offset is None then. Raises ValueError with the reason.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("missing")
+    raw = value.strip()
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise ValueError(f"not an ISO 8601 date-time: {raw!r}") from exc
+    if len(raw) <= 10:
+        raise ValueError(f"a date without a time: {raw!r}")
+    offset = moment.utcoffset()
+    if offset is None:
+        if not naive_is_utc:
+            raise ValueError(f"no UTC offset: {raw!r}")
+        return pd.Timestamp(moment.replace(tzinfo=UTC)), None
+    minutes = int(offset.total_seconds() // 60)
+    return pd.Timestamp(moment).tz_convert("UTC"), minutes
+
+
+class ScanCollector:
+    """Collects canonical scan rows, dropping repeats of (carrier, tracking number, instant, status)."""
+
+    def __init__(self, fmt: str) -> None:
+        self.format = fmt
+        self.rows: list[dict[str, Any]] = []
+        self._seen: set[tuple[Any, ...]] = set()
+        self.read = 0
+        self.repeats = 0
+        self.errors: list[RowError] = []
+        self.unknown: Counter[str] = Counter()
+        self.not_scans: Counter[str] = Counter()
+        self.notes: list[str] = []
+        self.promised: list[dict[str, Any]] = []
+
+    def error(self, line: int | None, column: str | None, reason: str) -> None:
+        self.errors.append(RowError(line=line, column=column, reason=reason))
+
+    def add(self, *, tracking_number: str, carrier: str, status: str, line: int,
+            occurred_at: pd.Timestamp | None = None, utc_offset_min: int | None = None,
+            local_time: pd.Timestamp | None = None, carrier_status_code: str | None = None,
+            description: str | None = None, city: str | None = None, postal: str | None = None,
+            country: str | None = None, exception_reason: str | None = None) -> None:
+        when = occurred_at if occurred_at is not None else local_time
+        key = (carrier, tracking_number, when, status)
+        if key in self._seen:
+            self.repeats += 1
+            return
+        self._seen.add(key)
+        self.rows.append({
+            "tracking_number": tracking_number, "carrier": carrier, "occurred_at": occurred_at,
+            "local_time": local_time, "utc_offset_min": utc_offset_min, "status": status,
+            "carrier_status_code": carrier_status_code, "description": description, "city": city,
+            "postal": postal, "country": country, "exception_reason": exception_reason or None,
+            "line": line,
+        })
+
+    def add_promised(self, *, tracking_number: str, carrier: str, promised: pd.Timestamp,
+                     utc_offset_min: int | None) -> None:
+        row = {"tracking_number": tracking_number, "carrier": carrier, "promised_delivery": promised,
+               "utc_offset_min": utc_offset_min}
+        if row not in self.promised:
+            self.promised.append(row)
+
+    def result(self) -> ReadResult:
+        notes = list(self.notes)
+        if self.repeats:
+            notes.append(f"{self.repeats} repeated events (same tracking number, instant and status) "
+                         "stored once")
+        if self.not_scans:
+            parts = ", ".join(f"{code}: {n}" for code, n in sorted(self.not_scans.items()))
+            notes.append(f"{sum(self.not_scans.values())} events are not scans and were not stored ({parts})")
+        if self.unknown:
+            parts = ", ".join(f"{code} ({n})" for code, n in sorted(self.unknown.items()))
+            notes.append(f"unknown codes, see codes/*.csv: {parts}")
+        extra: dict[str, pd.DataFrame] = {}
+        if self.promised:
+            extra["promised"] = promised_frame(self.promised)
+        return ReadResult(format=self.format, frame=scan_frame(self.rows), read=self.read,
+                          errors=self.errors, unknown_codes=self.unknown, notes=notes, extra=extra)
+
+
+def scan_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """A frame of SCAN_COLUMNS with the dtypes ingest/base.py promises."""
+    rows = list(rows)
+    col = {c: [r[c] for r in rows] for c in SCAN_COLUMNS}
+    frame = pd.DataFrame({
+        **{c: pd.Series(col[c], dtype=object) for c in _TEXT_COLUMNS},
+        "occurred_at": pd.Series(pd.to_datetime(pd.Series(col["occurred_at"], dtype=object), utc=True),
+                                 dtype="datetime64[ns, UTC]"),
+        "local_time": pd.Series(pd.to_datetime(pd.Series(col["local_time"], dtype=object)),
+                                dtype="datetime64[ns]"),
+        "utc_offset_min": pd.array(col["utc_offset_min"], dtype="Int64"),
+        "line": pd.Series(col["line"], dtype="int64"),
+    })
+    return frame[SCAN_COLUMNS]
+
+
+def promised_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """extra["promised"]: tracking_number, carrier, promised_delivery (UTC) and utc_offset_min (Int64:
+    the offset the carrier wrote, so the promised date "as written" can be recovered; <NA> for UTC)."""
+    return pd.DataFrame({
+        "tracking_number": pd.Series([r["tracking_number"] for r in rows], dtype=object),
+        "carrier": pd.Series([r["carrier"] for r in rows], dtype=object),
+        "promised_delivery": pd.Series(
+            pd.to_datetime(pd.Series([r["promised_delivery"] for r in rows], dtype=object), utc=True),
+            dtype="datetime64[ns, UTC]"),
+        "utc_offset_min": pd.array([r["utc_offset_min"] for r in rows], dtype="Int64"),
+    })
