@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Literal, Protocol
 
 from recoup.money import round_cents
@@ -97,12 +98,23 @@ class Channel(Protocol):
 
 
 class Carrier(Protocol):
-    """A carrier module: `code`, `name`, what it accepts and how its claims are shaped."""
+    """A carrier module: `code`, `name`, what it accepts and how its claims are shaped.
 
-    code: str
-    name: str
-    default_channel: Literal["api", "email", "file"]
-    accepted_kinds: frozenset[str]
+    The members are read-only properties so that frozen objects (``CarrierSpec``) satisfy the
+    protocol as well as classes with plain attributes.
+    """
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def default_channel(self) -> Literal["api", "email", "file"]: ...
+
+    @property
+    def accepted_kinds(self) -> frozenset[str]: ...
 
     def claim_type(self, kind: str) -> str:
         """The carrier's claim type for a finding kind (EasyPost: damage, loss, late_delivery, billing)."""
@@ -244,3 +256,49 @@ class CarrierSpec:
             "contact_email": packet.contact_email or "",
         }
         return [values[source] for _, source in self.dispute_columns]
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """How one carrier's claims leave; built by the settings layer (``settings.CarrierSettings``
+    has the same field names and defaults) and passed to ``registry.channel_for``.
+
+    ``channel`` None means the carrier's ``default_channel`` (the contract's ``claims.channel``
+    is passed here by the caller when set). Which fields a channel needs: ``api``: ``api_url``
+    (and ``api_key``; without one the carrier answers 401 and the channel pauses); ``email``:
+    ``claims_email`` (or the carrier's own), ``from_email``, and ``smtp_url``
+    (``smtp://user:pass@host:port``, ``?starttls=true`` for STARTTLS, ``smtps://`` for TLS) or,
+    without it, ``outbox`` where ``.eml`` files are written for a person to send; ``file``:
+    ``outbox`` and ``file_format``.
+    """
+
+    channel: ChannelName | None = None
+    api_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)       # secret
+    rate_limit_per_s: float | None = 5.0                        # None or 0: no limit
+    timeout_s: float = 20.0                                     # each request / SMTP connection
+    batch_budget_s: float = 300.0                               # each submit() call, all retries included
+    max_attempts: int = 5                                       # each request
+    smtp_url: str | None = field(default=None, repr=False)      # may hold a password
+    claims_email: str | None = None                             # None: the carrier's default
+    from_email: str | None = None
+    outbox: Path | None = None
+    file_format: Literal["csv", "xlsx"] = "csv"
+    backoff_initial_s: float = 0.5                              # first retry waits 0.25-0.5 s ...
+    backoff_max_s: float = 30.0                                 # ... doubling up to this
+    max_wait_s: float = 60.0                                    # a longer Retry-After: give up for this run
+
+
+def precheck(carrier: CarrierSpec, packet: ClaimPacket) -> SubmitResult | None:
+    """Why a packet must not be filed by any channel, as its result; None when it may be."""
+    if packet.carrier != carrier.code:
+        return SubmitResult(packet.claim_id, "needs_attention",
+                            message=f"claim for {packet.carrier} sent to the {carrier.code} channel")
+    if not carrier.accepts(packet.kind):
+        return SubmitResult(packet.claim_id, "needs_attention",
+                            message=f"{carrier.name} does not accept {packet.kind} claims")
+    if packet.amount <= 0:
+        # spec/claims.md: filed only when its amount is above zero (a late delivery not billed yet)
+        return SubmitResult(packet.claim_id, "retry",
+                            message=f"amount {packet.amount} {packet.currency}: filed once it is above zero")
+    return None

@@ -7,7 +7,7 @@ the default channel is the bulk dispute file.
 
 from __future__ import annotations
 
-from recoup.carriers.base import ALL_KINDS, CarrierSpec
+from recoup.carriers.base import ALL_KINDS, CarrierSpec, DisputeSource
 
 code = "fedex"
 
@@ -27,7 +27,7 @@ REASON_CODES = {
     "fuel_surcharge": "FUEL",             # [R137]
 }
 
-DISPUTE_COLUMNS = (
+DISPUTE_COLUMNS: tuple[tuple[str, DisputeSource], ...] = (
     ("Invoice Number", "invoice_number"),
     ("Tracking ID", "tracking_number"),
     ("Account Number", "account_number"),

@@ -9,7 +9,7 @@ the same way here; a merchant can switch UPS to ``api`` (e.g. through EasyPost) 
 
 from __future__ import annotations
 
-from recoup.carriers.base import ALL_KINDS, CarrierSpec
+from recoup.carriers.base import ALL_KINDS, CarrierSpec, DisputeSource
 
 code = "ups"
 
@@ -33,7 +33,7 @@ REASON_CODES = {
 
 # The columns of the dispute file, in order: the fields UPS asks for per charge (account,
 # invoice, tracking number, ship date, reason) plus amount and our reference.
-DISPUTE_COLUMNS = (
+DISPUTE_COLUMNS: tuple[tuple[str, DisputeSource], ...] = (
     ("Account Number", "account_number"),
     ("Invoice Number", "invoice_number"),
     ("Tracking Number", "tracking_number"),
