@@ -1,0 +1,233 @@
+"""UPS Track API responses → canonical scans.
+
+Input: a response of ``GET /api/track/v1/details/{inquiryNumber}`` (``trackResponse.shipment[]
+.package[].activity[]``), or several as a JSON array or JSON Lines.
+
+Mapping:
+
+- ``date`` (``YYYYMMDD``) and ``time`` (``HHMMSS``) are local wall-clock time *without* an offset:
+  ``local_time`` (naive), ``occurred_at`` NaT, ``utc_offset_min`` <NA>. The ingest service resolves
+  the zone (manifest ``dest_timezone``, else the contract's calendar); never assumed UTC.
+- ``status.type`` → status with codes/ups_activity_types.csv: ``D`` delivered, ``I`` in transit,
+  ``X`` exception, ``M``/``MV`` (billing information received / voided) ``label_created`` (not
+  carrier scans), freight ``DO``/``DD``/``W`` in transit; ``NA`` and ``U`` (Track Alert updates)
+  are not scans (counted in the notes).
+- ``I`` is refined by ``status.statusCode`` with codes/ups_status_codes.csv (UPS's
+  Status/Description codes: out for delivery, picked up, ready for pickup, returned to sender);
+  when that says nothing, a ``status.description`` containing "out for delivery" makes it
+  ``out_for_delivery``.
+- ``X``: ``exception_reason`` from ``status.code`` in codes/ups_exceptions.csv (UPS's Package
+  Exceptions table), then codes/ups_delivery_codes.csv (UPS's Delivery Codes, the other namespace
+  UPS uses for non-deliveries). Their reasons were derived from UPS's own texts by the keyword rules
+  of codes/exception_keywords.csv, with manual corrections noted in their ``basis`` column.
+
+Decisions where the spec is silent:
+
+- An unknown ``status.type`` is counted (``ups_type:<t>``) and kept as ``in_transit`` (the table's
+  ``*`` row: a UPS activity is evidence that UPS handled the parcel). An unknown ``statusCode`` is
+  counted (``ups_status:<n>``) and refines nothing. An unknown exception code is counted
+  (``ups_exception:<code>``) and its reason taken from UPS's description by the keyword rules.
+- The tracking number is ``package.trackingNumber`` when it looks like one (letters and digits,
+  at least one digit, 8 or more characters), else the shipment's ``inquiryNumber`` with a note
+  (UPS's OpenAPI example carries the placeholder ``"string"``).
+- ``gmtDate``/``gmtTime``/``gmtOffset`` (newer responses) are not used: the spec asks for local time.
+- UPS commitments (``deliveryDate``/``deliveryTime``) are not read: the spec names none for UPS.
+- ``line`` is the record number: the position of the package in the file (1-based).
+- A response with ``response.errors`` (e.g. tracking number not found) gives a row error per error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from recoup.errors import FileRefused
+from recoup.ingest.base import ReadResult
+from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, reason_from_text, table
+from recoup.shipments.codes.jsonscans import (
+    ScanCollector,
+    dig,
+    has_key,
+    head_text,
+    load_documents,
+    read_bytes,
+    text,
+)
+
+FORMAT = "ups"
+CARRIER = "ups"
+_WHAT = "UPS Track API"
+_TRACKING_NUMBER = re.compile(r"^(?=.*\d)[A-Z0-9]{8,40}$", re.IGNORECASE)
+_DATE = re.compile(r"^\d{8}$")
+_TIME = re.compile(r"^\d{6}$")
+
+__all__ = ["FORMAT", "parse", "parse_documents", "read", "sniff"]
+
+
+def sniff(head: bytes) -> bool:
+    """JSON with UPS Track's ``trackResponse``."""
+    body = head_text(head)
+    return body is not None and has_key(body, "trackResponse")
+
+
+def read(path: Path) -> ReadResult:
+    return parse(read_bytes(path))
+
+
+def parse(data: bytes, *, require_results: bool = True) -> ReadResult:
+    return parse_documents(load_documents(data, _WHAT), require_results=require_results)
+
+
+def parse_documents(docs: Iterable[tuple[int, Any]], *, require_results: bool = True) -> ReadResult:
+    out = ScanCollector(FORMAT)
+    record = 0
+    responses = 0
+    for doc_record, doc in docs:
+        shipments = dig(doc, "trackResponse", "shipment")
+        if not isinstance(shipments, list):
+            errors = dig(doc, "response", "errors")
+            if isinstance(errors, list):
+                responses += 1
+                for error in errors:
+                    out.error(doc_record, "response.errors", f"UPS: {_error_text(error)}")
+            else:
+                out.notes.append("skipped a JSON value that is not a UPS Track response")
+            continue
+        responses += 1
+        for shipment in shipments:
+            inquiry = text(dig(shipment, "inquiryNumber"))
+            for warning in dig(shipment, "warnings") or []:
+                out.notes.append(f"UPS warning for {inquiry or '?'}: {_error_text(warning)}")
+            packages = dig(shipment, "package")
+            if not isinstance(packages, list):
+                continue
+            for package in packages:
+                record += 1
+                _package(package, inquiry, record, out)
+    if not responses and require_results:
+        raise FileRefused("no UPS Track API response (trackResponse.shipment) in the file")
+    return out.result()
+
+
+def _error_text(error: Any) -> str:
+    if isinstance(error, Mapping):
+        return ": ".join(t for t in (text(error.get("code")), text(error.get("message"))) if t) or "?"
+    return str(error)
+
+
+def _tracking_number(package: Mapping[str, Any], inquiry: str | None, record: int,
+                     out: ScanCollector) -> str | None:
+    own = text(package.get("trackingNumber"))
+    if own and _TRACKING_NUMBER.match(own):
+        return own
+    if inquiry:
+        if own:
+            out.notes.append(f"record {record}: package trackingNumber {own!r} is not a tracking number; "
+                             f"used the inquiry number {inquiry}")
+        return inquiry
+    out.error(record, "trackingNumber", f"missing or not a tracking number: {own!r}")
+    return None
+
+
+def _package(package: Any, inquiry: str | None, record: int, out: ScanCollector) -> None:
+    if not isinstance(package, Mapping):
+        out.error(record, "package", "not an object")
+        return
+    number = _tracking_number(package, inquiry, record, out)
+    activities = package.get("activity") or []
+    if not isinstance(activities, list):
+        out.error(record, "activity", f"{number}: not a list")
+        return
+    if number is None:
+        out.read += len(activities)
+        return
+    for j, activity in enumerate(activities):
+        out.read += 1
+        where = f"activity[{j}]"
+        if not isinstance(activity, Mapping):
+            out.error(record, where, f"{number}: not an object")
+            continue
+        status_obj = activity.get("status") if isinstance(activity.get("status"), Mapping) else {}
+        mapped = _status(status_obj, out)
+        if mapped is None:
+            continue
+        status, reason = mapped
+        try:
+            local_time = _local_time(activity.get("date"), activity.get("time"))
+        except ValueError as exc:
+            column = "date" if "date" in str(exc) else "time"
+            out.error(record, f"{where}.{column}", f"{number}: {exc}")
+            continue
+        address = dig(activity, "location", "address")
+        address = address if isinstance(address, Mapping) else {}
+        out.add(
+            tracking_number=number, carrier=CARRIER, status=status, line=record,
+            local_time=local_time, carrier_status_code=text(status_obj.get("code")),
+            description=text(status_obj.get("description")),
+            city=text(address.get("city")), postal=text(address.get("postalCode")),
+            country=text(address.get("countryCode")) or text(address.get("country")),
+            exception_reason=reason,
+        )
+
+
+def _local_time(date: Any, time: Any) -> pd.Timestamp:
+    d, t = text(date), text(time)
+    if d is None or not _DATE.match(d):
+        raise ValueError(f"date is not YYYYMMDD: {d!r}" if d else "date missing")
+    if t is None or not _TIME.match(t):
+        raise ValueError(f"time is not HHMMSS: {t!r}" if t else "time missing")
+    try:
+        return pd.Timestamp(f"{d[:4]}-{d[4:6]}-{d[6:]}T{t[:2]}:{t[2:4]}:{t[4:]}")
+    except ValueError as exc:
+        raise ValueError(f"date {d} time {t} is not a valid date and time") from exc
+
+
+def _status(status: Mapping[str, Any], out: ScanCollector) -> tuple[str, str | None] | None:
+    types = table("ups_activity_types.csv")
+    kind = text(status.get("type")) or ""
+    row = types.get(kind)
+    if row is None:
+        out.unknown[f"ups_type:{kind or '(empty)'}"] += 1
+        row = types.get(UNKNOWN)
+        if row is None:   # pragma: no cover - the table has a * row
+            return None
+    if row["status"] == NOT_A_SCAN:
+        out.not_scans[f"UPS type {kind}"] += 1
+        return None
+    canonical, reason = row["status"], None
+    upper = kind.upper()
+    if upper == "I":
+        canonical = _refine_in_transit(status, out) or canonical
+    elif upper == "X":
+        reason = _exception_reason(status, out)
+    return canonical, reason
+
+
+def _refine_in_transit(status: Mapping[str, Any], out: ScanCollector) -> str | None:
+    code = text(status.get("statusCode"))
+    if code:
+        row = table("ups_status_codes.csv").get(code)
+        if row is None:
+            out.unknown[f"ups_status:{code}"] += 1
+        elif row["status"]:
+            return row["status"]
+    description = text(status.get("description")) or ""
+    if "out for delivery" in description.lower():
+        return "out_for_delivery"
+    return None
+
+
+def _exception_reason(status: Mapping[str, Any], out: ScanCollector) -> str | None:
+    code = text(status.get("code"))
+    if not code:
+        return reason_from_text(text(status.get("description")))
+    for name in ("ups_exceptions.csv", "ups_delivery_codes.csv"):
+        row = table(name).get(code)
+        if row is not None:
+            return row["exception_reason"] or None
+    out.unknown[f"ups_exception:{code}"] += 1
+    return reason_from_text(text(status.get("description")))
