@@ -1,0 +1,74 @@
+"""Which readers exist for each kind of input, and recognising a file's format from its content."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from recoup.errors import FileRefused
+from recoup.ingest.base import ReadResult
+from recoup.ingest.csvutil import read_head
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    module: str
+    read_fn: str = "read"
+    sniff_fn: str = "sniff"
+
+    def sniff(self, head: bytes) -> bool:
+        return bool(getattr(importlib.import_module(self.module), self.sniff_fn)(head))
+
+    def reader(self) -> Callable[..., ReadResult]:
+        fn: Callable[..., ReadResult] = getattr(importlib.import_module(self.module), self.read_fn)
+        return fn
+
+
+# order matters for auto-detection: the most specific first
+FORMATS: dict[str, list[Format]] = {
+    "shipments": [Format("canonical", "recoup.shipments.canonical", "read_shipments", "sniff_shipments")],
+    "scans": [
+        Format("canonical", "recoup.shipments.canonical", "read_scans", "sniff_scans"),
+        Format("easypost", "recoup.shipments.easypost"),
+        Format("fedex", "recoup.shipments.fedex_track"),
+        Format("ups", "recoup.shipments.ups_track"),
+    ],
+    "invoices": [
+        Format("pdf", "recoup.invoices.pdf"),
+        Format("canonical", "recoup.invoices.canonical"),
+        Format("dhl", "recoup.invoices.dhl_mybill"),
+        Format("fedex", "recoup.invoices.fedex_csv"),
+        Format("ups", "recoup.invoices.ups_billing"),
+    ],
+}
+
+
+def names(kind: str) -> list[str]:
+    return ["auto", *(f.name for f in FORMATS[kind])]
+
+
+def detect(kind: str, path: Path, requested: str = "auto") -> Format:
+    fmts = FORMATS[kind]
+    if requested != "auto":
+        for f in fmts:
+            if f.name == requested:
+                return f
+        raise FileRefused(f"unknown input format {requested!r} for {kind}; one of {', '.join(names(kind))}")
+    try:
+        head = read_head(path)
+    except OSError as e:
+        raise FileRefused(f"cannot read: {e.strerror}") from None
+    if not head.strip():
+        raise FileRefused("the file is empty")
+    for f in fmts:
+        try:
+            if f.sniff(head):
+                return f
+        except ModuleNotFoundError as e:  # a reader not installed in this build
+            if e.name != f.module:
+                raise
+    raise FileRefused(f"format not recognised as any {kind} format ({', '.join(n for n in names(kind) if n != 'auto')}); "
+                      "give --input-format if you know it")

@@ -1,0 +1,350 @@
+"""Ingest orchestration: read a file with its reader, store the good rows in one transaction per
+file, report what was read / stored / duplicate / rejected. Idempotent by the tables' unique keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, bindparam, select, text, update
+from sqlalchemy.engine import Engine
+
+from recoup.errors import FileRefused, RecoupError
+from recoup.ingest.base import INVOICE_COLUMNS, SCAN_COLUMNS, ReadResult, RowError
+from recoup.ingest.formats import Format, detect
+from recoup.shipments.canonical import SHIPMENT_COLUMNS
+from recoup.sla.contracts import ContractSet
+from recoup.store.bulk import frame_rows, insert_ignore
+from recoup.store.models import IngestedFile, Invoice, Shipment, utcnow
+
+CHUNK = 5000
+
+
+@dataclass
+class FileSummary:
+    path: str
+    kind: str
+    format: str | None = None
+    read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    refused: str | None = None
+    unknown_codes: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    invoices: list[tuple[str, str]] = field(default_factory=list)   # (carrier, invoice_number) loaded
+
+    @property
+    def ok(self) -> bool:
+        return self.refused is None and self.rejected == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        errs = [e.as_dict() for e in self.errors]
+        if self.refused:
+            errs.insert(0, {"line": None, "column": None, "reason": self.refused})
+        d: dict[str, Any] = {
+            "path": self.path, "format": self.format, "read": self.read, "stored": self.stored,
+            "duplicates": self.duplicates, "rejected": self.rejected, "errors": errs,
+        }
+        if self.updated:
+            d["updated"] = self.updated
+        if self.refused:
+            d["refused"] = self.refused
+        if self.unknown_codes:
+            d["unknown_codes"] = dict(sorted(self.unknown_codes.items()))
+        if self.notes:
+            d["notes"] = self.notes
+        return d
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def ingest_files(engine: Engine, kind: str, paths: Sequence[Path], *, input_format: str = "auto",
+                 carrier: str | None = None, contracts: ContractSet | None = None,
+                 on_file: Callable[[FileSummary], None] | None = None) -> list[FileSummary]:
+    out = []
+    for p in paths:
+        s = ingest_file(engine, kind, Path(p), input_format=input_format, carrier=carrier, contracts=contracts)
+        out.append(s)
+        if on_file:
+            on_file(s)
+    return out
+
+
+def ingest_file(engine: Engine, kind: str, path: Path, *, input_format: str = "auto",
+                carrier: str | None = None, contracts: ContractSet | None = None) -> FileSummary:
+    summary = FileSummary(path=str(path), kind=kind)
+    digest = None
+    try:
+        if not path.is_file():
+            raise FileRefused("no such file" if not path.exists() else "not a file")
+        digest = sha256_of(path)
+        fmt = detect(kind, path, input_format)
+        summary.format = fmt.name
+        result = _read(fmt, path, carrier)
+        summary.read = result.read
+        summary.unknown_codes = result.unknown_codes
+        summary.notes = list(result.notes)
+        summary.errors = list(result.errors)
+        if carrier and "carrier" in result.frame.columns and len(result.frame):
+            result.frame["carrier"] = carrier
+        with engine.begin() as conn:
+            fid = _file_row(conn, path, digest, kind, fmt.name)
+            if kind == "shipments":
+                _store_shipments(conn, result.frame, fid, summary)
+            elif kind == "scans":
+                _store_scans(conn, result, fid, summary, contracts)
+            else:
+                _store_invoices(conn, result, fid, summary, fmt.name)
+            summary.rejected = len({(e.line, e.invoice_number) for e in summary.errors if e.line is not None}) \
+                + sum(1 for e in summary.errors if e.line is None)
+            _finish_file_row(conn, fid, summary)
+    except FileRefused as e:
+        summary.refused = str(e)
+        _record_refusal(engine, path, digest, kind, summary)
+    except RecoupError as e:
+        summary.refused = str(e)
+        _record_refusal(engine, path, digest, kind, summary)
+    return summary
+
+
+def _read(fmt: Format, path: Path, carrier: str | None) -> ReadResult:
+    reader = fmt.reader()
+    try:
+        if fmt.name == "pdf":
+            return reader(path, carrier=carrier)
+        return reader(path)
+    except (FileRefused, RecoupError):
+        raise
+    except (ValueError, KeyError, TypeError, IndexError, UnicodeError, OSError) as e:
+        # a reader bug or an input it did not foresee: refuse the file, never a traceback
+        raise FileRefused(f"cannot read as {fmt.name}: {type(e).__name__}: {e}") from None
+
+
+def _file_row(conn: Connection, path: Path, digest: str, kind: str, fmt: str) -> int:
+    res = conn.execute(IngestedFile.__table__.insert().values(  # type: ignore[attr-defined]
+        path=str(path), sha256=digest, kind=kind, format=fmt, outcome="loading", at=utcnow()))
+    return int(res.inserted_primary_key[0])
+
+
+def _finish_file_row(conn: Connection, fid: int, s: FileSummary) -> None:
+    outcome = "loaded" if s.ok else ("partial" if s.stored or s.duplicates else "rejected")
+    msg = "; ".join(f"line {e.line}: {e.column}: {e.reason}" for e in s.errors[:20]) or None
+    conn.execute(update(IngestedFile).where(IngestedFile.id == fid).values(  # type: ignore[arg-type]
+        outcome=outcome, read=s.read, stored=s.stored, duplicates=s.duplicates, rejected=s.rejected, message=msg))
+
+
+def _record_refusal(engine: Engine, path: Path, digest: str | None, kind: str, s: FileSummary) -> None:
+    try:
+        with engine.begin() as conn:
+            conn.execute(IngestedFile.__table__.insert().values(  # type: ignore[attr-defined]
+                path=str(path), sha256=digest or "", kind=kind, format=s.format, outcome="refused",
+                read=s.read, message=s.refused, at=utcnow()))
+    except Exception:
+        pass
+
+
+# ----------------------------------------------------------------------------------- shipments
+
+_SHIP_DB_COLS = [c for c in SHIPMENT_COLUMNS if c != "line"]
+
+
+def _store_shipments(conn: Connection, df: pd.DataFrame, fid: int, s: FileSummary) -> None:
+    if df.empty:
+        return
+    dialect = conn.dialect.name
+    df = df.copy()
+    existing = _existing_shipments(conn, df)
+    key = df["carrier"] + "\x1f" + df["tracking_number"]
+    is_new = ~key.isin(existing.keys())
+    new = df.loc[is_new]
+    cols = [*_SHIP_DB_COLS, "manifested", "file_id", "updated_at"]
+    new = new.assign(manifested=True, file_id=fid, updated_at=pd.Timestamp(utcnow()))
+    s.stored += insert_ignore(conn, "shipment", cols, frame_rows(new, cols, dialect), ["carrier", "tracking_number"])
+    old = df.loc[~is_new]
+    if old.empty:
+        return
+    rows = frame_rows(old, _SHIP_DB_COLS, dialect)
+    changed = []
+    for r, k in zip(rows, key[~is_new], strict=True):
+        before = existing[k]
+        if tuple(_norm(v) for v in before) != tuple(_norm(v) for v in r):
+            changed.append(dict(zip(_SHIP_DB_COLS, r, strict=True)))
+    s.duplicates += len(old) - len(changed)
+    if changed:
+        t = Shipment.__table__  # type: ignore[attr-defined]
+        stmt = (t.update().where(t.c.carrier == bindparam("b_carrier"))
+                .where(t.c.tracking_number == bindparam("b_tn"))
+                .values({c: bindparam(c) for c in _SHIP_DB_COLS if c not in ("carrier", "tracking_number")}
+                        | {"manifested": True, "file_id": fid, "updated_at": utcnow()}))
+        params = [{**r, "b_carrier": r["carrier"], "b_tn": r["tracking_number"]} for r in changed]
+        for p in params:
+            p.pop("carrier")
+            p.pop("tracking_number")
+        conn.execute(stmt, params)
+        s.updated += len(changed)
+
+
+def _norm(v: Any) -> Any:
+    if isinstance(v, str) and v and v.replace(".", "", 1).isdigit():
+        try:
+            from decimal import Decimal
+
+            return Decimal(v).normalize()
+        except ArithmeticError:
+            return v
+    if isinstance(v, dt.datetime):
+        return v.isoformat()
+    return v
+
+
+def _existing_shipments(conn: Connection, df: pd.DataFrame) -> dict[str, tuple[Any, ...]]:
+    t = Shipment.__table__  # type: ignore[attr-defined]
+    out: dict[str, tuple[Any, ...]] = {}
+    tns = df["tracking_number"].unique().tolist()
+    for i in range(0, len(tns), CHUNK):
+        q = select(*[t.c[c] for c in _SHIP_DB_COLS], t.c.manifested).where(t.c.tracking_number.in_(tns[i:i + CHUNK]))
+        for row in conn.execute(q):
+            r = tuple(row)
+            if not r[-1]:
+                continue  # a parcel seen only on an invoice/scan: the manifest row is new information
+            out[f"{r[1]}\x1f{r[0]}"] = r[:-1]
+    return out
+
+
+# ----------------------------------------------------------------------------------- scans
+
+def _store_scans(conn: Connection, result: ReadResult, fid: int, s: FileSummary,
+                 contracts: ContractSet | None) -> None:
+    df = result.frame
+    if df.empty:
+        return
+    df = df.reindex(columns=SCAN_COLUMNS).copy()
+    local = df["local_time"].notna() if "local_time" in df else pd.Series(False, index=df.index)
+    if local.any():
+        df = _resolve_local(conn, df, local, contracts, s)
+    before = len(df)
+    df = df.drop_duplicates(["carrier", "tracking_number", "occurred_at", "status"])
+    s.duplicates += before - len(df)
+    df = df.assign(source=result.format, file_id=fid)
+    cols = ["carrier", "tracking_number", "occurred_at", "utc_offset_min", "status", "carrier_status_code",
+            "description", "city", "postal", "country", "exception_reason", "source", "file_id"]
+    n = insert_ignore(conn, "scan_event", cols, frame_rows(df, cols, conn.dialect.name),
+                      ["carrier", "tracking_number", "occurred_at", "status"])
+    s.stored += n
+    s.duplicates += len(df) - n
+
+
+def _resolve_local(conn: Connection, df: pd.DataFrame, local: pd.Series, contracts: ContractSet | None,
+                   s: FileSummary) -> pd.DataFrame:
+    """Local wall-clock times without an offset (UPS): in the manifest's dest_timezone, else the
+    contract's calendar.timezone; never UTC by assumption. Ambiguous times at the autumn change are
+    taken as the first (daylight) occurrence; times skipped in spring move forward."""
+    t = Shipment.__table__  # type: ignore[attr-defined]
+    tns = df.loc[local, "tracking_number"].unique().tolist()
+    zones: dict[tuple[str, str], str | None] = {}
+    accounts: dict[tuple[str, str], str | None] = {}
+    for i in range(0, len(tns), CHUNK):
+        q = select(t.c.carrier, t.c.tracking_number, t.c.dest_timezone, t.c.account_number).where(
+            t.c.tracking_number.in_(tns[i:i + CHUNK]))
+        for c, tn, tz, acct in conn.execute(q):
+            zones[(c, tn)] = tz
+            accounts[(c, tn)] = acct
+    tz_col = []
+    for c, tn in zip(df.loc[local, "carrier"], df.loc[local, "tracking_number"], strict=True):
+        tz = zones.get((c, tn))
+        if not tz and contracts is not None:
+            k = contracts.match(c, accounts.get((c, tn)))
+            tz = k.calendar.timezone if k else None
+        tz_col.append(tz)
+    tzs = pd.Series(tz_col, index=df.index[local], dtype=object)
+    unresolved = tzs.isna()
+    for ln in df.loc[tzs.index[unresolved], "line"]:
+        s.errors.append(RowError(int(ln), "time", "local time without offset and no dest_timezone or "
+                                 "contract time zone for this carrier: load the manifest or the contract first"))
+    occurred = df["occurred_at"].copy()
+    for tz, idx in tzs.dropna().groupby(tzs.dropna()).groups.items():
+        loc = df.loc[idx, "local_time"].dt.tz_localize(str(tz), ambiguous=np.ones(len(idx), dtype=bool),
+                                                       nonexistent="shift_forward")
+        occurred.loc[idx] = loc.dt.tz_convert("UTC")
+    df["occurred_at"] = pd.to_datetime(occurred, utc=True)
+    return df.drop(index=tzs.index[unresolved])
+
+
+# ----------------------------------------------------------------------------------- invoices
+
+def _lines_hash(g: pd.DataFrame) -> str:
+    cols = ["tracking_number", "charge_type", "amount_cents", "billed_weight", "zone", "reference"]
+    rows = sorted(json.dumps([None if pd.isna(v) else str(v) for v in r]) for r in g[cols].itertuples(index=False))
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
+def _store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummary, fmt: str) -> None:
+    df = result.frame
+    bad_invoices = {e.invoice_number for e in s.errors if e.invoice_number}
+    if any(e.invoice_number is None and e.line is not None for e in s.errors) and not df.empty:
+        # a bad line whose invoice is unknown: refuse every invoice of the file, to be safe
+        bad_invoices |= set(df["invoice_number"].unique())
+    if df.empty:
+        return
+    df = df.reindex(columns=INVOICE_COLUMNS).copy()
+    df["line_no"] = np.arange(len(df))
+    dialect = conn.dialect.name
+    it = Invoice.__table__  # type: ignore[attr-defined]
+    for (carrier, number), g in df.groupby(["carrier", "invoice_number"], sort=False):
+        if number in bad_invoices:
+            s.errors.append(RowError(None if g.empty else int(g["line"].iloc[0]), "invoice_number",
+                                     f"invoice {number} refused whole: it has bad lines", str(number)))
+            continue
+        h = _lines_hash(g)
+        prev = conn.execute(select(it.c.id, it.c.lines_hash).where(it.c.carrier == carrier)
+                            .where(it.c.invoice_number == number)).first()
+        if prev is not None:
+            if prev.lines_hash == h:
+                s.duplicates += len(g)
+            else:
+                s.errors.append(RowError(int(g["line"].iloc[0]), "invoice_number",
+                                         f"invoice {carrier} {number} is already loaded with different lines; "
+                                         "refused (a corrected invoice needs a new invoice number)", str(number)))
+            continue
+        dates = g["invoice_date"].dropna()
+        inv_date = dates.iloc[0].date()
+        cur = g["currency"].dropna()
+        acct = g["account_number"].dropna()
+        res = conn.execute(it.insert().values(
+            carrier=carrier, invoice_number=number, invoice_date=inv_date,
+            account_number=acct.iloc[0] if len(acct) else None, currency=cur.iloc[0] if len(cur) else None,
+            lines_hash=h, line_count=len(g), total_cents=int(g["amount_cents"].sum()), format=fmt,
+            file_id=fid, loaded_at=utcnow()))
+        inv_id = int(res.inserted_primary_key[0])
+        g = g.assign(invoice_id=inv_id, line_no=np.arange(len(g)), invoice_date=g["invoice_date"].fillna(dates.iloc[0]))
+        g["currency"] = g["currency"].where(g["currency"].notna(), cur.iloc[0] if len(cur) else None)
+        cols = ["invoice_id", "line_no", "carrier", "invoice_number", "invoice_date", "tracking_number",
+                "charge_type", "amount_cents", "currency", "billed_weight", "weight_unit", "zone", "service",
+                "ship_date", "reference", "description", "account_number"]
+        s.stored += insert_ignore(conn, "invoice_line", cols, frame_rows(g, cols, dialect))
+        s.invoices.append((str(carrier), str(number)))
+        credits = g["amount_cents"] < 0
+        if credits.any():
+            conn.execute(text(
+                "INSERT INTO credit (invoice_line_id, carrier, tracking_number, invoice_number, invoice_date, "
+                "reference, description, amount_cents, currency, matched_cents) "
+                "SELECT id, carrier, tracking_number, invoice_number, invoice_date, reference, description, "
+                "-amount_cents, currency, 0 FROM invoice_line WHERE invoice_id = :i AND amount_cents < 0"),
+                {"i": inv_id})

@@ -1,0 +1,113 @@
+"""Canonical CSV readers: the merchant's shipments manifest and tracking scans (formats.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from recoup.ingest.base import EXCEPTION_REASONS, SCAN_COLUMNS, STATUSES, ReadResult
+from recoup.ingest.csvutil import Checker, header_of, load_csv, none_if_empty
+
+SHIPMENT_REQUIRED = ["tracking_number", "carrier", "service", "ship_date", "dest_postal", "dest_country"]
+SHIPMENT_OPTIONAL = [
+    "account_number", "promised_delivery", "origin_postal", "origin_country", "dest_residential",
+    "address_validated", "weight", "weight_unit", "length", "width", "height", "dim_unit",
+    "declared_value", "item_value", "currency", "dest_timezone", "order_id",
+]
+SHIPMENT_COLUMNS = [
+    "tracking_number", "carrier", "service", "account_number", "ship_date", "promised_delivery",
+    "origin_postal", "origin_country", "dest_postal", "dest_country", "dest_residential",
+    "address_validated", "weight", "weight_unit", "length", "width", "height", "dim_unit",
+    "declared_value_cents", "item_value_cents", "currency", "dest_timezone", "order_id", "line",
+]
+SCAN_REQUIRED = ["tracking_number", "carrier", "occurred_at", "status"]
+
+
+def sniff_shipments(head: bytes) -> bool:
+    h = header_of(head)
+    return all(c in h for c in ("tracking_number", "carrier", "service", "ship_date"))
+
+
+def sniff_scans(head: bytes) -> bool:
+    h = header_of(head)
+    return all(c in h for c in SCAN_REQUIRED)
+
+
+def _ensure(df: pd.DataFrame, cols: list[str]) -> None:
+    for c in cols:
+        if c not in df.columns:
+            df[c] = ""
+
+
+def read_shipments(path: Path) -> ReadResult:
+    df = load_csv(path, SHIPMENT_REQUIRED, "shipments")
+    _ensure(df, SHIPMENT_OPTIONAL)
+    ck = Checker(df)
+    ck.required(*SHIPMENT_REQUIRED)
+    carrier = df["carrier"].str.lower()
+    ship = ck.date("ship_date")
+    _, _ = ck.instant("promised_delivery")   # validated; kept as written
+    ck.choice("weight_unit", {"lb", "kg"})
+    ck.choice("dim_unit", {"in", "cm"})
+    out = pd.DataFrame({
+        "tracking_number": df["tracking_number"],
+        "carrier": carrier,
+        "service": df["service"],
+        "account_number": none_if_empty(df["account_number"]),
+        "ship_date": ship,
+        "promised_delivery": none_if_empty(df["promised_delivery"]),
+        "origin_postal": none_if_empty(df["origin_postal"]),
+        "origin_country": none_if_empty(df["origin_country"].str.upper()),
+        "dest_postal": df["dest_postal"],
+        "dest_country": df["dest_country"].str.upper(),
+        "dest_residential": ck.boolean("dest_residential"),
+        "address_validated": ck.boolean("address_validated"),
+        "weight": ck.decimal_text("weight"),
+        "weight_unit": none_if_empty(df["weight_unit"].str.lower()),
+        "length": ck.decimal_text("length"),
+        "width": ck.decimal_text("width"),
+        "height": ck.decimal_text("height"),
+        "dim_unit": none_if_empty(df["dim_unit"].str.lower()),
+        "declared_value_cents": ck.cents("declared_value").where(df["declared_value"] != "", None),
+        "item_value_cents": ck.cents("item_value").where(df["item_value"] != "", None),
+        "currency": none_if_empty(df["currency"].str.upper()),
+        "dest_timezone": ck.timezone("dest_timezone"),
+        "order_id": none_if_empty(df["order_id"]),
+        "line": df["line"],
+    })
+    has_w = out["weight"].notna()
+    ck.flag(has_w & out["weight_unit"].isna(), "weight_unit", "a weight needs its unit (lb or kg)")
+    has_d = out["length"].notna() | out["width"].notna() | out["height"].notna()
+    ck.flag(has_d & out["dim_unit"].isna(), "dim_unit", "dimensions need their unit (in or cm)")
+    dup = out.duplicated(["carrier", "tracking_number"], keep="last")
+    # a parcel listed twice in one file: the later row wins, as a re-sent manifest row would
+    good = out.loc[~ck.bad & ~dup.to_numpy()]
+    return ReadResult("canonical", good.reset_index(drop=True), read=len(df), errors=ck.errors)
+
+
+def read_scans(path: Path) -> ReadResult:
+    df = load_csv(path, SCAN_REQUIRED, "scans")
+    _ensure(df, ["carrier_status_code", "description", "city", "postal", "country", "exception_reason"])
+    ck = Checker(df)
+    ck.required(*SCAN_REQUIRED)
+    status = ck.choice("status", STATUSES)
+    reason = ck.choice("exception_reason", EXCEPTION_REASONS)
+    utc, offset = ck.instant("occurred_at")
+    out = pd.DataFrame({
+        "tracking_number": df["tracking_number"],
+        "carrier": df["carrier"].str.lower(),
+        "occurred_at": utc,
+        "local_time": pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"),
+        "utc_offset_min": offset,
+        "status": status,
+        "carrier_status_code": none_if_empty(df["carrier_status_code"]),
+        "description": none_if_empty(df["description"]),
+        "city": none_if_empty(df["city"]),
+        "postal": none_if_empty(df["postal"]),
+        "country": none_if_empty(df["country"].str.upper()),
+        "exception_reason": none_if_empty(reason),
+        "line": df["line"],
+    })
+    return ReadResult("canonical", out.loc[~ck.bad, SCAN_COLUMNS].reset_index(drop=True), read=len(df),
+                      errors=ck.errors)
