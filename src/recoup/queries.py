@@ -36,3 +36,85 @@ def list_findings(engine: Engine, *, kind: str | None = None, carrier: str | Non
                 "claim_status": r.claim_status, "status": r.status,
             })
     return out
+
+
+def list_claims(engine: Engine, *, status: str | None = None, carrier: str | None = None,
+                claim_id: int | None = None) -> list[dict[str, Any]]:
+    ct = Claim.__table__  # type: ignore[attr-defined]
+    q = select(ct).order_by(ct.c.id)
+    if status:
+        q = q.where(ct.c.status == status)
+    if carrier:
+        q = q.where(ct.c.carrier == carrier)
+    if claim_id is not None:
+        q = q.where(ct.c.id == claim_id)
+    with engine.connect() as conn:
+        return [{
+            "id": r.id, "finding_id": r.finding_id, "kind": r.kind, "carrier": r.carrier,
+            "tracking_number": r.tracking_number, "status": r.status, "channel": r.channel,
+            "amount": fmt(int(r.claimed_cents)),
+            "approved": fmt(int(r.approved_cents)) if r.approved_cents is not None else None,
+            "credited": fmt(int(r.credited_cents)), "currency": r.currency,
+            "deadline": r.deadline.isoformat() if r.deadline else None,
+            "filed_at": r.filed_at.isoformat() if r.filed_at else None,
+            "carrier_reference": r.carrier_reference, "needs_approval": bool(r.needs_approval and not r.approved_by),
+            "message": r.message,
+        } for r in conn.execute(q)]
+
+
+def claim_history(engine: Engine, claim_id: int) -> list[dict[str, Any]]:
+    from recoup.store.models import ClaimEvent
+
+    et = ClaimEvent.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        return [{"at": r.at.isoformat(), "from": r.from_status, "to": r.to_status, "actor": r.actor,
+                 "detail": r.detail} for r in conn.execute(select(et).where(et.c.claim_id == claim_id)
+                                                           .order_by(et.c.id))]
+
+
+def recovered(engine: Engine, *, by: str = "carrier", date_from: Any = None, date_to: Any = None) -> list[dict[str, Any]]:
+    """Claimed, approved and credited per carrier / month / kind, and per currency (never added across).
+
+    ``claimed`` and ``approved`` count claims (not cancelled) by the month of their finding's
+    deadline-independent creation; ``credited`` counts matched credits by their invoice date.
+    --from/--to filter claims by creation date and credits by invoice date.
+    """
+    from recoup.store.models import Credit, CreditMatch
+
+    ct = Claim.__table__  # type: ignore[attr-defined]
+    mt = CreditMatch.__table__  # type: ignore[attr-defined]
+    crt = Credit.__table__  # type: ignore[attr-defined]
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def key_of(carrier: str, kind: str, day: Any) -> str:
+        if by == "carrier":
+            return carrier
+        if by == "kind":
+            return kind
+        return day.strftime("%Y-%m") if day else "-"
+
+    def slot(k: str, cur: str) -> dict[str, Any]:
+        return rows.setdefault((k, cur), {by: k, "claimed": 0, "approved": 0, "credited": 0, "currency": cur,
+                                          "claims": 0})
+
+    with engine.connect() as conn:
+        for r in conn.execute(select(ct).where(ct.c.status != "cancelled")):
+            day = r.created_at.date()
+            if (date_from and day < date_from) or (date_to and day > date_to):
+                continue
+            s = slot(key_of(r.carrier, r.kind, day), r.currency)
+            s["claimed"] += int(r.claimed_cents)
+            s["approved"] += int(r.approved_cents or 0)
+            s["claims"] += 1
+        q = select(mt.c.amount_cents, crt.c.invoice_date, ct.c.carrier, ct.c.kind, ct.c.currency).select_from(
+            mt.join(crt, crt.c.id == mt.c.credit_id).join(ct, ct.c.id == mt.c.claim_id))
+        for r in conn.execute(q):
+            day = r.invoice_date
+            if (date_from and day < date_from) or (date_to and day > date_to):
+                continue
+            s = slot(key_of(r.carrier, r.kind, day), r.currency)
+            s["credited"] += int(r.amount_cents)
+    out = []
+    for (_k, _cur), s in sorted(rows.items()):
+        out.append({**s, "claimed": fmt(s["claimed"]), "approved": fmt(s["approved"]), "credited": fmt(s["credited"])})
+    return out

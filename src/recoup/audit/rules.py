@@ -289,7 +289,8 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
         add(m, "delivery_area_surcharge", amt,
             [f"delivery area surcharge; {p} is not in the contract's DAS list" for p in shb["dest_postal"]])
     # fuel
-    tr = b[ct == "transportation"].groupby(["sid", "invoice_number"])["amount_cents"].sum()
+    # the base is every billed transportation line (duplicates out), suppressed for a claim or not
+    tr = billed[billed["charge_type"] == "transportation"].groupby(["sid", "invoice_number"])["amount_cents"].sum()
     fuel_rows = np.flatnonzero((ct == "fuel").to_numpy())
     fuel_amt = np.zeros(len(b), dtype=np.int64)
     fuel_mask = np.zeros(len(b), dtype=bool)

@@ -1,0 +1,419 @@
+"""Claim submission, status sync, expiry and what a person decides (spec/claims.md).
+
+A claim is filed at most once: ``submitting`` is committed with the claim's idempotency key
+*before* the carrier is called; a claim found in ``submitting`` later (a crash) is resolved by
+asking the carrier (API channel) or handed to a person (e-mail and file channels, which cannot be
+asked), never filed again blindly. Two workers cannot both take a claim: the move to
+``submitting`` is a guarded update on the claim's current status.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.engine import Engine
+
+from recoup.carriers.base import Attachment, Channel, ChannelConfig, ClaimPacket, SubmitResult
+from recoup.claims.lifecycle import UNFILED, TransitionError, move, record
+from recoup.errors import ConfigError, RecoupError
+from recoup.money import from_cents, to_cents
+from recoup.settings import Settings
+from recoup.sla.contracts import ContractSet
+from recoup.store.models import CarrierPause, Claim, Finding, InvoiceLine, ScanEvent, Shipment, utcnow
+
+log = logging.getLogger(__name__)
+ChannelFactory = Callable[[str, ChannelConfig], Channel]
+
+
+@dataclass
+class SubmitSummary:
+    considered: int = 0
+    submitted: int = 0
+    prepared: int = 0
+    retry: int = 0
+    needs_attention: int = 0
+    paused: list[str] = field(default_factory=list)
+    recovered: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    packets: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"considered": self.considered, "submitted": self.submitted, "prepared": self.prepared,
+                "retry": self.retry, "needs_attention": self.needs_attention, "paused": self.paused,
+                "recovered": self.recovered, "skipped": self.skipped, "problems": self.problems}
+
+
+def channel_config(settings: Settings, contracts: ContractSet | None, carrier: str) -> ChannelConfig:
+    """Settings (environment wins) over the contract's ``claims.channel`` over the carrier default."""
+    cs = settings.carrier(carrier)
+    channel = cs.channel
+    if channel is None and contracts is not None:
+        ks = contracts.for_carrier(carrier)
+        if ks:
+            channel = ks[0].claims.channel
+    outbox = cs.outbox or settings.outbox
+    return ChannelConfig(channel=channel, api_url=cs.api_url, api_key=cs.api_key,
+                         rate_limit_per_s=cs.rate_limit_per_s, timeout_s=cs.timeout_s,
+                         batch_budget_s=cs.batch_budget_s, max_attempts=cs.max_attempts, smtp_url=cs.smtp_url,
+                         claims_email=cs.claims_email, from_email=cs.from_email or settings.contact_email,
+                         outbox=outbox, file_format=cs.file_format)
+
+
+def default_factory(carrier: str, config: ChannelConfig) -> Channel:
+    from recoup.carriers.registry import channel_for
+
+    return channel_for(carrier, config)
+
+
+def _claims_table() -> Any:
+    return Claim.__table__  # type: ignore[attr-defined]
+
+
+def paused_carriers(conn: Connection) -> dict[str, str]:
+    t = CarrierPause.__table__  # type: ignore[attr-defined]
+    return {r.carrier: r.reason for r in conn.execute(select(t))}
+
+
+def build_packet(conn: Connection, claim: Any, contact_email: str | None) -> ClaimPacket:
+    ft = Finding.__table__  # type: ignore[attr-defined]
+    st = Shipment.__table__  # type: ignore[attr-defined]
+    f = conn.execute(select(ft).where(ft.c.id == claim.finding_id)).one()
+    sh = conn.execute(select(st).where(st.c.carrier == claim.carrier)
+                      .where(st.c.tracking_number == claim.tracking_number)).first()
+    evidence = json.loads(f.evidence or "{}")
+    lt = InvoiceLine.__table__  # type: ignore[attr-defined]
+    lines = list(conn.execute(select(lt).where(lt.c.carrier == claim.carrier)
+                              .where(lt.c.tracking_number == claim.tracking_number).order_by(lt.c.invoice_date, lt.c.id)))
+    et = ScanEvent.__table__  # type: ignore[attr-defined]
+    scans = list(conn.execute(select(et).where(et.c.carrier == claim.carrier)
+                              .where(et.c.tracking_number == claim.tracking_number).order_by(et.c.occurred_at)))
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["invoice_number", "invoice_date", "charge_type", "amount", "billed_weight", "zone", "description"])
+    for ln in lines:
+        w.writerow([ln.invoice_number, ln.invoice_date, ln.charge_type, from_cents(ln.amount_cents),
+                    ln.billed_weight or "", ln.zone or "", ln.description or ""])
+    charges = buf.getvalue().encode()
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["occurred_at_utc", "utc_offset_min", "status", "carrier_status_code", "description", "exception_reason"])
+    for e in scans:
+        w.writerow([e.occurred_at.isoformat(), e.utc_offset_min if e.utc_offset_min is not None else "", e.status,
+                    e.carrier_status_code or "", e.description or "", e.exception_reason or ""])
+    tracking = buf.getvalue().encode()
+    finding = json.dumps({"kind": f.kind, "reason": f.reason, "amount": str(from_cents(f.amount_cents)),
+                          "currency": f.currency, "deadline": str(f.deadline), "evidence": evidence},
+                         indent=1).encode()
+    attachments = (
+        Attachment("finding.json", "application/json", finding, "supporting_documentation"),
+        Attachment("charges.csv", "text/csv", charges, "invoice"),
+        Attachment("tracking.csv", "text/csv", tracking, "supporting_documentation"),
+    )
+    return ClaimPacket(
+        claim_id=claim.id, idempotency_key=claim.idempotency_key, carrier=claim.carrier, kind=claim.kind,
+        tracking_number=claim.tracking_number, amount=from_cents(claim.claimed_cents), currency=claim.currency,
+        description=f.reason, deadline=claim.deadline, ship_date=sh.ship_date if sh else None,
+        invoice_number=f.invoice_number, account_number=sh.account_number if sh else None,
+        service=sh.service if sh else None, contact_email=contact_email, evidence=attachments,
+    )
+
+
+def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as_of: dt.date, *,
+           carrier: str | None = None, dry_run: bool = False, actor: str = "worker",
+           factory: ChannelFactory = default_factory, limit: int | None = None) -> SubmitSummary:
+    s = SubmitSummary()
+    ct = _claims_table()
+    with engine.connect() as conn:
+        paused = paused_carriers(conn)
+        q = select(ct).where(ct.c.status.in_(("ready", "submitting"))).order_by(ct.c.deadline, ct.c.id)
+        if carrier:
+            q = q.where(ct.c.carrier == carrier)
+        rows = list(conn.execute(q))
+    by_carrier: dict[str, list[Any]] = {}
+    for r in rows:
+        by_carrier.setdefault(r.carrier, []).append(r)
+    for code, claims in sorted(by_carrier.items()):
+        if code in paused:
+            s.paused.append(code)
+            s.problems.append(f"{code}: channel paused ({paused[code]}); `recoup claims resume {code}` after fixing it")
+            continue
+        try:
+            cfg = channel_config(settings, contracts, code)
+            channel = None if dry_run else factory(code, cfg)
+        except (ConfigError, RecoupError) as e:
+            s.problems.append(f"{code}: {e}")
+            continue
+        todo = []
+        for c in claims:
+            if c.status == "submitting":
+                if not dry_run and channel is not None:
+                    _recover(engine, channel, c, settings, actor, s)
+                continue
+            why = _not_now(c, as_of)
+            if why:
+                s.skipped[why] = s.skipped.get(why, 0) + 1
+                continue
+            todo.append(c)
+        if limit is not None:
+            todo = todo[:limit]
+        s.considered += len(todo)
+        if dry_run:
+            with engine.connect() as conn:
+                for c in todo:
+                    p = build_packet(conn, c, settings.contact_email)
+                    s.packets.append(_packet_dict(p, cfg.channel or "default"))
+            continue
+        assert channel is not None
+        batch = channel.name in ("file",)
+        if batch:
+            taken = [c for c in todo if _take(engine, c, actor, channel.name)]
+            with engine.connect() as conn:
+                packets = [build_packet(conn, c, settings.contact_email) for c in taken]
+            results = channel.submit(packets) if packets else []
+            for c, res in zip(taken, results, strict=True):
+                _apply(engine, c, res, actor, s)
+            continue
+        for c in todo:
+            if not _take(engine, c, actor, channel.name):
+                continue
+            with engine.connect() as conn:
+                packet = build_packet(conn, c, settings.contact_email)
+            (res,) = channel.submit([packet])
+            _apply(engine, c, res, actor, s)
+            if res.outcome == "paused":
+                _pause(engine, code, res.message)
+                s.paused.append(code)
+                break
+    return s
+
+
+def _not_now(c: Any, as_of: dt.date) -> str | None:
+    if c.claimed_cents <= 0:
+        return "amount 0.00 (waits for its invoice)"
+    if c.needs_approval and not c.approved_by:
+        return "waits for approval"
+    if c.deadline is not None and c.deadline < as_of:
+        return "past its deadline"
+    return None
+
+
+def _take(engine: Engine, c: Any, actor: str, channel: str) -> bool:
+    try:
+        with engine.begin() as conn:
+            move(conn, c.id, "ready", "submitting", actor, f"filing through {channel} with key {c.idempotency_key}",
+                 channel=channel)
+        return True
+    except TransitionError:
+        return False  # another worker took it
+
+
+def _apply(engine: Engine, c: Any, res: SubmitResult, actor: str, s: SubmitSummary) -> None:
+    now = utcnow()
+    with engine.begin() as conn:
+        if res.outcome in ("submitted", "prepared"):
+            to = res.status if res.status and res.status not in ("ready", "submitting") else res.outcome
+            vals: dict[str, Any] = {"filed_at": now, "message": res.message or None}
+            if res.carrier_reference:
+                vals["carrier_reference"] = res.carrier_reference
+            if res.approved_amount is not None:
+                vals["approved_cents"] = to_cents(res.approved_amount)
+            move(conn, c.id, "submitting", to, "carrier" if res.outcome == "submitted" else actor,
+                 res.message or f"{res.outcome} {res.carrier_reference or ''}".strip(), **vals)
+            if res.outcome == "submitted":
+                s.submitted += 1
+            else:
+                s.prepared += 1
+        elif res.outcome == "needs_attention":
+            move(conn, c.id, "submitting", "needs_attention", "carrier", res.message, message=res.message)
+            s.needs_attention += 1
+            s.problems.append(f"claim {c.id} ({c.carrier} {c.tracking_number}): {res.message}")
+        else:  # retry, paused: back to ready for a later run
+            move(conn, c.id, "submitting", "ready", actor, f"{res.outcome}: {res.message}", message=res.message)
+            s.retry += 1
+
+
+def _recover(engine: Engine, channel: Channel, c: Any, settings: Settings, actor: str, s: SubmitSummary) -> None:
+    """A claim left in ``submitting`` by a crash: ask the carrier, never file blindly."""
+    with engine.connect() as conn:
+        packet = build_packet(conn, c, settings.contact_email)
+    try:
+        found = channel.find(packet)
+    except RecoupError as e:
+        s.problems.append(f"claim {c.id}: could not ask {c.carrier} about it yet: {e}")
+        return
+    with engine.begin() as conn:
+        if found is not None and found.outcome == "submitted":
+            vals: dict[str, Any] = {"filed_at": utcnow()}
+            if found.carrier_reference:
+                vals["carrier_reference"] = found.carrier_reference
+            to = found.status if found.status and found.status not in ("ready", "submitting") else "submitted"
+            move(conn, c.id, "submitting", to, "carrier", "recovered after a crash: the carrier has it", **vals)
+            s.recovered += 1
+        elif channel.name == "api":
+            move(conn, c.id, "submitting", "ready", actor, "recovered after a crash: the carrier never got it")
+            s.recovered += 1
+        else:
+            msg = (f"recoup stopped while filing this claim by {channel.name}; check the outbox/mail before "
+                   f"`recoup claims retry {c.id}`")
+            move(conn, c.id, "submitting", "needs_attention", actor, msg, message=msg)
+            s.needs_attention += 1
+
+
+def _pause(engine: Engine, carrier: str, reason: str) -> None:
+    t = CarrierPause.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        conn.execute(delete(t).where(t.c.carrier == carrier))
+        conn.execute(insert(t).values(carrier=carrier, reason=reason or "authentication refused", at=utcnow()))
+
+
+def resume(engine: Engine, carrier: str) -> bool:
+    t = CarrierPause.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        return bool(conn.execute(delete(t).where(t.c.carrier == carrier)).rowcount)
+
+
+def _packet_dict(p: ClaimPacket, channel: str) -> dict[str, Any]:
+    return {"claim_id": p.claim_id, "channel": channel, "idempotency_key": p.idempotency_key,
+            "carrier": p.carrier, "kind": p.kind, "tracking_number": p.tracking_number, "amount": str(p.amount),
+            "currency": p.currency, "deadline": p.deadline.isoformat() if p.deadline else None,
+            "description": p.description, "invoice_number": p.invoice_number,
+            "attachments": [{"filename": a.filename, "content_type": a.content_type, "bytes": len(a.data)}
+                            for a in p.evidence]}
+
+
+@dataclass
+class SyncSummary:
+    polled: int = 0
+    changed: int = 0
+    problems: list[str] = field(default_factory=list)
+    reconciled: int = 0
+
+
+def sync(engine: Engine, settings: Settings, contracts: ContractSet | None, *, actor: str = "worker",
+         factory: ChannelFactory = default_factory) -> SyncSummary:
+    from recoup.claims.reconcile import reconcile
+
+    s = SyncSummary()
+    ct = _claims_table()
+    with engine.connect() as conn:
+        rows = list(conn.execute(select(ct).where(ct.c.status.in_(("submitted", "in_review", "approved")))
+                                 .where(ct.c.carrier_reference.is_not(None)).order_by(ct.c.id)))
+        paused = paused_carriers(conn)
+    channels: dict[str, Channel | None] = {}
+    for c in rows:
+        if c.carrier in paused:
+            continue
+        if c.carrier not in channels:
+            try:
+                channels[c.carrier] = factory(c.carrier, channel_config(settings, contracts, c.carrier))
+            except RecoupError as e:
+                s.problems.append(f"{c.carrier}: {e}")
+                channels[c.carrier] = None
+        ch = channels[c.carrier]
+        if ch is None:
+            continue
+        try:
+            st = ch.status(c.carrier_reference)
+        except RecoupError as e:
+            s.problems.append(f"claim {c.id}: {e}")
+            continue
+        s.polled += 1
+        if st is None or (st.status == c.status and st.approved_amount is None):
+            continue
+        vals: dict[str, Any] = {}
+        if st.approved_amount is not None:
+            vals["approved_cents"] = to_cents(st.approved_amount)
+        with engine.begin() as conn:
+            try:
+                move(conn, c.id, c.status, st.status, "carrier", st.message or f"carrier status {st.status}", **vals)
+                s.changed += 1
+            except TransitionError as e:
+                s.problems.append(str(e))
+    s.reconciled = reconcile(engine, actor).matched
+    return s
+
+
+def expire(engine: Engine, as_of: dt.date, actor: str = "worker") -> int:
+    ct = _claims_table()
+    n = 0
+    with engine.begin() as conn:
+        for c in conn.execute(select(ct).where(ct.c.status.in_(UNFILED)).where(ct.c.deadline < as_of)):
+            move(conn, c.id, c.status, "expired", actor, f"deadline {c.deadline} passed before it was filed")
+            n += 1
+    return n
+
+
+def near_deadline(engine: Engine, as_of: dt.date, days: int) -> list[dict[str, Any]]:
+    ct = _claims_table()
+    with engine.connect() as conn:
+        rows = conn.execute(select(ct).where(ct.c.status.in_(UNFILED)).where(ct.c.deadline >= as_of)
+                            .where(ct.c.deadline <= as_of + dt.timedelta(days=days)).order_by(ct.c.deadline))
+        return [{"id": r.id, "carrier": r.carrier, "tracking_number": r.tracking_number, "kind": r.kind,
+                 "status": r.status, "deadline": r.deadline.isoformat(), "amount": str(from_cents(r.claimed_cents)),
+                 "currency": r.currency} for r in rows]
+
+
+# ----------------------------------------------------------------------------- what a person decides
+
+def _one(conn: Connection, claim_id: int) -> Any:
+    ct = _claims_table()
+    c = conn.execute(select(ct).where(ct.c.id == claim_id)).first()
+    if c is None:
+        raise RecoupError(f"no claim {claim_id}")
+    return c
+
+
+def approve(engine: Engine, claim_id: int, actor: str) -> None:
+    ct = _claims_table()
+    with engine.begin() as conn:
+        c = _one(conn, claim_id)
+        if c.status not in UNFILED:
+            raise RecoupError(f"claim {claim_id} is {c.status}: only ready claims wait for approval")
+        conn.execute(update(ct).where(ct.c.id == claim_id).values(approved_by=actor, updated_at=utcnow()))
+        record(conn, claim_id, c.status, c.status, actor, "approved for filing")
+
+
+def cancel(engine: Engine, claim_id: int, actor: str, reason: str) -> None:
+    with engine.begin() as conn:
+        c = _one(conn, claim_id)
+        try:
+            move(conn, claim_id, c.status, "cancelled", actor, reason or "cancelled by a person")
+        except TransitionError:
+            raise RecoupError(f"claim {claim_id} is {c.status}: it cannot be cancelled") from None
+
+
+def retry(engine: Engine, claim_id: int, actor: str) -> None:
+    with engine.begin() as conn:
+        c = _one(conn, claim_id)
+        if c.status not in ("needs_attention", "rejected", "expired"):
+            raise RecoupError(f"claim {claim_id} is {c.status}: only needs_attention, rejected or expired claims are retried")
+        move(conn, claim_id, c.status, "ready", actor, "retry asked by a person", message=None)
+
+
+def update_claim(engine: Engine, claim_id: int, actor: str, *, status: str, amount: Decimal | None,
+                 reference: str | None) -> None:
+    with engine.begin() as conn:
+        c = _one(conn, claim_id)
+        vals: dict[str, Any] = {}
+        if amount is not None:
+            vals["approved_cents"] = to_cents(amount)
+        if reference:
+            vals["carrier_reference"] = reference
+        if status in ("submitted", "prepared") and c.filed_at is None:
+            vals["filed_at"] = utcnow()
+        detail = f"recorded by hand: {status}" + (f" {amount}" if amount is not None else "") + (
+            f" ref {reference}" if reference else "")
+        try:
+            move(conn, claim_id, c.status, status, actor, detail, **vals)
+        except TransitionError as e:
+            raise RecoupError(str(e)) from None

@@ -1,0 +1,185 @@
+"""`recoup claims ...` and `recoup recovered`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal, InvalidOperation
+
+import typer
+
+from recoup.claims.lifecycle import ALL, actor_cli
+from recoup.cli import app, check_format, ctx_of, fail, guarded, parse_date, today_utc
+from recoup.output import emit, stderr
+
+claims_app = typer.Typer(no_args_is_help=True, help="Claims: list, inspect, file, follow, decide.")
+app.add_typer(claims_app, name="claims")
+
+LIST_COLUMNS = ["id", "kind", "carrier", "tracking_number", "status", "channel", "amount", "credited", "currency",
+                "deadline", "filed_at", "carrier_reference"]
+
+
+@claims_app.command("list")
+@guarded
+def claims_list(ctx: typer.Context, status: str | None = typer.Option(None, "--status"),
+                carrier: str | None = typer.Option(None, "--carrier"),
+                fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
+    """List claims."""
+    from recoup.queries import list_claims
+
+    if status and status not in ALL:
+        raise typer.BadParameter(f"one of {', '.join(ALL)}", param_hint="--status")
+    rows = list_claims(ctx_of(ctx).engine(), status=status, carrier=carrier)
+    emit(rows, fmt, columns=LIST_COLUMNS if fmt == "table" else None, title="claims")
+
+
+@claims_app.command("show")
+@guarded
+def claims_show(ctx: typer.Context, claim_id: int = typer.Argument(...),
+                fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
+    """One claim with its history."""
+    from recoup.queries import claim_history, list_claims
+
+    engine = ctx_of(ctx).engine()
+    rows = list_claims(engine, claim_id=claim_id)
+    if not rows:
+        fail(f"no claim {claim_id}")
+    hist = claim_history(engine, claim_id)
+    if fmt == "json":
+        sys.stdout.write(json.dumps({**rows[0], "history": hist}, indent=1) + "\n")
+        return
+    if fmt == "csv":
+        emit(hist, fmt)
+        return
+    emit([{"field": k, "value": v} for k, v in rows[0].items()], "table", title=f"claim {claim_id}")
+    emit(hist, "table", title="history")
+
+
+@claims_app.command("submit")
+@guarded
+def claims_submit(ctx: typer.Context, carrier: str | None = typer.Option(None, "--carrier"),
+                  dry_run: bool = typer.Option(False, "--dry-run", help="Print the packets that would be filed."),
+                  as_of: str | None = typer.Option(None, "--as-of"),
+                  fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
+    """File ready claims through each carrier's channel."""
+    from recoup.claims.service import submit
+
+    c = ctx_of(ctx)
+    day = parse_date(as_of, "--as-of") or today_utc()
+    s = submit(c.engine(), c.settings, c.contracts(), day, carrier=carrier, dry_run=dry_run, actor=actor_cli())
+    if dry_run:
+        sys.stdout.write(json.dumps(s.packets, indent=1) + "\n")
+        return
+    for p in s.problems:
+        stderr().print(f"[red]problem[/red] {p}", soft_wrap=True)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(s.as_dict(), indent=1) + "\n")
+    else:
+        emit([{k: v for k, v in s.as_dict().items() if k not in ("problems", "skipped", "paused")}], fmt, title="submit")
+        for why, n in sorted(s.skipped.items()):
+            stderr().print(f"not filed now: {n} claim(s): {why}")
+    if s.problems:
+        raise typer.Exit(1)
+
+
+@claims_app.command("sync")
+@guarded
+def claims_sync(ctx: typer.Context) -> None:
+    """Poll carriers for claim status; reconcile credits from invoices."""
+    from recoup.claims.service import sync
+
+    c = ctx_of(ctx)
+    s = sync(c.engine(), c.settings, c.contracts(), actor=actor_cli())
+    for p in s.problems:
+        stderr().print(f"[red]problem[/red] {p}", soft_wrap=True)
+    stderr().print(f"polled {s.polled} claim(s), {s.changed} changed; {s.reconciled} credit(s) matched")
+    if s.problems:
+        raise typer.Exit(1)
+
+
+@claims_app.command("approve")
+@guarded
+def claims_approve(ctx: typer.Context, ids: list[int] = typer.Argument(...)) -> None:
+    """Approve claims above the approval threshold for filing."""
+    from recoup.claims.service import approve
+
+    for i in ids:
+        approve(ctx_of(ctx).engine(), i, actor_cli())
+    stderr().print(f"approved {len(ids)} claim(s)")
+
+
+@claims_app.command("cancel")
+@guarded
+def claims_cancel(ctx: typer.Context, ids: list[int] = typer.Argument(...),
+                  reason: str = typer.Option("", "--reason")) -> None:
+    """Cancel claims (with a reason)."""
+    from recoup.claims.service import cancel
+
+    for i in ids:
+        cancel(ctx_of(ctx).engine(), i, actor_cli(), reason)
+    stderr().print(f"cancelled {len(ids)} claim(s)")
+
+
+@claims_app.command("retry")
+@guarded
+def claims_retry(ctx: typer.Context, ids: list[int] = typer.Argument(...)) -> None:
+    """Put claims that need attention (or were rejected/expired) back to ready."""
+    from recoup.claims.service import retry
+
+    for i in ids:
+        retry(ctx_of(ctx).engine(), i, actor_cli())
+    stderr().print(f"{len(ids)} claim(s) ready again")
+
+
+@claims_app.command("update")
+@guarded
+def claims_update(ctx: typer.Context, claim_id: int = typer.Argument(...),
+                  status: str = typer.Option(..., "--status"),
+                  amount: str | None = typer.Option(None, "--amount"),
+                  reference: str | None = typer.Option(None, "--reference")) -> None:
+    """Record a carrier's answer by hand."""
+    from recoup.claims.service import update_claim
+
+    if status not in ALL:
+        raise typer.BadParameter(f"one of {', '.join(ALL)}", param_hint="--status")
+    try:
+        amt = Decimal(amount) if amount is not None else None
+    except InvalidOperation:
+        raise typer.BadParameter(f"not an amount: {amount!r}", param_hint="--amount") from None
+    update_claim(ctx_of(ctx).engine(), claim_id, actor_cli(), status=status, amount=amt, reference=reference)
+    stderr().print(f"claim {claim_id}: {status}")
+
+
+@claims_app.command("resume")
+@guarded
+def claims_resume(ctx: typer.Context, carrier: str = typer.Argument(...)) -> None:
+    """Resume a carrier's channel paused after an authentication failure."""
+    from recoup.claims.service import resume
+
+    if not resume(ctx_of(ctx).engine(), carrier):
+        fail(f"{carrier} is not paused")
+    stderr().print(f"{carrier}: resumed")
+
+
+@claims_app.command("expire")
+@guarded
+def claims_expire(ctx: typer.Context, as_of: str | None = typer.Option(None, "--as-of")) -> None:
+    """Expire unfiled claims whose deadline has passed."""
+    from recoup.claims.service import expire
+
+    n = expire(ctx_of(ctx).engine(), parse_date(as_of, "--as-of") or today_utc(), actor_cli())
+    stderr().print(f"{n} claim(s) expired")
+
+
+@app.command()
+@guarded
+def recovered(ctx: typer.Context, by: str = typer.Option("carrier", "--by", help="carrier|month|kind"),
+              date_from: str | None = typer.Option(None, "--from"), date_to: str | None = typer.Option(None, "--to"),
+              fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
+    """Recovered amounts: claimed, approved, credited."""
+    from recoup.queries import recovered as q
+
+    if by not in ("carrier", "month", "kind"):
+        raise typer.BadParameter("one of carrier, month, kind", param_hint="--by")
+    rows = q(ctx_of(ctx).engine(), by=by, date_from=parse_date(date_from, "--from"), date_to=parse_date(date_to, "--to"))
+    emit(rows, fmt, columns=[by, "claims", "claimed", "approved", "credited", "currency"], title="recovered")
