@@ -1,0 +1,105 @@
+"""Bulk writes for the hot paths: SQLite executemany of tuples, PostgreSQL COPY into a temporary
+table then one INSERT ... ON CONFLICT DO NOTHING. No per-row ORM objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+
+_SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _cell(v: Any, dialect: str) -> Any:
+    if v is None or v is pd.NaT or v is pd.NA:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, pd.Timestamp):
+        v = v.to_pydatetime()
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is None:
+            raise ValueError(f"naive datetime refused: {v!r}")
+        if dialect == "sqlite":
+            return v.astimezone(dt.UTC).strftime(_SQLITE_TS)
+        return v
+    return v
+
+
+def frame_rows(df: pd.DataFrame, columns: Sequence[str], dialect: str) -> list[tuple[Any, ...]]:
+    """DataFrame -> list of tuples of plain Python values ready for the driver."""
+    cols = []
+    for c in columns:
+        s = df[c]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            if dialect == "sqlite":
+                txt = s.dt.tz_convert("UTC").dt.strftime(_SQLITE_TS)
+                cols.append(txt.astype(object).where(s.notna(), None).tolist())
+            else:
+                cols.append([None if pd.isna(x) else x.to_pydatetime() for x in s])
+        elif s.dtype.kind == "M":  # naive datetime64: a date column
+            cols.append([None if pd.isna(x) else x.date() for x in s])
+        elif isinstance(s.dtype, pd.Int64Dtype):
+            cols.append([None if pd.isna(x) else int(x) for x in s])
+        elif s.dtype.kind in "iu":
+            cols.append(s.astype(object).tolist())
+        elif s.dtype.kind == "b":
+            cols.append([bool(x) for x in s])
+        else:
+            cols.append([_cell(x, dialect) for x in s.tolist()])
+    return list(zip(*cols, strict=True)) if cols else []
+
+
+def insert_ignore(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]],
+                  conflict: Sequence[str] | None = None) -> int:
+    """Insert rows, skipping those that hit a unique key. Returns the number inserted."""
+    if not rows:
+        return 0
+    dialect = conn.dialect.name
+    cols = ", ".join(columns)
+    if dialect == "sqlite":
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        before = raw.total_changes
+        cur = raw.cursor()
+        marks = ", ".join("?" for _ in columns)
+        cur.executemany(f"INSERT OR IGNORE INTO {table} ({cols}) VALUES ({marks})", rows)
+        return int(raw.total_changes - before)
+    if dialect == "postgresql":
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        with raw.cursor() as cur:
+            tmp = f"tmp_{table}"
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {tmp} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
+            cur.execute(f"TRUNCATE {tmp}")
+            with cur.copy(f"COPY {tmp} ({cols}) FROM STDIN") as cp:
+                for r in rows:
+                    cp.write_row(r)
+            target = f"({', '.join(conflict)})" if conflict else ""
+            cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {tmp} "
+                        f"ON CONFLICT {target} DO NOTHING")
+            n = cur.rowcount
+            cur.execute(f"TRUNCATE {tmp}")
+            return int(n)
+    # any other database: portable, slower
+    from sqlalchemy import text
+
+    n = 0
+    for r in rows:
+        try:
+            with conn.begin_nested():
+                conn.execute(text(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(':' + c for c in columns)})"),
+                             dict(zip(columns, r, strict=True)))
+                n += 1
+        except Exception:
+            continue
+    return n
