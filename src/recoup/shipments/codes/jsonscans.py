@@ -52,7 +52,8 @@ def has_key(text: str, key: str) -> bool:
 
 
 def load_documents(data: bytes, what: str) -> list[tuple[int, Any]]:
-    """JSON values with their record numbers: one document (1), an array (1..n) or JSON Lines (line).
+    """JSON values with their record numbers: one document (1), an array (1..n), or JSON Lines (or
+    any other sequence of JSON values) numbered by the line each starts on.
 
     Refuses (FileRefused) an empty file, binary content, text that is not UTF-8 and anything that is
     not valid JSON, truncated files included. ``what`` names the expected format in the reason.
@@ -83,34 +84,33 @@ def load_documents(data: bytes, what: str) -> list[tuple[int, Any]]:
 
 
 def _json_lines(text: str, what: str, whole_error: json.JSONDecodeError) -> list[tuple[int, Any]]:
-    lines = text.splitlines()
-    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
-    first_ok = False
-    if len(numbered) > 1:
-        try:
-            json.loads(numbered[0][1])
-            first_ok = True
-        except json.JSONDecodeError:
-            first_ok = False
-    if not first_ok:
+    """JSON Lines, or any stream of JSON values one after another; the record is the start line."""
+    if not whole_error.msg.startswith("Extra data"):
         raise FileRefused(
             f"not valid JSON ({whole_error.msg} at line {whole_error.lineno} column {whole_error.colno}); "
             f"a truncated or damaged {what} file?"
         )
+    decoder = json.JSONDecoder()
     docs: list[tuple[int, Any]] = []
-    for n, line in numbered:
+    pos, size, line, counted = 0, len(text), 1, 0
+    while True:
+        while pos < size and text[pos].isspace():
+            pos += 1
+        if pos >= size:
+            return docs
+        line += text.count("\n", counted, pos)
+        counted = pos
         try:
-            value = json.loads(line)
+            value, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise FileRefused(
-                f"JSON Lines: line {n} is not valid JSON ({exc.msg} at column {exc.colno}); "
-                f"a truncated or damaged {what} file?"
+                f"JSON Lines: line {line} is not valid JSON ({exc.msg} at line {exc.lineno} column "
+                f"{exc.colno}); a truncated or damaged {what} file?"
             ) from exc
         if isinstance(value, list):
-            docs.extend((n, item) for item in value)
+            docs.extend((line, item) for item in value)
         else:
-            docs.append((n, value))
-    return docs
+            docs.append((line, value))
 
 
 def dig(obj: Any, *path: str | int) -> Any:
