@@ -69,6 +69,8 @@ def load_documents(data: bytes, what: str) -> list[tuple[int, Any]]:
     except UnicodeDecodeError as exc:
         raise FileRefused(f"not UTF-8 text (bad byte at offset {exc.start}): not a {what} JSON file") from exc
     stripped = text.lstrip()
+    if not stripped:
+        raise FileRefused(f"empty file: no {what} data")
     if stripped[0] not in "{[":
         first = stripped.splitlines()[0][:40]
         raise FileRefused(f"not JSON (starts with {first!r}): not a {what} file")
