@@ -294,7 +294,7 @@ def register(module: str) -> None:
     importlib.import_module(module)
 
 
-for _m in ("recoup.cli_claims", "recoup.cli_more", "recoup.cli_reports", "recoup.cli_worker"):
+for _m in ("recoup.cli_claims", "recoup.cli_more", "recoup.cli_reports", "recoup.cli_worker", "recoup.cli_explain"):
     try:
         register(_m)
     except ModuleNotFoundError as _e:

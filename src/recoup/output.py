@@ -40,7 +40,7 @@ def emit(rows: Sequence[dict[str, Any]], fmt: str, *, columns: Sequence[str] | N
             w.writerow(["" if r.get(c) is None else (str(r.get(c)).lower() if isinstance(r.get(c), bool)
                                                       else _plain(r.get(c))) for c in cols])
         return
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     if not rows:
         console.print(f"[dim]{title + ': ' if title else ''}nothing to show[/dim]")
         return

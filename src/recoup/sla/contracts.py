@@ -156,6 +156,12 @@ class _Reader:
     def fail(self, key: str, reason: str) -> ConfigError:
         return ConfigError(f"{self.path}: {self.prefix}{key}: {reason}")
 
+    def only(self, *allowed: str) -> None:
+        """Refuse keys this table does not know: a typo must not load as a default."""
+        for k in self.data:
+            if k not in allowed:
+                raise self.fail(k, f"unknown key (known: {', '.join(allowed)})")
+
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., *, required: bool = True) -> Any:
         if key not in self.data:
             if default is not ...:
@@ -303,6 +309,9 @@ def load_contract(path: Path) -> Contract:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
     r = _Reader(path, data)
+    r.only("carrier", "name", "account_numbers", "currency", "weight_unit", "dim_unit", "dim_divisor",
+           "weight_increment", "dim_rounding", "calendar", "claims", "gsr_suspensions", "services", "fuel",
+           "surcharges")
     carrier = r.get("carrier", str)
     if not carrier or not carrier.replace("_", "").isalnum() or carrier != carrier.lower():
         raise r.fail("carrier", f"a lower-case code like 'ups' or 'dpd_uk', got {carrier!r}")
@@ -311,6 +320,7 @@ def load_contract(path: Path) -> Contract:
         raise r.fail("currency", f"an ISO 4217 code like 'USD', got {currency!r}")
 
     c = r.table("calendar")
+    c.only("country", "subdivision", "holidays", "extra_holidays", "business_days", "timezone")
     tz = c.get("timezone", str)
     try:
         ZoneInfo(tz)
@@ -341,6 +351,9 @@ def load_contract(path: Path) -> Contract:
     )
 
     k = r.table("claims")
+    k.only("channel", "late_window_days", "late_window_from", "loss_window_days", "damage_window_days",
+           "dispute_window_days", "lost_after_days", "void_after_days", "default_liability",
+           "value_claims_refund_shipping", "late_refund_charges", "excluded_exception_reasons")
     refund = k.strings("late_refund_charges", ["transportation"])
     claims = ClaimRules(
         channel=k.choice("channel", CHANNELS, "api"),  # type: ignore[arg-type]
@@ -359,6 +372,7 @@ def load_contract(path: Path) -> Contract:
 
     suspensions = []
     for s in r.tables("gsr_suspensions"):
+        s.only("from", "to", "services")
         start, end = s.date("from"), s.date("to")
         if end < start:
             raise s.fail("to", "ends before it starts")
@@ -366,6 +380,7 @@ def load_contract(path: Path) -> Contract:
 
     services: dict[str, Service] = {}
     for s in r.tables("services"):
+        s.only("code", "name", "guaranteed", "transit_days", "commit_time", "rates")
         code = s.get("code", str)
         if code in services:
             raise s.fail("code", f"service {code!r} defined twice")
@@ -382,9 +397,11 @@ def load_contract(path: Path) -> Contract:
 
     fuel = []
     for f in r.tables("fuel"):
+        f.only("effective", "percent", "services")
         fuel.append(FuelRow(f.date("effective"), f.decimal("percent"), f.strings("services", [])))
 
     sur = r.table("surcharges", required=False)
+    sur.only("das_postal_codes")
     das_rel = sur.get("das_postal_codes", str, None)
     das_path = path.parent / das_rel if das_rel else None
     das = load_das(das_path, f"{path}: surcharges.das_postal_codes") if das_path else None
