@@ -41,6 +41,11 @@ class Ctx:
                 check_schema(self._engine)
         return self._engine
 
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
     def contracts(self) -> Any:
         from recoup.sla.contracts import load_contracts
 
@@ -103,6 +108,7 @@ def main_options(
     except RecoupError as e:
         fail(str(e), 2)
     ctx.obj = Ctx(settings)
+    ctx.call_on_close(ctx.obj.close)
 
 
 # ----------------------------------------------------------------------------- init, contracts
