@@ -151,7 +151,8 @@ def _package(package: Any, inquiry: str | None, record: int, out: ScanCollector)
         if not isinstance(activity, Mapping):
             out.error(record, where, f"{number}: not an object")
             continue
-        status_obj = activity.get("status") if isinstance(activity.get("status"), Mapping) else {}
+        raw_status = activity.get("status")
+        status_obj: Mapping[str, Any] = raw_status if isinstance(raw_status, Mapping) else {}
         mapped = _status(status_obj, out)
         if mapped is None:
             continue
