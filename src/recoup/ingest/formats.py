@@ -63,6 +63,8 @@ def detect(kind: str, path: Path, requested: str = "auto") -> Format:
         raise FileRefused(f"cannot read: {e.strerror}") from None
     if not head.strip():
         raise FileRefused("the file is empty")
+    if b"\x00" in head and not head.startswith(b"%PDF"):
+        raise FileRefused(f"binary content, not a {kind} file")
     for f in fmts:
         try:
             if f.sniff(head):

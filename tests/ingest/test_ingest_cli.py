@@ -1,0 +1,137 @@
+"""Ingest through the CLI: idempotency, bad rows and files, the JSON summary of product.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from recoup.cli import app
+from recoup.store.db import make_engine
+
+from ..conftest import SMALL
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    r = CliRunner().invoke(app, list(args))
+    return r.exit_code, r.stdout, r.stderr
+
+
+@pytest.fixture
+def initdb(cli_env: dict[str, str]) -> str:
+    assert run("init")[0] == 0
+    return cli_env["RECOUP_DATABASE_URL"]
+
+
+def count(url: str, table: str) -> int:
+    eng = make_engine(url)
+    with eng.connect() as c:
+        n = int(c.execute(text(f"select count(*) from {table}")).scalar_one())
+    eng.dispose()
+    return n
+
+
+def test_same_files_twice_add_nothing(initdb: str) -> None:
+    code, out, _ = run("ingest", "shipments", str(SMALL / "shipments.csv"), "--format", "json")
+    assert code == 0
+    first = json.loads(out)["files"][0]
+    assert first["stored"] == 600 and first["read"] == 600 and first["format"] == "canonical"
+    code, out, _ = run("ingest", "shipments", str(SMALL / "shipments.csv"), "--format", "json")
+    again = json.loads(out)["files"][0]
+    assert code == 0 and again["stored"] == 0 and again["duplicates"] == 600
+    assert run("ingest", "scans", str(SMALL / "scans.csv"))[0] == 0
+    scans = count(initdb, "scan_event")
+    code, out, _ = run("ingest", "scans", str(SMALL / "scans.csv"), "--format", "json")
+    assert json.loads(out)["files"][0]["stored"] == 0
+    assert count(initdb, "scan_event") == scans
+    inv = sorted(str(p) for p in (SMALL / "invoices").glob("UPS-*"))
+    assert run("ingest", "invoices", *inv)[0] == 0
+    lines = count(initdb, "invoice_line")
+    code, out, _ = run("ingest", "invoices", *inv, "--format", "json")
+    assert code == 0
+    assert all(f["stored"] == 0 for f in json.loads(out)["files"])
+    assert count(initdb, "invoice_line") == lines
+
+
+def test_bad_rows_are_reported_and_kept_out(initdb: str, tmp_path: Path) -> None:
+    f = tmp_path / "scans.csv"
+    f.write_text(
+        "\ufefftracking_number,carrier,occurred_at,status,exception_reason\r\n"
+        "1Z1,ups,2026-10-09T21:14:00-04:00,delivered,\r\n"
+        "1Z2,ups,2026-10-09T21:14:00,delivered,\r\n"          # no offset
+        "1Z3,ups,2026-10-09T21:14:00-04:00,teleported,\r\n"   # unknown status
+        "\r\n"
+        "1Z4,ups,2026-10-09T21:14:00-04:00,exception,weather\r\n", encoding="utf-8")
+    code, out, err = run("ingest", "scans", str(f), "--format", "json")
+    assert code == 1
+    s = json.loads(out)["files"][0]
+    assert s["read"] == 4 and s["stored"] == 2 and s["rejected"] == 2
+    errs = {(e["line"], e["column"]) for e in s["errors"]}
+    assert errs == {(3, "occurred_at"), (4, "status")}
+    assert "line 3, column occurred_at" in err
+    assert "Traceback" not in err
+
+
+def test_file_refused_whole_with_reason(initdb: str, tmp_path: Path) -> None:
+    b = tmp_path / "blob.csv"
+    b.write_bytes(b"\x00\x01\x02binary")
+    e = tmp_path / "empty.csv"
+    e.write_text("")
+    good = SMALL / "shipments.csv"
+    code, out, err = run("ingest", "shipments", str(b), str(e), str(tmp_path / "nope.csv"), str(good),
+                         "--format", "json")
+    assert code == 1
+    files = json.loads(out)["files"]
+    assert [f.get("refused") is not None for f in files] == [True, True, True, False]
+    assert files[3]["stored"] == 600  # the good file is not taken down by the bad ones
+    assert "binary" in files[0]["refused"] and "empty" in files[1]["refused"]
+    assert "Traceback" not in err
+
+
+def test_resent_manifest_row_updates_the_shipment(initdb: str, tmp_path: Path) -> None:
+    head = "tracking_number,carrier,service,ship_date,dest_postal,dest_country,dest_residential\n"
+    a = tmp_path / "a.csv"
+    a.write_text(head + "T1,ups,GND,2026-10-01,10001,US,true\nT2,ups,GND,2026-10-01,10001,US,true\n")
+    b = tmp_path / "b.csv"
+    b.write_text(head + "T1,ups,GND,2026-10-01,10001,US,false\n")
+    assert run("ingest", "shipments", str(a))[0] == 0
+    code, out, _ = run("ingest", "shipments", str(b), "--format", "json")
+    s = json.loads(out)["files"][0]
+    assert code == 0 and s["stored"] == 0 and s["updated"] == 1
+    assert count(initdb, "shipment") == 2
+    eng = make_engine(initdb)
+    with eng.connect() as c:
+        v = c.execute(text("select dest_residential from shipment where tracking_number='T1'")).scalar_one()
+    eng.dispose()
+    assert not v
+
+
+def test_invoice_whole_or_nothing_and_conflicting_refused(initdb: str, tmp_path: Path) -> None:
+    head = "invoice_number,invoice_date,carrier,tracking_number,charge_type,amount\n"
+    f = tmp_path / "inv.csv"
+    f.write_text(head + "A1,2026-10-01,ups,T1,transportation,10.00\n"
+                 "A1,2026-10-01,ups,T1,fuel,1.8x\n"            # bad amount: A1 refused whole
+                 "B1,2026-10-01,ups,T2,transportation,12.00\n")
+    code, out, _ = run("ingest", "invoices", str(f), "--format", "json")
+    s = json.loads(out)["files"][0]
+    assert code == 1 and s["stored"] == 1
+    assert count(initdb, "invoice") == 1
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(head + "A1,2026-10-01,ups,T1,transportation,10.00\nA1,2026-10-01,ups,T1,fuel,1.80\n")
+    code, out, _ = run("ingest", "invoices", str(fixed), "--format", "json")
+    assert code == 0 and json.loads(out)["files"][0]["stored"] == 2
+    other = tmp_path / "other.csv"
+    other.write_text(head + "A1,2026-10-01,ups,T1,transportation,99.00\n")
+    code, out, err = run("ingest", "invoices", str(other), "--format", "json")
+    assert code == 1
+    assert "already loaded with different lines" in json.loads(out)["files"][0]["errors"][0]["reason"]
+    assert count(initdb, "invoice_line") == 3
+
+
+def test_credit_lines_become_credits(initdb: str) -> None:
+    code, _, _ = run("ingest", "invoices", str(SMALL / "credits" / "UPS-20261115-CR.csv"))
+    assert code == 0
+    assert count(initdb, "credit") > 0
