@@ -1,0 +1,252 @@
+"""Vectorised helpers shared by the carrier invoice readers (UPS, FedEx, DHL).
+
+Every text column is handled through its distinct values: a column of a million cells usually
+holds a few hundred distinct texts (dates, codes, prices), so each distinct text is checked and
+converted once (amounts with :func:`recoup.money.to_cents`, never a float) and the results are
+spread back to the rows with an index array. Missing cells are ``""`` (read with
+``na_filter=False``); a cell that is blank after trimming is "no value".
+
+Also here: the checks every reader makes on the first bytes of a file before reading it
+(empty, binary, a workbook or PDF instead of CSV, UTF-16), and :class:`Problems`, which collects
+row errors and marks the rows to leave out.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recoup.errors import FileRefused
+from recoup.ingest.base import INVOICE_COLUMNS, RowError
+from recoup.money import MoneyError, to_cents
+
+HEAD_BYTES = 65536
+
+# a date format: (what people call it, a regex the whole text must match, the strptime format)
+DateFormat = tuple[str, re.Pattern[str], str]
+ISO_DATE: DateFormat = ("YYYY-MM-DD", re.compile(r"\d{4}-\d{2}-\d{2}"), "%Y-%m-%d")
+DMY_DATE: DateFormat = ("DD/MM/YYYY", re.compile(r"\d{1,2}/\d{1,2}/\d{4}"), "%d/%m/%Y")
+COMPACT_DATE: DateFormat = ("YYYYMMDD", re.compile(r"\d{8}"), "%Y%m%d")
+
+_AMOUNT = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_AMOUNT_THOUSANDS = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?")
+_WEIGHT = re.compile(r"\d+(?:\.\d+)?")
+
+
+# ---------------------------------------------------------------- the first bytes of a file
+
+
+def read_head(path: Path, n: int = HEAD_BYTES) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(n)
+    except OSError as exc:
+        raise FileRefused(f"cannot read: {exc.strerror or exc}") from None
+
+
+def refuse_non_text(head: bytes) -> None:
+    """FileRefused for what is not CSV text at all, with a reason a person can act on."""
+    if not head.strip():
+        raise FileRefused("the file is empty")
+    if head.startswith(b"PK\x03\x04"):
+        raise FileRefused("a ZIP archive or Excel workbook, not a CSV file: export the invoice as CSV")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileRefused("an old Excel (.xls) workbook, not a CSV file: export the invoice as CSV")
+    if head.startswith(b"%PDF"):
+        raise FileRefused("a PDF, not a CSV file")
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise FileRefused("UTF-16 text: save the file as UTF-8 CSV")
+    if b"\x00" in head:
+        raise FileRefused("binary content, not a CSV file")
+
+
+def head_lines(head: bytes, limit: int = 6) -> list[str]:
+    """The first complete, non-blank lines of the head (a last line cut off by the head is left out)."""
+    text = head.decode("utf-8-sig", errors="replace")
+    lines = text.splitlines()
+    if len(head) >= HEAD_BYTES and not text.endswith(("\n", "\r")) and lines:
+        lines = lines[:-1]
+    return [ln for ln in lines if ln.strip()][:limit]
+
+
+def split_line(line: str, sep: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=sep), [])
+    except csv.Error:
+        return line.split(sep)
+
+
+def best_delimiter(line: str, candidates: Sequence[str] = (",", ";")) -> str:
+    """The candidate that splits the line into the most fields (ties: the first candidate)."""
+    return max(candidates, key=lambda sep: (len(split_line(line, sep)), -candidates.index(sep)))
+
+
+def norm_header(name: object) -> str:
+    """Header names compare without case, spaces or punctuation: 'Weight(kg)' == 'Weight (kg)'."""
+    return re.sub(r"[^0-9a-z]+", "", str(name).lower())
+
+
+# ---------------------------------------------------------------- columns
+
+
+class Column:
+    """One text column, by its distinct values: ``codes[i]`` is row i's index in ``uniques``."""
+
+    def __init__(self, values: np.ndarray | pd.Series) -> None:
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+        self._set(codes, [u.strip() if isinstance(u, str) else "" for u in uniques])
+
+    def _set(self, codes: np.ndarray, stripped: Sequence[str]) -> None:
+        # one more slot at the end for missing cells (code -1 indexes it)
+        self.uniques = np.array([*stripped, ""], dtype=object)
+        self.codes = np.where(codes < 0, len(stripped), codes).astype(np.int32)
+
+    @classmethod
+    def concat(cls, parts: Sequence[Column]) -> Column:
+        """One column from the columns of consecutive chunks of rows."""
+        if len(parts) == 1:
+            return parts[0]
+        offsets = np.cumsum([0, *(len(p.uniques) for p in parts[:-1])])
+        ids, uniques = pd.factorize(np.concatenate([p.uniques for p in parts]))
+        out = cls.__new__(cls)
+        out._set(np.concatenate([ids[p.codes + off] for p, off in zip(parts, offsets, strict=True)]),
+                 list(uniques))
+        return out
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def apply(self, fn: Callable[[str], object], dtype: object = object) -> np.ndarray:
+        """fn of each distinct text, spread to the rows."""
+        return np.array([fn(u) for u in self.uniques], dtype=dtype)[self.codes]
+
+    def blank(self) -> np.ndarray:
+        return (self.uniques == "")[self.codes]
+
+    def text(self) -> np.ndarray:
+        """Trimmed texts, None where blank."""
+        u = self.uniques.copy()
+        u[u == ""] = None
+        return u[self.codes]
+
+    def raw(self) -> np.ndarray:
+        """Trimmed texts, '' where blank."""
+        return self.uniques[self.codes]
+
+    def code(self) -> np.ndarray:
+        """Trimmed upper-case texts ('' where blank), for comparing codes."""
+        return self.apply(lambda u: u.upper())
+
+    def cents(self, *, thousands: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(int64 cents, bad) per row; blank cells are 0 and not bad (check blank() separately).
+
+        Amounts use '.' for decimals. With ``thousands`` (comma-delimited files) a comma is
+        accepted only as a thousands separator (``1,234.50``); otherwise a comma is refused, as
+        ``12,34`` may be a decimal comma and must never become 1234.
+        """
+        rx = _AMOUNT_THOUSANDS if thousands else _AMOUNT
+        values = np.zeros(len(self.uniques), dtype=np.int64)
+        bad = np.zeros(len(self.uniques), dtype=bool)
+        for i, u in enumerate(self.uniques):
+            if not u:
+                continue
+            if rx.fullmatch(u):
+                try:
+                    values[i] = to_cents(u)
+                    continue
+                except MoneyError:
+                    pass
+            bad[i] = True
+        return values[self.codes], bad[self.codes]
+
+    def dates(self, formats: Sequence[DateFormat]) -> tuple[np.ndarray, np.ndarray]:
+        """(datetime64[ns] naive midnight, NaT where blank or bad; bad) per row."""
+        values = np.full(len(self.uniques), np.datetime64("NaT"), dtype="datetime64[ns]")
+        bad = np.zeros(len(self.uniques), dtype=bool)
+        for i, u in enumerate(self.uniques):
+            if not u:
+                continue
+            parsed = _parse_date(u, formats)
+            if parsed is None:
+                bad[i] = True
+            else:
+                values[i] = np.datetime64(parsed, "ns")
+        return values[self.codes], bad[self.codes]
+
+    def weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """(decimal text or None, bad) per row: a weight is a non-negative decimal, kept as written."""
+        text = self.text()
+        bad = self.apply(lambda u: bool(u) and not _WEIGHT.fullmatch(u), dtype=bool)
+        text[bad] = None
+        return text, bad
+
+
+def _parse_date(text: str, formats: Sequence[DateFormat]) -> dt.date | None:
+    for _, rx, fmt in formats:
+        if rx.fullmatch(text):
+            try:
+                return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time
+            except ValueError:
+                return None
+    return None
+
+
+def date_formats_text(formats: Sequence[DateFormat]) -> str:
+    return " or ".join(name for name, _, _ in formats)
+
+
+# ---------------------------------------------------------------- row errors
+
+
+class Problems:
+    """Row errors over vectorised checks; ``bad`` marks the rows to leave out."""
+
+    def __init__(self, lines: np.ndarray, invoice_numbers: np.ndarray) -> None:
+        self.lines = lines
+        self.invoice_numbers = invoice_numbers
+        self.bad = np.zeros(len(lines), dtype=bool)
+        self._found: list[tuple[int, int, RowError]] = []
+
+    def flag(self, mask: np.ndarray, column: str, reason: str, values: np.ndarray | None = None) -> None:
+        """Rows where ``mask`` holds are bad for ``reason`` (followed by the cell when ``values``)."""
+        idx = np.flatnonzero(mask)
+        for i in idx:
+            why = f"{reason}: {values[i]!r}" if values is not None else reason
+            invoice = self.invoice_numbers[i]
+            self._found.append((int(self.lines[i]), len(self._found),
+                                RowError(int(self.lines[i]), column, why, invoice or None)))
+        self.bad[idx] = True
+
+    @property
+    def errors(self) -> list[RowError]:
+        return [e for _, _, e in sorted(self._found, key=lambda t: (t[0], t[1]))]
+
+
+# ---------------------------------------------------------------- the canonical frame
+
+
+def invoice_frame(n: int, **columns: object) -> pd.DataFrame:
+    """INVOICE_COLUMNS from per-row arrays (or one value for all rows), with the canonical dtypes."""
+    data: dict[str, object] = {}
+    for name in INVOICE_COLUMNS:
+        value = columns.get(name)
+        if name in ("invoice_date", "ship_date"):
+            arr = (np.asarray(value, dtype="datetime64[ns]") if value is not None
+                   else np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
+            data[name] = pd.Series(arr, dtype="datetime64[ns]")
+        elif name in ("amount_cents", "line"):
+            data[name] = pd.Series(np.asarray(value, dtype=np.int64), dtype="int64")
+        else:
+            if isinstance(value, np.ndarray):
+                arr = value.astype(object)
+            else:
+                arr = np.empty(n, dtype=object)
+                arr[:] = value
+            data[name] = pd.Series(arr, dtype=object)
+    return pd.DataFrame(data, copy=False)

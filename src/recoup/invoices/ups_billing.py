@@ -1,0 +1,324 @@
+"""UPS Billing Data (v2.1: headerless CSV, 250 fixed columns) → canonical invoice lines.
+
+One row per charge, several per tracking number (formats.md, Invoices). Positions are 0-based:
+2 Account Number, 4 Invoice Date, 5 Invoice Number, 9 Invoice Currency Code, 20 Tracking Number,
+28/29 Billed Weight and unit, 33 Zone, 34 Charge Category Code, 35 Charge Category Detail Code,
+43 Charge Classification Code, 44 Charge Description Code, 45 Charge Description, 52 Net Amount,
+116 Shipment Date, 174 Miscellaneous Line 1 (the adjustment or claim number on credits).
+
+Mapping (``charges/ups_charges.csv``, by category detail, classification, description code and
+text): FRT → transportation, with billed weight, unit (``L`` lb, ``K`` kg) and zone as written
+(``"004"``); FSC → fuel; ACC codes → residential, delivery_area, ...; TAX/GOV/BRK → other; ADJ
+rows like SHP rows, except detail ADC (address_correction). INF rows are not charges: skipped and
+counted in the notes. A negative Net Amount is a ``credit`` whatever its classification, with the
+carrier's reference (column 174) and ``"<detail code> <description>"`` as its description (so
+``GSR Guaranteed Service Refund`` tells the reconciliation it pays a late delivery).
+
+Dialects: comma-delimited with ISO dates, or semicolon-delimited with DD/MM/YYYY (ISO also read);
+rows may be trimmed of trailing empty columns; UTF-8 with or without BOM; LF or CRLF.
+
+Decisions where the spec is silent:
+
+- ``service`` is the UPS service code of the parcel's FRT row (``"2"``, kept as text), given to
+  every line of that tracking number on the same invoice; the carrier's service text is the FRT
+  line's description.
+- Billed weight, unit and zone go on transportation lines only (the canonical CSV's rule).
+- A comma-delimited file's dates must be ISO: ``05/09/2026`` there could be either order and is a
+  row error rather than a guess. Amounts use ``.``; a comma in an amount is refused in semicolon
+  files (a decimal comma must not become a hundredfold amount), read as a thousands separator in
+  comma files (``"1,234.50"``).
+- A row with no tracking number (e.g. an account-level MIS service charge) is a row error, as the
+  spec says; the ingest service then refuses that invoice.
+- ``line`` is the physical line (1-based); blank lines are skipped but counted.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recoup.errors import FileRefused
+from recoup.ingest.base import ReadResult, RowError
+from recoup.invoices.charges import charge_map
+from recoup.invoices.charges.columns import (
+    DMY_DATE,
+    ISO_DATE,
+    Column,
+    Problems,
+    best_delimiter,
+    date_formats_text,
+    head_lines,
+    invoice_frame,
+    read_head,
+    refuse_non_text,
+    split_line,
+)
+
+FORMAT = "ups"
+CARRIER = "ups"
+N_COLUMNS = 250
+MIN_COLUMNS = 53          # a row must reach Net Amount (52), however trimmed
+CHARGE_TABLE = "ups_charges.csv"
+
+__all__ = ["CARRIER", "FORMAT", "read", "sniff"]
+
+# role -> (0-based position, the column's name in UPS Billing Data v2.1)
+_COLUMNS: dict[str, tuple[int, str]] = {
+    "account_number": (2, "Account Number"),
+    "invoice_date": (4, "Invoice Date"),
+    "invoice_number": (5, "Invoice Number"),
+    "currency": (9, "Invoice Currency Code"),
+    "tracking_number": (20, "Tracking Number"),
+    "billed_weight": (28, "Billed Weight"),
+    "weight_unit": (29, "Billed Weight Unit of Measure"),
+    "zone": (33, "Zone"),
+    "category": (34, "Charge Category Code"),
+    "detail": (35, "Charge Category Detail Code"),
+    "classification": (43, "Charge Classification Code"),
+    "code": (44, "Charge Description Code"),
+    "description": (45, "Charge Description"),
+    "net_amount": (52, "Net Amount"),
+    "ship_date": (116, "Shipment Date"),
+    "misc1": (174, "Miscellaneous Line 1"),
+}
+_UNITS = {"L": "lb", "LB": "lb", "LBS": "lb", "K": "kg", "KG": "kg", "KGS": "kg"}
+
+
+def _name(role: str) -> str:
+    pos, name = _COLUMNS[role]
+    return f"{name} (col {pos})"
+
+
+# ---------------------------------------------------------------- recognising the format
+
+
+def sniff(head: bytes) -> bool:
+    """Headerless rows of at least 53 columns, each with a date in column 4, an invoice number in
+    column 5 and an amount in column 52, and a tracking number in column 20 of at least one."""
+    return _not_ups(head) is None
+
+
+def _not_ups(head: bytes) -> str | None:
+    """Why the head is not UPS Billing Data, or None when it is."""
+    lines = head_lines(head)
+    if not lines:
+        return "no complete line of text"
+    sep = best_delimiter(lines[0])
+    tracked = False
+    for number, line in enumerate(lines, start=1):
+        fields = [f.strip() for f in split_line(line, sep)]
+        if len(fields) < MIN_COLUMNS:
+            return (f"line {number} has {len(fields)} columns; UPS Billing Data rows have {N_COLUMNS} "
+                    f"(at least {MIN_COLUMNS} when trimmed) and no header")
+        if not any(rx.fullmatch(fields[4]) for _, rx, _ in (ISO_DATE, DMY_DATE)):
+            return f"line {number}: column 4 (Invoice Date) is not a date: {fields[4][:30]!r}"
+        if not fields[5]:
+            return f"line {number}: no invoice number in column 5"
+        if not _looks_like_amount(fields[52]):
+            return f"line {number}: column 52 (Net Amount) is not an amount: {fields[52][:30]!r}"
+        tracked = tracked or (len(fields[20]) >= 6 and fields[20].isalnum())
+    if not tracked:
+        return "no tracking number in column 20"
+    return None
+
+
+def _looks_like_amount(text: str) -> bool:
+    t = text.replace(",", "").lstrip("+-")
+    return bool(t) and t.replace(".", "", 1).isdigit()
+
+
+# ---------------------------------------------------------------- reading
+
+
+class _Padded(io.RawIOBase):
+    """The file's bytes after one line of N_COLUMNS empty fields.
+
+    pandas' C parser, reading selected columns (``usecols``) of a headerless file, needs some row
+    as wide as the column names; trimmed exports may have none. The extra first row (dropped
+    after reading) gives it one, so only the used columns are converted: a million rows read in
+    seconds instead of converting all 250 columns.
+    """
+
+    def __init__(self, path: Path, first: bytes) -> None:
+        super().__init__()
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._first = first
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        view = memoryview(buffer).cast("B")
+        if self._first:
+            n = min(len(view), len(self._first))
+            view[:n] = self._first[:n]
+            self._first = self._first[n:]
+            return n
+        data = self._file.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _read_columns(path: Path, sep: str, chunk_rows: int = 200_000) -> dict[str, Column]:
+    """The used columns of every row, read in chunks of rows (bounded memory) and joined."""
+    positions = sorted(pos for pos, _ in _COLUMNS.values())
+    parts: dict[str, list[Column]] = {role: [] for role in _COLUMNS}
+    raw = _Padded(path, (sep * (N_COLUMNS - 1) + "\n").encode())
+    try:
+        with io.BufferedReader(raw, buffer_size=1 << 20) as stream, pd.read_csv(
+            stream, sep=sep, header=None, names=list(range(N_COLUMNS)), usecols=positions,
+            index_col=False, dtype=object, keep_default_na=False, na_filter=False,
+            skip_blank_lines=False, quotechar='"', encoding="utf-8", encoding_errors="replace",
+            engine="c", chunksize=chunk_rows,
+        ) as chunks:
+            for number, chunk in enumerate(chunks):
+                if number == 0:
+                    chunk = chunk.iloc[1:]  # the padding row
+                for role, (pos, _) in _COLUMNS.items():
+                    parts[role].append(Column(chunk[pos].to_numpy()))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FileRefused(f"not readable as UPS Billing Data: {first}") from None
+    return {role: Column.concat(p) for role, p in parts.items()}
+
+
+def read(path: Path) -> ReadResult:
+    """Read a UPS Billing Data file. FileRefused when it is not one; bad rows in ``errors``."""
+    path = Path(path)
+    head = read_head(path)
+    refuse_non_text(head)
+    why = _not_ups(head)
+    if why is not None:
+        raise FileRefused(f"not UPS Billing Data: {why}")
+    sep = best_delimiter(head_lines(head)[0])
+    date_formats = (ISO_DATE,) if sep == "," else (DMY_DATE, ISO_DATE)
+    return _parse(_read_columns(path, sep), sep, date_formats)
+
+
+def _parse(cols: dict[str, Column], sep: str, date_formats: tuple) -> ReadResult:  # type: ignore[type-arg]
+    n = len(cols["invoice_number"])
+    lines = np.arange(1, n + 1, dtype=np.int64)
+    blank = np.ones(n, dtype=bool)
+    for c in cols.values():
+        blank &= c.blank()
+    classification = cols["classification"].code()
+    category = cols["category"].code()
+    info = ~blank & ((classification == "INF") | (category == "INF"))
+    rows = ~blank & ~info
+
+    invoice_numbers = cols["invoice_number"].text()
+    problems = Problems(lines, invoice_numbers)
+    for role in ("invoice_number", "tracking_number"):
+        problems.flag(rows & cols[role].blank(), _name(role), "missing value")
+    invoice_date, bad = cols["invoice_date"].dates(date_formats)
+    problems.flag(rows & cols["invoice_date"].blank(), _name("invoice_date"), "missing value")
+    expected = f"not a date ({date_formats_text(date_formats)})"
+    problems.flag(rows & bad, _name("invoice_date"), expected, cols["invoice_date"].raw())
+    ship_date, bad = cols["ship_date"].dates(date_formats)
+    problems.flag(rows & bad, _name("ship_date"), expected, cols["ship_date"].raw())
+    amount, bad = cols["net_amount"].cents(thousands=sep == ",")
+    problems.flag(rows & cols["net_amount"].blank(), _name("net_amount"), "missing value")
+    problems.flag(rows & bad, _name("net_amount"), "not an amount", cols["net_amount"].raw())
+
+    charge_type, unknown = _charge_types(cols, classification)
+    credit = amount < 0
+    charge_type = np.where(credit, "credit", charge_type)
+    transport = charge_type == "transportation"
+
+    weight, bad = cols["billed_weight"].weights()
+    problems.flag(rows & transport & bad, _name("billed_weight"), "not a weight", cols["billed_weight"].raw())
+    has_weight = ~cols["billed_weight"].blank() & ~bad
+    unit_code = cols["weight_unit"].code()
+    unit = cols["weight_unit"].apply(lambda u: _UNITS.get(u.upper()))
+    bad_unit = rows & transport & (unit_code != "") & np.equal(unit, None)
+    problems.flag(bad_unit, _name("weight_unit"), "unknown weight unit (L or K)", cols["weight_unit"].raw())
+
+    good = rows & ~problems.bad
+    unknown_codes: Counter[str] = Counter()
+    flagged = good & unknown & ~credit
+    if flagged.any():
+        keys = np.where(cols["code"].blank(), classification, cols["code"].code())[flagged]
+        unknown_codes.update(f"ups:{k}" for k in keys)
+
+    service = _service_per_parcel(cols, transport & good)
+    description = _descriptions(cols, credit)
+    reference = np.where(credit, cols["misc1"].text(), None)
+
+    idx = np.flatnonzero(good)
+    weight_out = np.where(transport, weight, None)[idx]
+    frame = invoice_frame(
+        len(idx),
+        invoice_number=invoice_numbers[idx],
+        invoice_date=invoice_date[idx],
+        carrier=CARRIER,
+        account_number=cols["account_number"].text()[idx],
+        currency=cols["currency"].text()[idx],
+        tracking_number=cols["tracking_number"].text()[idx],
+        charge_type=charge_type[idx],
+        amount_cents=amount[idx],
+        billed_weight=weight_out,
+        weight_unit=np.where(transport & has_weight, unit, None)[idx],
+        zone=np.where(transport, cols["zone"].text(), None)[idx],
+        service=service[idx],
+        ship_date=ship_date[idx],
+        reference=reference[idx],
+        description=description[idx],
+        line=lines[idx],
+    )
+    notes: list[str] = []
+    if info.any():
+        notes.append(f"{int(info.sum())} informational (INF) row(s) skipped: not charges")
+    if blank.any():
+        notes.append(f"{int(blank.sum())} blank line(s) skipped")
+    errors: list[RowError] = problems.errors
+    return ReadResult(format=FORMAT, frame=frame, read=int((~blank).sum()), errors=errors,
+                      unknown_codes=unknown_codes, notes=notes)
+
+
+def _charge_types(cols: dict[str, Column], classification: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(charge type per row, unknown per row) from the charge table, one lookup per distinct key."""
+    table = charge_map(CHARGE_TABLE)
+    keys = pd.DataFrame({
+        "detail": cols["detail"].codes, "classification": cols["classification"].codes,
+        "code": cols["code"].codes, "description": cols["description"].codes,
+    })
+    group = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(group))).groupby(group, sort=True).first().to_numpy()
+    detail, code, text = cols["detail"].raw(), cols["code"].raw(), cols["description"].raw()
+    found = [table.lookup(detail=detail[i], classification=classification[i], code=code[i],
+                          description=text[i]) for i in first]
+    types = np.array([f or "other" for f in found], dtype=object)
+    unknown = np.array([f is None for f in found], dtype=bool)
+    return types[group], unknown[group]
+
+
+def _service_per_parcel(cols: dict[str, Column], frt: np.ndarray) -> np.ndarray:
+    """The FRT row's service code for every row of the same invoice and tracking number."""
+    inv, trk = cols["invoice_number"].codes.astype(np.int64), cols["tracking_number"].codes.astype(np.int64)
+    key = inv * (len(cols["tracking_number"].uniques) + 1) + trk
+    code = cols["code"].raw()
+    chosen = frt & (code != "")
+    if not chosen.any():
+        return np.full(len(key), None, dtype=object)
+    services = pd.Series(code[chosen], index=key[chosen])
+    services = services[~services.index.duplicated(keep="first")]
+    return services.reindex(key).astype(object).where(lambda s: s.notna(), None).to_numpy(dtype=object)
+
+
+def _descriptions(cols: dict[str, Column], credit: np.ndarray) -> np.ndarray:
+    """The carrier's charge text (its code when there is none); credits lead with the detail code."""
+    text = cols["description"].raw()
+    out = np.where(text != "", text, cols["code"].raw()).astype(object)
+    detail = cols["detail"].raw()
+    for i in np.flatnonzero(credit & (detail != "")):
+        out[i] = f"{detail[i]} {out[i]}".strip()
+    out[out == ""] = None
+    return out
