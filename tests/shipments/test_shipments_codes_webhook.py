@@ -63,7 +63,7 @@ def test_reason_from_text(text, reason):
     assert codes.reason_from_text(text) == reason
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(st.binary(max_size=300))
 def test_load_documents_never_raises_anything_but_a_refusal(data):
     reason = None
