@@ -122,7 +122,7 @@ def test_reject_and_partial_shares_decide_outcomes() -> None:
     with SandboxServer("reject=0.3,partial=0.3,seed=11") as server, \
             httpx.Client(base_url=server.url, auth=("k", "")) as c:
         outcomes = []
-        for i in range(40):
+        for i in range(24):
             cid = c.post("/v2/claims", json=CLAIM, headers={"Idempotency-Key": f"o{i}"}).json()["id"]
             c.get(f"/v2/claims/{cid}")
             final = c.get(f"/v2/claims/{cid}").json()
@@ -137,7 +137,7 @@ def test_reject_and_partial_shares_decide_outcomes() -> None:
     with SandboxServer("reject=0.3,partial=0.3,seed=11") as server, \
             httpx.Client(base_url=server.url, auth=("k", "")) as c:
         again = []
-        for i in range(40):
+        for i in range(24):
             cid = c.post("/v2/claims", json=CLAIM, headers={"Idempotency-Key": f"o{i}"}).json()["id"]
             c.get(f"/v2/claims/{cid}")
             again.append(c.get(f"/v2/claims/{cid}").json()["status"])

@@ -89,11 +89,18 @@ class Channel(Protocol):
         ...
 
     def find(self, packet: ClaimPacket) -> SubmitResult | None:
-        """After a crash: what does the carrier know of this claim (by idempotency key)? None: nothing."""
+        """After a crash: what does the carrier know of this claim (by idempotency key)? None: nothing.
+
+        Raises a CarrierError when the carrier cannot be asked (RetryableCarrierError: try later;
+        CarrierAuthError: the channel is paused); channels that cannot ask (email, file) return None.
+        """
         ...
 
     def status(self, carrier_reference: str) -> StatusResult | None:
-        """The carrier's current status of a filed claim; None when the channel cannot poll."""
+        """The carrier's current status of a filed claim; None when the channel cannot poll.
+
+        Raises a CarrierError when the carrier cannot be asked, as ``find`` does.
+        """
         ...
 
 

@@ -3,6 +3,11 @@
 ``REGISTRY`` maps each carrier code to its module's ``CARRIER`` (one module per carrier, named
 after its code; tests/carriers/test_registry.py checks the two agree). ``channel_for`` builds the
 channel that files a carrier's claims from its :class:`ChannelConfig`.
+
+Adding a carrier: write ``carriers/<code>.py`` with ``code = "<code>"`` and ``CARRIER =
+CarrierSpec(...)`` (``ups.py`` is the reference: accepted kinds with their sources, reason codes
+and dispute-file columns as data, the claims address only when a source names one), add it to
+``REGISTRY`` below, and run ``pytest tests/carriers``.
 """
 
 from __future__ import annotations
