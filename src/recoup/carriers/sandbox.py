@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import datetime as dt
 import hashlib
 import json
@@ -177,6 +178,7 @@ class _State:
         self.by_key: dict[str, str] = {}                 # idempotency key -> id
         self.outcomes: dict[str, tuple[str, Decimal | None]] = {}   # id -> final status, approved
         self.created = 0
+        self.queued: collections.deque[str | None] = collections.deque()
         self.set_faults(faults)
 
     def set_faults(self, faults: Faults) -> None:
@@ -186,6 +188,8 @@ class _State:
 
     def draw_fault(self) -> str | None:
         with self.lock:
+            if self.queued:
+                return self.queued.popleft()
             r = self.rng.random()
             edge = 0.0
             for name in REQUEST_FAULTS:
@@ -541,6 +545,14 @@ class SandboxServer:
         if self._hold_override is not None:
             parsed = replace(parsed, hold_s=self._hold_override)
         self.state.set_faults(parsed)
+
+    def queue_faults(self, *faults: str | None) -> None:
+        """The next API requests get these faults, in order (None: no fault), before any draw."""
+        for fault in faults:
+            if fault is not None and fault not in REQUEST_FAULTS:
+                raise ValueError(f"unknown fault {fault!r}")
+        with self.state.lock:
+            self.state.queued.extend(faults)
 
     def requests(self) -> list[dict[str, Any]]:
         return self.state.snapshot_requests()
