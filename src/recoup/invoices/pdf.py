@@ -850,9 +850,9 @@ def _labelled(pages: list[dict[str, Any]], labels: Sequence[str], value: str,
             for below in pos[li + 1:li + 3]:
                 for t2, a, b in below:
                     if min(b, x1) - max(a, x0) > 0:
-                        m = only.match(t2.strip())
-                        if m and ok(m.group("v")):
-                            return m.group("v")
+                        under = only.match(t2.strip())
+                        if under and ok(under.group("v")):
+                            return under.group("v")
     return None
 
 
@@ -1256,7 +1256,7 @@ def _invoice(ext: _Extraction, carrier: str | None) -> ReadResult:
                           lambda v: parse_date(v) is not None or parse_date(v, "mdy") is not None)
     if not date_text:
         raise FileRefused("no invoice date found (no label such as Invoice Date or Factuurdatum with a date)")
-    ship_dates = []
+    ship_dates: list[str] = []
     maps: dict[tuple[str, ...], _Map] = {}
     for p in pages:
         for t in p["tables"]:
