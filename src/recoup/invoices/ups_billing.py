@@ -34,7 +34,6 @@ Decisions where the spec is silent:
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from pathlib import Path
 
@@ -49,10 +48,12 @@ from recoup.invoices.charges.columns import (
     ISO_DATE,
     Column,
     Problems,
+    apply_distinct,
     best_delimiter,
     date_formats_text,
     head_lines,
     invoice_frame,
+    read_columns,
     read_head,
     refuse_non_text,
     split_line,
@@ -134,60 +135,10 @@ def _looks_like_amount(text: str) -> bool:
 # ---------------------------------------------------------------- reading
 
 
-class _Padded(io.RawIOBase):
-    """The file's bytes after one line of N_COLUMNS empty fields.
-
-    pandas' C parser, reading selected columns (``usecols``) of a headerless file, needs some row
-    as wide as the column names; trimmed exports may have none. The extra first row (dropped
-    after reading) gives it one, so only the used columns are converted: a million rows read in
-    seconds instead of converting all 250 columns.
-    """
-
-    def __init__(self, path: Path, first: bytes) -> None:
-        super().__init__()
-        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self._first = first
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
-        view = memoryview(buffer).cast("B")
-        if self._first:
-            n = min(len(view), len(self._first))
-            view[:n] = self._first[:n]
-            self._first = self._first[n:]
-            return n
-        data = self._file.read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        self._file.close()
-        super().close()
-
-
-def _read_columns(path: Path, sep: str, chunk_rows: int = 200_000) -> dict[str, Column]:
-    """The used columns of every row, read in chunks of rows (bounded memory) and joined."""
+def _read_columns(path: Path, sep: str) -> dict[str, Column]:
     positions = sorted(pos for pos, _ in _COLUMNS.values())
-    parts: dict[str, list[Column]] = {role: [] for role in _COLUMNS}
-    raw = _Padded(path, (sep * (N_COLUMNS - 1) + "\n").encode())
-    try:
-        with io.BufferedReader(raw, buffer_size=1 << 20) as stream, pd.read_csv(
-            stream, sep=sep, header=None, names=list(range(N_COLUMNS)), usecols=positions,
-            index_col=False, dtype=object, keep_default_na=False, na_filter=False,
-            skip_blank_lines=False, quotechar='"', encoding="utf-8", encoding_errors="replace",
-            engine="c", chunksize=chunk_rows,
-        ) as chunks:
-            for number, chunk in enumerate(chunks):
-                if number == 0:
-                    chunk = chunk.iloc[1:]  # the padding row
-                for role, (pos, _) in _COLUMNS.items():
-                    parts[role].append(Column(chunk[pos].to_numpy()))
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise FileRefused(f"not readable as UPS Billing Data: {first}") from None
-    return {role: Column.concat(p) for role, p in parts.items()}
+    by_position = read_columns(path, sep=sep, width=N_COLUMNS, positions=positions, what="UPS Billing Data")
+    return {role: by_position[pos] for role, (pos, _) in _COLUMNS.items()}
 
 
 def read(path: Path) -> ReadResult:
@@ -228,7 +179,7 @@ def _parse(cols: dict[str, Column], sep: str, date_formats: tuple) -> ReadResult
     problems.flag(rows & cols["net_amount"].blank(), _name("net_amount"), "missing value")
     problems.flag(rows & bad, _name("net_amount"), "not an amount", cols["net_amount"].raw())
 
-    charge_type, unknown = _charge_types(cols, classification)
+    charge_type, unknown = _charge_types(cols)
     credit = amount < 0
     charge_type = np.where(credit, "credit", charge_type)
     transport = charge_type == "transportation"
@@ -283,21 +234,15 @@ def _parse(cols: dict[str, Column], sep: str, date_formats: tuple) -> ReadResult
                       unknown_codes=unknown_codes, notes=notes)
 
 
-def _charge_types(cols: dict[str, Column], classification: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _charge_types(cols: dict[str, Column]) -> tuple[np.ndarray, np.ndarray]:
     """(charge type per row, unknown per row) from the charge table, one lookup per distinct key."""
     table = charge_map(CHARGE_TABLE)
-    keys = pd.DataFrame({
-        "detail": cols["detail"].codes, "classification": cols["classification"].codes,
-        "code": cols["code"].codes, "description": cols["description"].codes,
-    })
-    group = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
-    first = pd.Series(np.arange(len(group))).groupby(group, sort=True).first().to_numpy()
-    detail, code, text = cols["detail"].raw(), cols["code"].raw(), cols["description"].raw()
-    found = [table.lookup(detail=detail[i], classification=classification[i], code=code[i],
-                          description=text[i]) for i in first]
-    types = np.array([f or "other" for f in found], dtype=object)
-    unknown = np.array([f is None for f in found], dtype=bool)
-    return types[group], unknown[group]
+    found = apply_distinct(
+        [cols["detail"], cols["classification"], cols["code"], cols["description"]],
+        lambda detail, classification, code, text: table.lookup(
+            detail=detail, classification=classification, code=code, description=text))
+    unknown = np.equal(found, None)
+    return np.where(unknown, "other", found).astype(object), unknown
 
 
 def _service_per_parcel(cols: dict[str, Column], frt: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -90,6 +91,72 @@ def best_delimiter(line: str, candidates: Sequence[str] = (",", ";")) -> str:
 def norm_header(name: object) -> str:
     """Header names compare without case, spaces or punctuation: 'Weight(kg)' == 'Weight (kg)'."""
     return re.sub(r"[^0-9a-z]+", "", str(name).lower())
+
+
+# ---------------------------------------------------------------- reading selected columns
+
+
+class _Padded(io.RawIOBase):
+    """A file's bytes after one extra line of ``width`` empty fields.
+
+    pandas' C parser, reading selected columns (``usecols``) with given column names, needs some
+    row as wide as the names; trimmed rows (UPS exports drop trailing empty columns) may leave it
+    none. The extra first line, dropped after reading, gives it one, so only the used columns are
+    converted: a million UPS rows read in seconds instead of converting all 250 columns.
+    """
+
+    def __init__(self, path: Path, first: bytes) -> None:
+        super().__init__()
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._first = first
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        if self._first:
+            n = min(len(view), len(self._first))
+            view[:n] = self._first[:n]
+            self._first = self._first[n:]
+            return n
+        data = self._file.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def read_columns(path: Path, *, sep: str, width: int, positions: Sequence[int], what: str,
+                 chunk_rows: int = 200_000) -> dict[int, Column]:
+    """The cells at ``positions`` (0-based) of every physical line, as :class:`Column` s.
+
+    Row ``i`` of each column is line ``i + 1`` of the file (a header line included: callers skip
+    it); blank lines are kept as blank rows so the numbering holds (quoted cells spanning lines
+    would shift it: carrier exports have none). Rows shorter than ``width`` read as blank cells;
+    cells beyond ``width`` are ignored. Read in chunks of rows, so memory stays bounded.
+    """
+    positions = sorted(set(positions))
+    parts: dict[int, list[Column]] = {pos: [] for pos in positions}
+    raw = _Padded(Path(path), (sep * (width - 1) + "\n").encode())
+    try:
+        with io.BufferedReader(raw, buffer_size=1 << 20) as stream, pd.read_csv(
+            stream, sep=sep, header=None, names=list(range(width)), usecols=positions,
+            index_col=False, dtype=object, keep_default_na=False, na_filter=False,
+            skip_blank_lines=False, quotechar='"', encoding="utf-8", encoding_errors="replace",
+            engine="c", chunksize=chunk_rows,
+        ) as chunks:
+            for number, chunk in enumerate(chunks):
+                if number == 0:
+                    chunk = chunk.iloc[1:]  # the padding line
+                for pos in positions:
+                    parts[pos].append(Column(chunk[pos].to_numpy()))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FileRefused(f"not readable as {what}: {first}") from None
+    return {pos: Column.concat(p) for pos, p in parts.items()}
 
 
 # ---------------------------------------------------------------- columns
@@ -185,6 +252,19 @@ class Column:
         bad = self.apply(lambda u: bool(u) and not _WEIGHT.fullmatch(u), dtype=bool)
         text[bad] = None
         return text, bad
+
+
+def apply_distinct(columns: Sequence[Column], fn: Callable[..., object]) -> np.ndarray:
+    """``fn(*texts)`` once per distinct combination of the columns' trimmed texts, spread to the rows."""
+    n = len(columns[0])
+    if n == 0:
+        return np.zeros(0, dtype=object)
+    keys = pd.DataFrame({i: c.codes for i, c in enumerate(columns)})
+    group = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
+    _, first = np.unique(group, return_index=True)
+    results = np.empty(len(first), dtype=object)
+    results[:] = [fn(*(c.uniques[c.codes[i]] for c in columns)) for i in first]
+    return results[group]
 
 
 def _parse_date(text: str, formats: Sequence[DateFormat]) -> dt.date | None:

@@ -1,0 +1,330 @@
+"""FedEx Billing Online invoice CSV → canonical invoice lines.
+
+One row per tracking ID per invoice, with a header row; exports differ in column count, so
+columns are matched by header name (case, spaces and punctuation ignored; the first of repeated
+names wins). Columns used (formats.md, Invoices; ``samples/formats/fedex_billing_online_all_columns.tsv``):
+``Bill to Account Number``, ``Invoice Date`` and ``Shipment Date`` (YYYYMMDD), ``Invoice Number``,
+``Ground Tracking ID Prefix`` + ``Express or Ground Tracking ID``, ``Transportation Charge Amount``,
+``Net Charge Amount``, ``Service Type`` (else ``Ground Service``), ``Rated Weight Amount`` /
+``Rated Weight Units`` (``L`` lb, ``K`` kg), ``Zone Code``, ``Shipment Notes``, and every
+``Tracking ID Charge Description`` / ``Tracking ID Charge Amount`` pair (the amount is the column
+right after its description).
+
+Lines of a row, in this order:
+
+- transportation: ``Transportation Charge Amount`` plus the pairs whose description names a
+  discount (``charges/fedex_charges.csv``, type ``discount``), with the rated weight, unit and
+  zone as written (``"04"``). A zero result is no line (a row that only re-bills a surcharge
+  carries ``0`` there).
+- one line per other pair with a non-zero amount, its type from ``charges/fedex_charges.csv``;
+  a description no row matches is ``other``, counted as ``fedex:<description>``.
+- any line with a negative amount is a ``credit`` (FedEx credits: negative transportation and net
+  amounts). Its ``reference`` is the last word of ``Shipment Notes`` when that word has a digit
+  (``Billing adjustment ADJ-4138807`` → ``ADJ-4138807``); its description is the rest of the notes
+  (``Guaranteed Service Refund``), else the charge's own text.
+
+Decisions where the spec is silent:
+
+- ``currency`` comes from a ``Currency`` (or ``Currency Code``) column when the export has one,
+  else it is left empty: FedEx Billing Online has no currency column; the contract's currency
+  applies.
+- ``service`` is FedEx's service text (``Priority Overnight``) on every line of the row; it is
+  also the transportation line's description.
+- Dates: YYYYMMDD, or ISO YYYY-MM-DD. Amounts use ``.``; a comma is read as a thousands separator
+  in comma-delimited files only.
+- When ``Net Charge Amount`` differs from the sum of the row's charges, the lines are still the
+  charges; the number of such rows is reported in the notes.
+- ``line`` is the physical line (the header is line 1).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from recoup.errors import FileRefused
+from recoup.ingest.base import ReadResult
+from recoup.invoices.charges import DISCOUNT, charge_map, norm_text
+from recoup.invoices.charges.columns import (
+    COMPACT_DATE,
+    ISO_DATE,
+    Column,
+    Problems,
+    best_delimiter,
+    date_formats_text,
+    head_lines,
+    invoice_frame,
+    norm_header,
+    read_columns,
+    read_head,
+    refuse_non_text,
+    split_line,
+)
+
+FORMAT = "fedex"
+CARRIER = "fedex"
+CHARGE_TABLE = "fedex_charges.csv"
+DATE_FORMATS = (COMPACT_DATE, ISO_DATE)
+
+__all__ = ["CARRIER", "FORMAT", "read", "sniff"]
+
+# role -> header names it may have (the first present wins)
+_REQUIRED = {
+    "invoice_number": ("Invoice Number",),
+    "invoice_date": ("Invoice Date",),
+    "tracking_id": ("Express or Ground Tracking ID",),
+    "transportation": ("Transportation Charge Amount",),
+}
+_OPTIONAL = {
+    "account_number": ("Bill to Account Number",),
+    "prefix": ("Ground Tracking ID Prefix",),
+    "net": ("Net Charge Amount",),
+    "service": ("Service Type",),
+    "ground_service": ("Ground Service",),
+    "ship_date": ("Shipment Date",),
+    "weight": ("Rated Weight Amount",),
+    "weight_unit": ("Rated Weight Units",),
+    "zone": ("Zone Code",),
+    "notes": ("Shipment Notes",),
+    "currency": ("Currency", "Currency Code", "Invoice Currency Code"),
+}
+_PAIR_DESCRIPTION = norm_header("Tracking ID Charge Description")
+_PAIR_AMOUNT = norm_header("Tracking ID Charge Amount")
+_UNITS = {"L": "lb", "LB": "lb", "LBS": "lb", "K": "kg", "KG": "kg", "KGS": "kg"}
+_REFERENCE = re.compile(r"(?:^|\s)(\S*\d\S*)\s*$")
+
+
+class _Layout:
+    """Where the used columns are in this export."""
+
+    def __init__(self, header: list[str]) -> None:
+        names = [norm_header(h) for h in header]
+        self.header = header
+        self.width = len(header)
+        self.position: dict[str, int] = {}
+        self.missing: list[str] = []
+        for role, options in (_REQUIRED | _OPTIONAL).items():
+            for option in options:
+                key = norm_header(option)
+                if key in names:
+                    self.position[role] = names.index(key)
+                    break
+            else:
+                if role in _REQUIRED:
+                    self.missing.append(options[0])
+        self.pairs = [(i, i + 1) for i, n in enumerate(names[:-1])
+                      if n == _PAIR_DESCRIPTION and names[i + 1] == _PAIR_AMOUNT]
+
+    def name(self, role: str) -> str:
+        return self.header[self.position[role]].strip()
+
+
+def _layout(head: bytes) -> tuple[_Layout, str] | str:
+    """The layout and delimiter of a FedEx Billing Online export, or why the head is not one."""
+    lines = head_lines(head, limit=1)
+    if not lines:
+        return "no complete line of text"
+    sep = best_delimiter(lines[0], (",", ";", "\t"))
+    layout = _Layout(split_line(lines[0], sep))
+    if layout.missing:
+        return f"no {', '.join(repr(m) for m in layout.missing)} column in the header"
+    return layout, sep
+
+
+def sniff(head: bytes) -> bool:
+    """A header row naming ``Express or Ground Tracking ID``, ``Invoice Number``, ``Invoice Date``
+    and ``Transportation Charge Amount``."""
+    return not isinstance(_layout(head), str)
+
+
+def read(path: Path) -> ReadResult:
+    """Read a FedEx Billing Online CSV. FileRefused when it is not one; bad rows in ``errors``."""
+    path = Path(path)
+    head = read_head(path)
+    refuse_non_text(head)
+    found = _layout(head)
+    if isinstance(found, str):
+        raise FileRefused(f"not a FedEx Billing Online invoice CSV: {found}")
+    layout, sep = found
+    positions = [*layout.position.values(), *(p for pair in layout.pairs for p in pair)]
+    by_position = read_columns(path, sep=sep, width=layout.width, positions=positions,
+                               what="FedEx Billing Online CSV")
+    cols = {role: by_position[pos] for role, pos in layout.position.items()}
+    pairs = [(by_position[d], by_position[a]) for d, a in layout.pairs]
+    if len(cols["invoice_number"]) <= 1:
+        raise FileRefused("no invoice rows after the header")
+    return _parse(layout, cols, pairs, thousands=sep != ";")
+
+
+def _parse(layout: _Layout, cols: dict[str, Column], pairs: list[tuple[Column, Column]], *,
+           thousands: bool) -> ReadResult:
+    n = len(cols["invoice_number"])
+    lines = np.arange(1, n + 1, dtype=np.int64)
+    blank = np.ones(n, dtype=bool)
+    for c in [*cols.values(), *(c for pair in pairs for c in pair)]:
+        blank &= c.blank()
+    rows = ~blank & (lines > 1)            # line 1 is the header
+    invoice_numbers = cols["invoice_number"].text()
+    problems = Problems(lines, invoice_numbers)
+
+    def required(role: str) -> None:
+        problems.flag(rows & cols[role].blank(), layout.name(role), "missing value")
+
+    required("invoice_number")
+    required("tracking_id")
+    required("invoice_date")
+    expected = f"not a date ({date_formats_text(DATE_FORMATS)})"
+    invoice_date, bad = cols["invoice_date"].dates(DATE_FORMATS)
+    problems.flag(rows & bad, layout.name("invoice_date"), expected, cols["invoice_date"].raw())
+    ship_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if "ship_date" in cols:
+        ship_date, bad = cols["ship_date"].dates(DATE_FORMATS)
+        problems.flag(rows & bad, layout.name("ship_date"), expected, cols["ship_date"].raw())
+    transport, bad = cols["transportation"].cents(thousands=thousands)
+    problems.flag(rows & bad, layout.name("transportation"), "not an amount", cols["transportation"].raw())
+    net = net_bad = None
+    if "net" in cols:
+        net, net_bad = cols["net"].cents(thousands=thousands)
+        problems.flag(rows & net_bad, layout.name("net"), "not an amount", cols["net"].raw())
+
+    table = charge_map(CHARGE_TABLE)
+    pair_amounts: list[np.ndarray] = []
+    pair_types: list[np.ndarray] = []
+    pair_unknown: list[np.ndarray] = []
+    for k, (desc, amount_col) in enumerate(pairs, start=1):
+        amount, bad = amount_col.cents(thousands=thousands)
+        problems.flag(rows & bad, f"Tracking ID Charge Amount (pair {k})", "not an amount", amount_col.raw())
+        found = desc.apply(lambda d: table.lookup(description=d) if d else None)
+        pair_amounts.append(np.where(bad, 0, amount))
+        pair_types.append(np.where(np.equal(found, None), "other", found).astype(object))
+        pair_unknown.append(np.equal(found, None) & ~desc.blank() & (amount != 0))
+
+    weight = unit = None
+    if "weight" in cols:
+        weight, bad = cols["weight"].weights()
+        problems.flag(rows & bad, layout.name("weight"), "not a weight", cols["weight"].raw())
+        unit = np.full(n, None, dtype=object)
+        if "weight_unit" in cols:
+            unit = cols["weight_unit"].apply(lambda u: _UNITS.get(u.upper()))
+            bad_unit = rows & ~cols["weight_unit"].blank() & np.equal(unit, None) & ~cols["weight"].blank()
+            problems.flag(bad_unit, layout.name("weight_unit"), "unknown weight unit (L or K)",
+                          cols["weight_unit"].raw())
+        unit = np.where(np.equal(weight, None), None, unit)
+
+    good = rows & ~problems.bad
+
+    # the transportation line: the transportation amount plus the discount pairs
+    discount = np.zeros(n, dtype=np.int64)
+    has_discount = np.zeros(n, dtype=bool)
+    for amount, types in zip(pair_amounts, pair_types, strict=True):
+        is_discount = types == DISCOUNT
+        discount += np.where(is_discount, amount, 0)
+        has_discount |= is_discount & (amount != 0)
+    transport_total = transport + discount
+    transport_line = good & (~cols["transportation"].blank() | has_discount) & (transport_total != 0)
+
+    # the long list of lines: (source row, order within the row, type, amount, description)
+    notes_text = cols["notes"].raw() if "notes" in cols else np.full(n, "", dtype=object)
+    service = _service(cols)
+    src: list[np.ndarray] = [np.flatnonzero(transport_line)]
+    order: list[np.ndarray] = [np.zeros(len(src[0]), dtype=np.int64)]
+    ctype: list[np.ndarray] = [np.full(len(src[0]), "transportation", dtype=object)]
+    amounts: list[np.ndarray] = [transport_total[src[0]]]
+    texts: list[np.ndarray] = [service[src[0]]]
+    unknown_codes: Counter[str] = Counter()
+    for k, ((desc, _), amount, types, unknown) in enumerate(
+            zip(pairs, pair_amounts, pair_types, pair_unknown, strict=True), start=1):
+        take = np.flatnonzero(good & (amount != 0) & (types != DISCOUNT))
+        src.append(take)
+        order.append(np.full(len(take), k, dtype=np.int64))
+        ctype.append(types[take])
+        amounts.append(amount[take])
+        texts.append(desc.text()[take])
+        flagged = take[unknown[take] & (amount[take] > 0)]
+        unknown_codes.update(f"fedex:{norm_text(d)}" for d in desc.raw()[flagged])
+    row = np.concatenate(src)
+    sequence = np.concatenate(order)
+    by_line = np.lexsort((sequence, row))
+    row, sequence = row[by_line], sequence[by_line]
+    charge_type = np.concatenate(ctype)[by_line]
+    amount_cents = np.concatenate(amounts)[by_line]
+    description = np.concatenate(texts)[by_line]
+
+    credit = amount_cents < 0
+    charge_type = np.where(credit, "credit", charge_type).astype(object)
+    reference, note_text = _split_notes(notes_text)
+    reference = np.where(credit, reference[row], None)
+    note_description = note_text[row]
+    description = np.where(credit & (note_description != ""), note_description, description).astype(object)
+    description[np.equal(description, "")] = None
+    is_transport = charge_type == "transportation"
+
+    tracking = cols["tracking_id"].text()
+    if "prefix" in cols:
+        prefix = cols["prefix"].raw()
+        for i in np.flatnonzero(~cols["prefix"].blank() & ~cols["tracking_id"].blank()):
+            tracking[i] = prefix[i] + tracking[i]
+    frame = invoice_frame(
+        len(row),
+        invoice_number=invoice_numbers[row],
+        invoice_date=invoice_date[row],
+        carrier=CARRIER,
+        account_number=_text_or_none(cols, "account_number", n)[row],
+        currency=_text_or_none(cols, "currency", n)[row],
+        tracking_number=tracking[row],
+        charge_type=charge_type,
+        amount_cents=amount_cents,
+        billed_weight=np.where(is_transport, weight[row], None) if weight is not None else None,
+        weight_unit=np.where(is_transport, unit[row], None) if unit is not None else None,
+        zone=np.where(is_transport, _text_or_none(cols, "zone", n)[row], None),
+        service=service[row],
+        ship_date=ship_date[row],
+        reference=reference,
+        description=description,
+        line=lines[row],
+    )
+
+    notes: list[str] = []
+    if net is not None and net_bad is not None:
+        total = transport + sum(pair_amounts, np.zeros(n, dtype=np.int64))
+        mismatch = good & ~cols["net"].blank() & (total != net)
+        if mismatch.any():
+            notes.append(f"{int(mismatch.sum())} row(s) where Net Charge Amount is not the sum of the "
+                         "row's charges (lines follow the charges)")
+    empty = good & ~np.isin(np.arange(n), row)
+    if empty.any():
+        notes.append(f"{int(empty.sum())} row(s) with no non-zero charge")
+    return ReadResult(format=FORMAT, frame=frame, read=int(rows.sum()), errors=problems.errors,
+                      unknown_codes=unknown_codes, notes=notes)
+
+
+def _text_or_none(cols: dict[str, Column], role: str, n: int) -> np.ndarray:
+    return cols[role].text() if role in cols else np.full(n, None, dtype=object)
+
+
+def _service(cols: dict[str, Column]) -> np.ndarray:
+    n = len(cols["invoice_number"])
+    service = _text_or_none(cols, "service", n)
+    if "ground_service" in cols:
+        ground = cols["ground_service"].text()
+        service = np.where(np.equal(service, None), ground, service).astype(object)
+    return service
+
+
+def _split_notes(notes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(reference, the rest) of each Shipment Notes text: the reference is a last word with a digit."""
+    col = Column(notes)
+    refs: list[object] = []
+    rests: list[str] = []
+    for text in col.uniques:
+        m = _REFERENCE.search(text)
+        if m:
+            refs.append(m.group(1))
+            rests.append(text[: m.start(1)].strip(" -:;,"))
+        else:
+            refs.append(None)
+            rests.append(text)
+    return (np.array(refs, dtype=object)[col.codes], np.array(rests, dtype=object)[col.codes])
