@@ -30,7 +30,7 @@ def _date(value: object) -> str | None:
     return None if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")  # type: ignore[arg-type]
 
 
-def _key(carrier, invoice_number, invoice_date, tracking, charge_type, cents, weight, zone, ship_date):  # noqa: ANN001, ANN202
+def _key(carrier, invoice_number, invoice_date, tracking, charge_type, cents, weight, zone, ship_date):
     return (carrier, invoice_number, _date(invoice_date), tracking, charge_type, int(cents),
             _number(weight), _number(zone), _date(ship_date))
 
@@ -79,11 +79,11 @@ def _read_formats() -> tuple[Counter, Counter, dict[str, list[str]]]:  # type: i
 
 def test_ups_and_fedex_files_hold_the_canonical_lines() -> None:
     got, got_refs, used = _read_formats()
-    assert len(used["ups"]) == 12 and len(used["fedex"]) == 12, used
+    assert (len(used["ups"]), len(used["fedex"])) == (12, 12), used
     assert all(not n.startswith(("UPS", "FEDEX")) for n in used["other"]), used["other"]
     want, want_refs = _canonical({"ups", "fedex"})
     missing, extra = want - got, got - want
-    assert not missing and not extra, (
+    assert (missing, extra) == (Counter(), Counter()), (
         f"{sum(missing.values())} canonical line(s) not read, e.g. {list(missing)[:3]}; "
         f"{sum(extra.values())} line(s) read that the canonical CSVs lack, e.g. {list(extra)[:3]}")
     assert sum(got.values()) == sum(want.values()) > 1000
@@ -92,9 +92,11 @@ def test_ups_and_fedex_files_hold_the_canonical_lines() -> None:
 
 def test_ups_informational_rows_are_counted_not_loaded() -> None:
     result = ups_billing.read(SMALL_FORMATS / "invoices" / "UPS-20260905-5780.csv")
-    assert result.read == 61 and len(result.frame) == 55
+    assert result.read == 61
+    assert len(result.frame) == 55
     assert any("6 informational (INF)" in n for n in result.notes)
-    assert result.frame["line"].is_unique and result.frame["line"].min() == 1
+    assert result.frame["line"].is_unique
+    assert result.frame["line"].min() == 1
 
 
 def test_ups_guaranteed_service_refund_names_its_detail_code() -> None:
@@ -102,7 +104,8 @@ def test_ups_guaranteed_service_refund_names_its_detail_code() -> None:
     gsr = frame[frame["description"].str.startswith("GSR")]
     assert len(gsr) == 1
     row = gsr.iloc[0]
-    assert row["charge_type"] == "credit" and row["amount_cents"] == -1630
+    assert row["charge_type"] == "credit"
+    assert row["amount_cents"] == -1630
     assert row["reference"] == "ADJ-4220511"
     assert row["description"] == "GSR Guaranteed Service Refund"
 

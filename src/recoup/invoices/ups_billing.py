@@ -98,33 +98,35 @@ def _name(role: str) -> str:
 
 
 def sniff(head: bytes) -> bool:
-    """Headerless rows of at least 53 columns, each with a date in column 4, an invoice number in
-    column 5 and an amount in column 52, and a tracking number in column 20 of at least one."""
+    """Headerless rows of at least 53 columns, of which one at least has a date in column 4, an
+    invoice number in column 5, a tracking number in column 20 and an amount in column 52."""
     return _not_ups(head) is None
 
 
 def _not_ups(head: bytes) -> str | None:
-    """Why the head is not UPS Billing Data, or None when it is."""
+    """Why the head is not UPS Billing Data, or None when it is. Rows with a bad cell still count
+    as UPS rows (they become row errors); one row at least must be a whole, good charge row."""
     lines = head_lines(head)
     if not lines:
         return "no complete line of text"
     sep = best_delimiter(lines[0])
-    tracked = False
+    why = None
     for number, line in enumerate(lines, start=1):
         fields = [f.strip() for f in split_line(line, sep)]
         if len(fields) < MIN_COLUMNS:
             return (f"line {number} has {len(fields)} columns; UPS Billing Data rows have {N_COLUMNS} "
                     f"(at least {MIN_COLUMNS} when trimmed) and no header")
         if not any(rx.fullmatch(fields[4]) for _, rx, _ in (ISO_DATE, DMY_DATE)):
-            return f"line {number}: column 4 (Invoice Date) is not a date: {fields[4][:30]!r}"
-        if not fields[5]:
-            return f"line {number}: no invoice number in column 5"
-        if not _looks_like_amount(fields[52]):
-            return f"line {number}: column 52 (Net Amount) is not an amount: {fields[52][:30]!r}"
-        tracked = tracked or (len(fields[20]) >= 6 and fields[20].isalnum())
-    if not tracked:
-        return "no tracking number in column 20"
-    return None
+            why = why or f"line {number}: column 4 (Invoice Date) is not a date: {fields[4][:30]!r}"
+        elif not fields[5]:
+            why = why or f"line {number}: no invoice number in column 5"
+        elif not (len(fields[20]) >= 6 and fields[20].isalnum()):
+            why = why or f"line {number}: no tracking number in column 20"
+        elif not _looks_like_amount(fields[52]):
+            why = why or f"line {number}: column 52 (Net Amount) is not an amount: {fields[52][:30]!r}"
+        else:
+            return None
+    return why
 
 
 def _looks_like_amount(text: str) -> bool:

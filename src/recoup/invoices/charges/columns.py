@@ -28,6 +28,7 @@ from recoup.ingest.base import INVOICE_COLUMNS, RowError
 from recoup.money import MoneyError, to_cents
 
 HEAD_BYTES = 65536
+CHUNK_ROWS = 200_000      # rows converted at a time by read_columns (memory stays bounded)
 
 # a date format: (what people call it, a regex the whole text must match, the strptime format)
 DateFormat = tuple[str, re.Pattern[str], str]
@@ -130,7 +131,7 @@ class _Padded(io.RawIOBase):
 
 
 def read_columns(path: Path, *, sep: str, width: int, positions: Sequence[int], what: str,
-                 chunk_rows: int = 200_000) -> dict[int, Column]:
+                 chunk_rows: int | None = None) -> dict[int, Column]:
     """The cells at ``positions`` (0-based) of every physical line, as :class:`Column` s.
 
     Row ``i`` of each column is line ``i + 1`` of the file (a header line included: callers skip
@@ -146,7 +147,7 @@ def read_columns(path: Path, *, sep: str, width: int, positions: Sequence[int], 
             stream, sep=sep, header=None, names=list(range(width)), usecols=positions,
             index_col=False, dtype=object, keep_default_na=False, na_filter=False,
             skip_blank_lines=False, quotechar='"', encoding="utf-8", encoding_errors="replace",
-            engine="c", chunksize=chunk_rows,
+            engine="c", chunksize=chunk_rows or CHUNK_ROWS,
         ) as chunks:
             for number, chunk in enumerate(chunks):
                 if number == 0:
