@@ -130,7 +130,10 @@ def build_packet(conn: Connection, claim: Any, contact_email: str | None) -> Cla
 
 def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as_of: dt.date, *,
            carrier: str | None = None, dry_run: bool = False, actor: str = "worker",
-           factory: ChannelFactory = default_factory, limit: int | None = None) -> SubmitSummary:
+           factory: ChannelFactory = default_factory, limit: int | None = None,
+           stop: Callable[[], bool] | None = None) -> SubmitSummary:
+    """File ready claims. ``stop`` (the worker's stop flag) is checked between claims: the claim in
+    hand is finished, the rest wait for the next run."""
     s = SubmitSummary()
     ct = _claims_table()
     with engine.connect() as conn:
@@ -143,6 +146,8 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
     for r in rows:
         by_carrier.setdefault(r.carrier, []).append(r)
     for code, claims in sorted(by_carrier.items()):
+        if stop is not None and stop():
+            break
         if code in paused:
             s.paused.append(code)
             s.problems.append(f"{code}: channel paused ({paused[code]}); `recoup claims resume {code}` after fixing it")
@@ -184,6 +189,8 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
                 _apply(engine, c, res, actor, s)
             continue
         for c in todo:
+            if stop is not None and stop():
+                break
             if not _take(engine, c, actor, channel.name):
                 continue
             with engine.connect() as conn:
@@ -300,7 +307,7 @@ class SyncSummary:
 
 
 def sync(engine: Engine, settings: Settings, contracts: ContractSet | None, *, actor: str = "worker",
-         factory: ChannelFactory = default_factory) -> SyncSummary:
+         factory: ChannelFactory = default_factory, stop: Callable[[], bool] | None = None) -> SyncSummary:
     from recoup.claims.reconcile import reconcile
 
     s = SyncSummary()
@@ -311,6 +318,8 @@ def sync(engine: Engine, settings: Settings, contracts: ContractSet | None, *, a
         paused = paused_carriers(conn)
     channels: dict[str, Channel | None] = {}
     for c in rows:
+        if stop is not None and stop():
+            break
         if c.carrier in paused:
             continue
         if c.carrier not in channels:

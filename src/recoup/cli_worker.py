@@ -1,0 +1,160 @@
+"""`recoup worker run|status` and `recoup ingest inbox`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+import typer
+
+from recoup.cli import app, check_format, ctx_of, fail, guarded, ingest_app, parse_date
+from recoup.output import emit, stderr
+
+worker_app = typer.Typer(no_args_is_help=True, help="The scheduled worker: run it, see what it did.")
+app.add_typer(worker_app, name="worker")
+
+
+# ----------------------------------------------------------------------------- ingest inbox
+
+@ingest_app.command("inbox")
+@guarded
+def ingest_inbox(ctx: typer.Context, fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
+    """Load every file waiting in the inbox folders (shipments, then scans, then invoices); move each
+    to archive/ or rejected/ beside it; reconcile credits."""
+    from recoup.ingest.inbox import inbox_folders, reason_text, refused_whole, run_inbox
+    from recoup.progress import file_progress
+    from recoup.worker.jobs import JobContext
+    from recoup.worker.scheduler import stop_on_signals
+
+    c = ctx_of(ctx)
+    settings = c.settings
+    folders = inbox_folders(settings)
+    if not folders:
+        fail("no inbox folder configured: set inbox.shipments / inbox.scans / inbox.invoices in the config "
+             "or RECOUP_INBOX__SHIPMENTS / RECOUP_INBOX__SCANS / RECOUP_INBOX__INVOICES")
+    engine = c.engine()
+    contracts = c.contracts() if settings.contracts_dir().is_dir() else None
+    jctx = JobContext(engine, settings, c.contracts)
+    from recoup.ingest.inbox import pending_files
+
+    total = sum(len(pending_files(f)) for _k, f in folders)
+    with stop_on_signals(jctx), file_progress(total, "ingest inbox") as tick:
+        run = run_inbox(engine, settings, contracts, stop=jctx.stopping, on_file=lambda s, _d: tick(s.path))
+    err = stderr()
+    bad = False
+    for s in run.files:
+        if s.refused or s.errors:
+            bad = True
+            where = run.moved.get(s.path, s.path)
+            first, *rest = reason_text(s).splitlines()
+            err.print(f"[red]{'refused' if refused_whole(s) else 'rejected rows'}[/red] {s.path} -> {where}: {first}",
+                      soft_wrap=True)
+            for line in rest:
+                err.print(f"  {line}", soft_wrap=True)
+    if run.stopped:
+        err.print("stopped: the files left wait for the next run")
+    if fmt == "json":
+        out: dict[str, Any] = {"files": [{**s.as_dict(), "kind": s.kind, "moved_to": run.moved.get(s.path)}
+                                         for s in run.files]}
+        if run.reconciled is not None:
+            out["reconciled"] = run.reconciled.as_dict()
+        sys.stdout.write(json.dumps(out, indent=1) + "\n")
+    else:
+        emit([{"kind": s.kind, "path": s.path, "format": s.format or "-", "read": s.read, "stored": s.stored,
+               "duplicates": s.duplicates, "rejected": s.rejected + (1 if s.refused else 0),
+               "moved_to": run.moved.get(s.path, "-")} for s in run.files], fmt, title="ingest inbox")
+        if run.reconciled is not None and run.reconciled.matched:
+            err.print(f"reconciled {run.reconciled.matched} credit(s) with claims; "
+                      f"{run.reconciled.unmatched} unmatched")
+    if bad:
+        raise typer.Exit(1)
+
+
+# ----------------------------------------------------------------------------- worker run
+
+@worker_app.command("run")
+@guarded
+def worker_run(
+    ctx: typer.Context,
+    once: bool = typer.Option(False, "--once", help="Run each job once, in dependency order, and exit (cron-friendly)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Replay this day (YYYY-MM-DD) as 'today'; implies --once."),
+    worker_id: str | None = typer.Option(None, "--worker-id", envvar="RECOUP_WORKER_ID",
+                                         help="This worker's name in job_run (default host:pid:random)."),
+    json_logs: bool | None = typer.Option(None, "--json-logs/--text-logs",
+                                          help="Log format (default: JSON lines unless stderr is a terminal)."),
+    fmt: str = typer.Option("table", "--format", callback=check_format, help="Summary of --once on stdout."),
+) -> None:
+    """The scheduled worker, in the foreground. SIGTERM/SIGINT: finish the unit of work in hand, exit 0."""
+    from recoup.worker import logs
+    from recoup.worker.jobs import JobContext, default_worker_id
+    from recoup.worker.scheduler import Worker, stop_on_signals
+
+    c = ctx_of(ctx)
+    day = parse_date(as_of, "--as-of")
+    once = once or day is not None
+    settings = c.settings
+    handler = logs.setup(settings, json_lines=json_logs)
+    try:
+        jctx = JobContext(c.engine(check=False), settings, c.contracts, replay_as_of=day,
+                          worker_id=worker_id or default_worker_id())
+        worker = Worker(jctx)
+        worker.start()
+        try:
+            if not once:
+                worker.serve()
+                return
+            with stop_on_signals(jctx):
+                results = worker.run_once()
+        finally:
+            worker.close()
+    finally:
+        logs.teardown(handler)
+    rows = [{"job": job, "outcome": r.outcome if r else "not run here", "duration_s": r.duration_s if r else None,
+             "counts": json.dumps(r.counts, sort_keys=True) if r and fmt != "json" else (r.counts if r else {}),
+             "detail": r.detail if r else ("taken by another worker or stopped")}
+            for job, r in results.items()]
+    emit(rows, fmt, title=f"worker run --once (as of {jctx.as_of()})")
+    if jctx.stopping():
+        stderr().print("stopped on a signal: what was left waits for the next run")
+    if any(r is not None and r.outcome == "failed" for r in results.values()):
+        raise typer.Exit(1)
+
+
+# ----------------------------------------------------------------------------- worker status
+
+@worker_app.command("status")
+@guarded
+def worker_status(ctx: typer.Context, fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
+    """Each job's last run, outcome, duration, counts and next run; what needs a person."""
+    from recoup.worker.status import status
+
+    c = ctx_of(ctx)
+    now = dt.datetime.now(dt.UTC)
+    st = status(c.engine(), c.settings, now, now.date())
+    if fmt == "json":
+        sys.stdout.write(json.dumps(st, indent=1, default=str) + "\n")
+        return
+    jobs = [{**j, "counts": json.dumps(j["counts"], sort_keys=True) if j["counts"] else ""} for j in st["jobs"]]
+    if fmt == "csv":
+        emit(jobs, fmt)
+        return
+    emit(jobs, "table", columns=["job", "schedule", "outcome", "last_tick", "duration_s", "next_run", "counts", "detail"],
+         title="jobs")
+    if st["workers"]:
+        emit(st["workers"], "table", columns=["worker", "host", "pid", "started_at", "heartbeat", "alive", "last_job"],
+             title="workers")
+    att = st["attention"]
+    sections = [
+        ("paused carriers", att["paused_carriers"], ["carrier", "reason", "at"]),
+        ("claims near their deadline", att["near_deadline"],
+         ["id", "carrier", "tracking_number", "kind", "status", "deadline", "amount", "currency"]),
+        ("rejected inbox files", att["rejected_files"], ["kind", "file", "reason"]),
+        ("failing jobs", att["failing_jobs"], ["job", "failures", "since", "last_error"]),
+    ]
+    needs = [(t, r, cols) for t, r, cols in sections if r]
+    if not needs:
+        stderr().print("nothing needs a person")
+    for title, rows, cols in needs:
+        emit(rows, "table", columns=cols, title=f"needs a person: {title}")

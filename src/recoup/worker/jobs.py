@@ -1,0 +1,376 @@
+"""The worker's jobs: plain functions ``job(ctx) -> dict[str, int]`` (what they did, as counts).
+
+No scheduler here (architecture habit 10): :mod:`recoup.worker.scheduler` wires these to cron
+triggers and records each run in ``job_run``. A job reads the clock only through its
+:class:`JobContext` (``ctx.now()``, ``ctx.as_of()``), so tests and ``worker run --as-of`` replay a
+day by injecting it. A job that has nothing to do for a reason a person should see raises
+:class:`JobSkipped`; one that fails raises (the scheduler records it and tries again next tick).
+Long jobs check ``ctx.stopping()`` between their units of work (files, claims, batches) and end
+early, leaving the rest for the next run.
+
+Dependency order (``ORDER``, used by ``run_once``): ingest_inbox → pull_tracking → audit →
+expire_claims → submit_claims → sync_claims → monthly_report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import inspect
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+
+from recoup.errors import CarrierAuthError, RecoupError
+from recoup.settings import Settings
+from recoup.sla.contracts import ContractSet
+from recoup.store.models import AuditState
+
+log = logging.getLogger("recoup.worker")
+
+BUSINESS_HOURS = (8, 18)      # submit_claims files from 08:00 to 17:59, Monday to Friday, in settings.timezone
+REPORT_MODULE = "recoup.reports.monthly"
+
+
+class JobSkipped(Exception):
+    """The job had nothing to do, for a reason worth recording (outcome ``skipped``)."""
+
+
+class JobFailed(RecoupError):
+    """The job ran but part of it failed; ``counts`` says what it did all the same."""
+
+    def __init__(self, message: str, counts: dict[str, int]) -> None:
+        super().__init__(message)
+        self.counts = counts
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class JobContext:
+    """What every job gets: the store, the settings, the contracts (loaded afresh per job, so an
+    edited contract takes effect without a restart), the clock, a logger and the stop flag."""
+
+    engine: Engine
+    settings: Settings
+    contracts_loader: Callable[[], ContractSet]
+    clock: Callable[[], dt.datetime] = _utcnow
+    replay_as_of: dt.date | None = None        # `worker run --as-of`: the day being replayed
+    logger: logging.Logger = log
+    stop: threading.Event = field(default_factory=threading.Event)
+    worker_id: str = field(default_factory=default_worker_id)
+    channel_factory: Callable[..., Any] | None = None     # seam: claims channel factory (tests)
+    tracking_client: Callable[..., Any] | None = None     # seam: tracking client factory (tests)
+    smtp_factory: Callable[..., Any] | None = None        # seam: smtplib.SMTP replacement (tests)
+
+    def now(self) -> dt.datetime:
+        t = self.clock()
+        if t.tzinfo is None:
+            raise ValueError("the worker clock must be time-zone aware")
+        return t
+
+    def as_of(self) -> dt.date:
+        """The audit's "today": the replayed day, else today in UTC."""
+        return self.replay_as_of or self.now().astimezone(dt.UTC).date()
+
+    def stopping(self) -> bool:
+        return self.stop.is_set()
+
+    def contracts(self) -> ContractSet:
+        return self.contracts_loader()
+
+
+# ----------------------------------------------------------------------------------------- jobs
+
+def ingest_inbox(ctx: JobContext) -> dict[str, int]:
+    from recoup.ingest.inbox import inbox_folders, run_inbox
+
+    if not inbox_folders(ctx.settings):
+        raise JobSkipped("no inbox folder configured (inbox.shipments / inbox.scans / inbox.invoices)")
+    contracts = _contracts_or_none(ctx)
+    run = run_inbox(ctx.engine, ctx.settings, contracts, stop=ctx.stopping)
+    for s in run.files:
+        if s.refused:
+            ctx.logger.warning("inbox file refused: %s: %s", s.path, s.refused)
+        elif s.rejected:
+            ctx.logger.warning("inbox file loaded with %d row(s) rejected: %s", s.rejected, s.path)
+    return run.counts()
+
+
+def pull_tracking(ctx: JobContext) -> dict[str, int]:
+    from recoup.shipments.pull import pull
+    from recoup.worker.tracking import default_tracking_client, open_parcels, store_pulled
+
+    carriers = {code: cs for code, cs in sorted(ctx.settings.carriers.items()) if cs.tracking_api_url}
+    if not carriers:
+        raise JobSkipped("no carrier has a tracking API configured (carriers.<code>.tracking_api_url)")
+    factory = ctx.tracking_client or default_tracking_client
+    contracts = _contracts_or_none(ctx)
+    counts = {"carriers": 0, "asked": 0, "stored": 0, "duplicates": 0, "not_found": 0}
+    problems = []
+    as_of = ctx.as_of()
+    for code, cs in carriers.items():
+        numbers = open_parcels(ctx.engine, code, as_of)
+        if not numbers:
+            continue
+        counts["carriers"] += 1
+        client = factory(code, cs)
+        for i in range(0, len(numbers), 100):
+            if ctx.stopping():
+                break
+            chunk = numbers[i:i + 100]
+            try:
+                results = pull(client, chunk)
+            except CarrierAuthError as e:
+                problems.append(f"{code}: tracking API refused the credentials: {e}")
+                break
+            counts["asked"] += len(chunk)
+            for r in results:
+                s = store_pulled(ctx.engine, code, r, contracts, ctx.now())
+                counts["stored"] += s.stored
+                counts["duplicates"] += s.duplicates
+                counts["not_found"] += len(r.errors)
+    if problems:
+        raise JobFailed("; ".join(problems), counts)
+    return counts
+
+
+def audit(ctx: JobContext) -> dict[str, int]:
+    from recoup.audit.service import audit as run_audit
+
+    s = run_audit(ctx.engine, ctx.contracts(), ctx.as_of(), approval_threshold=ctx.settings.approval_threshold)
+    for w, n in sorted(s.warnings.items()):
+        ctx.logger.info("audit warning: %s (%dx)", w, n)
+    return {"shipments": s.shipments, "findings": s.findings, "new": s.new, "updated": s.updated,
+            "withdrawn": s.withdrawn, "claims_opened": s.claims_opened, "claims_cancelled": s.claims_cancelled,
+            "claims_updated": s.claims_updated, "reconciled": s.reconciled, "warnings": sum(s.warnings.values())}
+
+
+def submit_claims(ctx: JobContext) -> dict[str, int]:
+    from recoup.claims.service import default_factory, submit
+
+    if ctx.settings.business_hours_only and ctx.replay_as_of is None:
+        tz = ZoneInfo(ctx.settings.timezone)
+        local = ctx.now().astimezone(tz)
+        start, end = BUSINESS_HOURS
+        if local.weekday() >= 5 or not start <= local.hour < end:
+            raise JobSkipped(f"outside business hours ({local:%a %H:%M} {ctx.settings.timezone}; "
+                             f"Mon-Fri {start:02d}:00-{end:02d}:00; business_hours_only=false files at any hour)")
+    s = submit(ctx.engine, ctx.settings, ctx.contracts(), ctx.as_of(),
+               factory=ctx.channel_factory or default_factory, stop=ctx.stopping)
+    for p in s.problems:
+        ctx.logger.warning("submit: %s", p)
+    return {"considered": s.considered, "submitted": s.submitted, "prepared": s.prepared, "retry": s.retry,
+            "needs_attention": s.needs_attention, "recovered": s.recovered, "paused_carriers": len(set(s.paused)),
+            "waiting": sum(s.skipped.values())}
+
+
+def sync_claims(ctx: JobContext) -> dict[str, int]:
+    from recoup.claims.service import default_factory, sync
+
+    s = sync(ctx.engine, ctx.settings, ctx.contracts(), factory=ctx.channel_factory or default_factory,
+             stop=ctx.stopping)
+    for p in s.problems:
+        ctx.logger.warning("sync: %s", p)
+    return {"polled": s.polled, "changed": s.changed, "reconciled": s.reconciled, "problems": len(s.problems)}
+
+
+def expire_claims(ctx: JobContext) -> dict[str, int]:
+    from recoup.claims.service import expire
+
+    return {"expired": expire(ctx.engine, ctx.as_of())}
+
+
+def previous_month(day: dt.date) -> str:
+    last = day.replace(day=1) - dt.timedelta(days=1)
+    return f"{last.year:04d}-{last.month:02d}"
+
+
+def monthly_report(ctx: JobContext) -> dict[str, int]:
+    """The previous month's finance report, written once to ``reports_dir`` and e-mailed once to
+    ``finance_email`` when SMTP is configured (``notify.smtp_url``)."""
+    month = previous_month(ctx.as_of())
+    state_key = f"report.monthly.{month}"
+    done = get_state(ctx.engine, state_key)
+    if done is not None:
+        raise JobSkipped(f"the {month} report was written already ({json.loads(done).get('at')})")
+    try:
+        module = importlib.import_module(REPORT_MODULE)
+    except ModuleNotFoundError as e:
+        if e.name and REPORT_MODULE.startswith(e.name):
+            raise JobSkipped(f"the report builder {REPORT_MODULE} is not there yet") from None
+        raise
+    out_dir = Path(ctx.settings.reports_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fn, kwargs = report_call(module, ctx, month, out_dir)
+    before = {p: p.stat().st_mtime_ns for p in out_dir.glob(f"*{month}*")}
+    returned = fn(**kwargs)
+    files = _report_files(returned, out_dir, month, before)
+    counts = {"files": len(files), "emailed": 0}
+    if ctx.settings.finance_email and ctx.settings.notify.smtp_url:
+        from recoup.worker.notify import send_email
+
+        send_email(ctx.settings, ctx.settings.finance_email, f"recoup: recovery report {month}",
+                   f"The recovery report for {month} is attached ({len(files)} file(s)).\n", files,
+                   smtp_factory=ctx.smtp_factory)
+        counts["emailed"] = len(ctx.settings.finance_email)
+    set_state(ctx.engine, state_key, json.dumps({"at": ctx.now().isoformat(), "files": [str(p) for p in files],
+                                                 "emailed": counts["emailed"]}))
+    return counts
+
+
+_REPORT_FUNCTIONS = ("write_monthly", "write_monthly_report", "monthly_report", "write_report", "build_monthly_report",
+                     "build_monthly", "build_report", "generate", "write", "build", "run")
+
+
+def report_call(module: Any, ctx: JobContext, month: str, out_dir: Path) -> tuple[Callable[..., Any], dict[str, Any]]:
+    """Find the report builder's entry point and its arguments by their names (the module is written
+    apart; this keeps the worker working with any of the usual spellings)."""
+    fn = next((getattr(module, n) for n in _REPORT_FUNCTIONS if callable(getattr(module, n, None))), None)
+    if fn is None:
+        raise JobSkipped(f"{REPORT_MODULE} has none of the entry points the worker knows ({', '.join(_REPORT_FUNCTIONS)})")
+    year, mon = (int(x) for x in month.split("-"))
+    kwargs: dict[str, Any] = {}
+    unknown = []
+    for name, p in inspect.signature(fn).parameters.items():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        ann = str(p.annotation)
+        if name in ("engine", "eng", "db"):
+            kwargs[name] = ctx.engine
+        elif name in ("month", "period", "ym"):
+            kwargs[name] = dt.date(year, mon, 1) if "date" in ann else month
+        elif name in ("out", "out_dir", "outdir", "directory", "folder", "dest", "output", "output_dir", "path"):
+            kwargs[name] = out_dir
+        elif name == "settings":
+            kwargs[name] = ctx.settings
+        elif name == "contracts":
+            kwargs[name] = ctx.contracts()
+        elif name in ("near_days", "near_deadline_days"):
+            kwargs[name] = ctx.settings.near_deadline_days
+        elif name in ("as_of", "today", "now"):
+            kwargs[name] = ctx.now() if name == "now" else ctx.as_of()
+        elif p.default is p.empty:
+            unknown.append(name)
+    if unknown:
+        raise JobSkipped(f"{REPORT_MODULE}.{fn.__name__} needs arguments the worker does not know: {', '.join(unknown)}")
+    return fn, kwargs
+
+
+def _report_files(returned: Any, out_dir: Path, month: str, before: dict[Path, int]) -> list[Path]:
+    paths: list[Path] = []
+    if isinstance(returned, (str, os.PathLike)):
+        paths = [Path(returned)]
+    elif isinstance(returned, (list, tuple, set)):
+        paths = [Path(p) for p in returned if isinstance(p, (str, os.PathLike))]
+    elif isinstance(returned, dict):
+        paths = [Path(p) for p in returned.values() if isinstance(p, (str, os.PathLike))]
+    if not paths:
+        paths = [p for p in out_dir.glob(f"*{month}*") if p.is_file() and before.get(p) != p.stat().st_mtime_ns]
+    return sorted(p for p in paths if p.is_file())
+
+
+def _contracts_or_none(ctx: JobContext) -> ContractSet | None:
+    try:
+        return ctx.contracts()
+    except RecoupError as e:
+        ctx.logger.warning("contracts not loaded: %s", e)
+        return None
+
+
+JOBS: dict[str, Callable[[JobContext], dict[str, int]]] = {
+    "ingest_inbox": ingest_inbox,
+    "pull_tracking": pull_tracking,
+    "audit": audit,
+    "expire_claims": expire_claims,
+    "submit_claims": submit_claims,
+    "sync_claims": sync_claims,
+    "monthly_report": monthly_report,
+}
+ORDER = tuple(JOBS)
+
+
+# ----------------------------------------------------------------------------------------- running
+
+@dataclass
+class JobResult:
+    job: str
+    outcome: str                     # ok | failed | skipped
+    counts: dict[str, int] = field(default_factory=dict)
+    detail: str = ""
+    duration_s: float = 0.0
+
+
+def call_job(ctx: JobContext, name: str) -> JobResult:
+    """Run one job; never raises (but for KeyboardInterrupt/SystemExit): a failure is a result."""
+    fn = JOBS[name]
+    t0 = time.monotonic()
+    try:
+        counts = fn(ctx)
+        res = JobResult(name, "ok", dict(counts))
+    except JobSkipped as e:
+        res = JobResult(name, "skipped", detail=str(e))
+    except JobFailed as e:
+        res = JobResult(name, "failed", dict(e.counts), detail=str(e))
+    except Exception as e:
+        res = JobResult(name, "failed", detail=describe_error(e))
+        ctx.logger.error("job %s failed: %s", name, res.detail, exc_info=not isinstance(e, RecoupError),
+                         extra={"job": name})
+    res.duration_s = round(time.monotonic() - t0, 3)
+    return res
+
+
+def describe_error(e: BaseException) -> str:
+    msg = f"{type(e).__name__}: {e}" if not isinstance(e, RecoupError) else str(e)
+    tb = traceback.extract_tb(e.__traceback__)
+    if tb and not isinstance(e, RecoupError):
+        last = tb[-1]
+        msg += f" (at {Path(last.filename).name}:{last.lineno})"
+    return msg
+
+
+def run_once(ctx: JobContext, runner: Callable[[str], JobResult | None] | None = None) -> dict[str, JobResult | None]:
+    """Every job once, in dependency order; a failing job does not stop the others. ``runner`` runs
+    one job by name (the scheduler's, which records it); by default :func:`call_job`."""
+    results: dict[str, JobResult | None] = {}
+    for name in ORDER:
+        if ctx.stopping():
+            ctx.logger.info("stop requested: jobs after %s are left for the next run", next(reversed(results), "none"))
+            break
+        results[name] = runner(name) if runner is not None else call_job(ctx, name)
+    return results
+
+
+# ----------------------------------------------------------------------------------------- state
+
+def get_state(engine: Engine, key: str) -> str | None:
+    t = AuditState.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        row = conn.execute(select(t.c.value).where(t.c.key == key)).first()
+    return None if row is None else str(row[0])
+
+
+def set_state(engine: Engine, key: str, value: str) -> None:
+    t = AuditState.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        if conn.execute(update(t).where(t.c.key == key).values(value=value)).rowcount == 0:
+            conn.execute(insert(t).values(key=key, value=value))

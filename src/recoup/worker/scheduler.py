@@ -1,0 +1,372 @@
+"""The worker: APScheduler 3.x wiring of the plain jobs of :mod:`recoup.worker.jobs`.
+
+- One :class:`~apscheduler.schedulers.blocking.BlockingScheduler`, one cron trigger per job
+  (``settings.schedule(job)``, in ``settings.timezone``), ``coalesce=True`` (a worker that slept
+  through several ticks runs the job once), ``max_instances=1``, a misfire grace time, and a
+  single-thread executor: one job at a time per worker.
+- Every run is a ``job_run`` row: job, tick (the scheduled instant, UTC ISO), worker id, outcome
+  (``running`` → ``ok`` / ``failed`` / ``skipped``), counts (JSON), start and end, error detail. A
+  failing job is logged and recorded, never kills the worker, and runs again at its next tick.
+- Several workers on one PostgreSQL database: the ``job_run`` row for ``(job, tick)`` is inserted
+  *before* the job runs; the table's unique key lets one worker have it and the others skip. A
+  PostgreSQL advisory lock per job (``pg_try_advisory_lock``) also keeps two workers from running
+  one job's different ticks at once (a slow run overlapping the next tick elsewhere).
+- SQLite: one worker only, enforced by an exclusive lock on ``<database>.worker.lock`` (released
+  by the OS when the process ends, so a crash never leaves it stuck). A second worker is refused.
+- SIGTERM / SIGINT set the stop flag: the job in hand finishes its current unit (a file, a claim,
+  a batch) and stops; no new job starts; the process exits 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import delete, insert, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from recoup.errors import ConfigError, StoreError
+from recoup.settings import DEFAULT_SCHEDULES, Settings
+from recoup.store.models import AuditState, JobRun, utcnow
+from recoup.worker.jobs import ORDER, JobContext, JobResult, call_job, run_once, set_state
+
+MISFIRE_GRACE_S = 1800        # a run that could not start within 30 min of its tick waits for the next tick
+HEARTBEAT_S = 60
+WORKER_STATE_PREFIX = "worker."
+
+
+# ----------------------------------------------------------------------------------------- triggers
+
+def triggers(settings: Settings) -> dict[str, CronTrigger]:
+    """One cron trigger per job; ConfigError naming the key for a bad expression or unknown job."""
+    unknown = sorted(set(settings.schedules) - set(DEFAULT_SCHEDULES))
+    if unknown:
+        raise ConfigError(f"schedules: unknown job(s) {', '.join(unknown)} (known: {', '.join(ORDER)})")
+    out = {}
+    for job in ORDER:
+        expr = settings.schedule(job)
+        try:
+            out[job] = CronTrigger.from_crontab(expr, timezone=settings.timezone)
+        except (ValueError, KeyError, LookupError) as e:
+            raise ConfigError(f"schedules.{job}: {expr!r} is not a crontab expression: {e}") from None
+    return out
+
+
+def tick_key(tick: dt.datetime) -> str:
+    return tick.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def fire_times(trigger: CronTrigger, start: dt.datetime, end: dt.datetime) -> Iterator[dt.datetime]:
+    """The trigger's fire times in ``(start, end]``."""
+    t = trigger.get_next_fire_time(None, start + dt.timedelta(seconds=1))
+    while t is not None and t <= end:
+        yield t
+        t = trigger.get_next_fire_time(t, t + dt.timedelta(seconds=1))
+
+
+def latest_fire(trigger: CronTrigger, now: dt.datetime, lookback: dt.timedelta) -> dt.datetime | None:
+    """The last fire time at or before ``now`` within ``lookback`` (the tick a coalesced run is for)."""
+    last = None
+    for t in fire_times(trigger, now - lookback, now):
+        last = t
+    return last
+
+
+def floor_minute(t: dt.datetime) -> dt.datetime:
+    return t.replace(second=0, microsecond=0)
+
+
+# ----------------------------------------------------------------------------------------- locks
+
+def _lock_id(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextlib.contextmanager
+def pg_try_lock(engine: Engine, name: str, *, wait: bool = False) -> Iterator[bool]:
+    """A PostgreSQL session advisory lock held for the block; True if this worker got it (``wait``:
+    wait for it). Elsewhere (SQLite: one worker) always True."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = _lock_id(name)
+    with engine.connect() as conn:
+        if wait:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            got = True
+        else:
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+
+
+class SingleWorkerLock:
+    """SQLite takes one worker: an exclusive ``flock`` on ``<database file>.worker.lock``."""
+
+    def __init__(self, engine: Engine) -> None:
+        db = engine.url.database
+        self.path = None if engine.dialect.name != "sqlite" or not db or db == ":memory:" or db.startswith("file:") \
+            else Path(db).resolve().with_name(Path(db).name + ".worker.lock")
+        self._f: IO[str] | None = None
+
+    def acquire(self, worker_id: str) -> None:
+        if self.path is None:
+            return
+        import fcntl
+
+        f = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held open while the worker runs
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            f.close()
+            raise StoreError(
+                f"another recoup worker is already running on this SQLite database ({holder}; lock {self.path}): "
+                "SQLite takes a single worker. Stop the other one first, or use PostgreSQL to run several "
+                "workers") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"worker {worker_id}, pid {os.getpid()}, since {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}\n")
+        f.flush()
+        self._f = f
+
+    def release(self) -> None:
+        if self._f is not None:
+            import fcntl
+
+            with contextlib.suppress(OSError):
+                self._f.seek(0)
+                self._f.truncate()
+                fcntl.flock(self._f.fileno(), fcntl.LOCK_UN)
+            self._f.close()
+            self._f = None
+
+
+# ----------------------------------------------------------------------------------------- worker
+
+class Worker:
+    """Runs jobs for ticks and records them. ``run_job`` is the unit the scheduler calls; tests call
+    ``run_due`` over a simulated clock."""
+
+    def __init__(self, ctx: JobContext, *, misfire_grace_s: int = MISFIRE_GRACE_S,
+                 notify: bool = True) -> None:
+        self.ctx = ctx
+        self.misfire_grace_s = misfire_grace_s
+        self.triggers = triggers(ctx.settings)
+        self.notify = notify
+        self.started_at = utcnow()
+        self._lock = SingleWorkerLock(ctx.engine)
+
+    @property
+    def log(self) -> Any:
+        return self.ctx.logger
+
+    # -- life cycle -------------------------------------------------------------------------------
+
+    def start(self, *, migrate: bool = True) -> None:
+        """Take the single-worker lock (SQLite), create or migrate the schema, clean up after a crash."""
+        self._lock.acquire(self.ctx.worker_id)
+        try:
+            if migrate:
+                from recoup.store.db import init_db
+
+                with pg_try_lock(self.ctx.engine, "recoup.migrate", wait=True):
+                    msg = init_db(self.ctx.engine)
+                self.log.info("%s", msg)
+            else:
+                from recoup.store.db import check_schema
+
+                check_schema(self.ctx.engine)
+            if self._lock.path is not None:
+                # we hold the only worker lock: a 'running' row is a run a crash cut short
+                t = JobRun.__table__  # type: ignore[attr-defined]
+                with self.ctx.engine.begin() as conn:
+                    n = conn.execute(update(t).where(t.c.outcome == "running").values(
+                        outcome="failed", finished_at=utcnow(),
+                        detail="the worker stopped before this run finished")).rowcount
+                if n:
+                    self.log.warning("marked %d run(s) cut short by an earlier stop as failed", n)
+            self.heartbeat()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            t = AuditState.__table__  # type: ignore[attr-defined]
+            with self.ctx.engine.begin() as conn:
+                conn.execute(delete(t).where(t.c.key == WORKER_STATE_PREFIX + self.ctx.worker_id))
+        self._lock.release()
+
+    def heartbeat(self, last_job: str | None = None) -> None:
+        try:
+            set_state(self.ctx.engine, WORKER_STATE_PREFIX + self.ctx.worker_id, json.dumps({
+                "worker": self.ctx.worker_id, "host": socket.gethostname(), "pid": os.getpid(),
+                "started_at": self.started_at.isoformat(timespec="seconds"),
+                "heartbeat": utcnow().isoformat(timespec="seconds"), "last_job": last_job}))
+        except Exception as e:   # the database may be away for a moment: say so, carry on
+            self.log.warning("heartbeat not written: %s", type(e).__name__)
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def run_job(self, job: str, tick: dt.datetime) -> JobResult | None:
+        """Run ``job`` for ``tick`` unless another worker has it; record the run. Never raises
+        (the worker outlives any job); None when it did not run here."""
+        ctx = self.ctx
+        if ctx.stopping():
+            return None
+        key = tick_key(tick)
+        extra = {"job": job, "tick": key, "worker": ctx.worker_id}
+        t = JobRun.__table__  # type: ignore[attr-defined]
+        try:
+            try:
+                with ctx.engine.begin() as conn:
+                    rid = conn.execute(insert(t).values(job=job, tick=key, worker=ctx.worker_id, started_at=utcnow(),
+                                                        outcome="running", counts="{}", detail="")
+                                       ).inserted_primary_key[0]
+            except IntegrityError:
+                self.log.info("%s for %s: already taken by another worker", job, key, extra=extra)
+                return None
+            with pg_try_lock(ctx.engine, f"recoup.job.{job}") as got:
+                if got:
+                    self.log.info("%s for %s: started", job, key, extra=extra)
+                    res = call_job(ctx, job)
+                else:
+                    res = JobResult(job, "skipped", detail="another worker is still running this job (an earlier tick)")
+            with ctx.engine.begin() as conn:
+                conn.execute(update(t).where(t.c.id == rid).values(
+                    outcome=res.outcome, finished_at=utcnow(), counts=json.dumps(res.counts, sort_keys=True),
+                    detail=res.detail[:4000]))
+        except Exception as e:
+            from recoup.worker.jobs import describe_error
+
+            self.log.error("%s for %s: could not be run or recorded: %s", job, key, describe_error(e), extra=extra)
+            return None
+        level = 40 if res.outcome == "failed" else 20
+        self.log.log(level, "%s for %s: %s in %.1fs %s%s", job, key, res.outcome, res.duration_s,
+                     json.dumps(res.counts, sort_keys=True), f" ({res.detail})" if res.detail else "",
+                     extra={**extra, "outcome": res.outcome, "counts": res.counts, "duration_s": res.duration_s,
+                            "detail": res.detail})
+        self.after_job(job)
+        return res
+
+    def after_job(self, job: str) -> None:
+        self.heartbeat(job)
+        if not self.notify:
+            return
+        try:
+            from recoup.worker.notify import check
+
+            r = check(self.ctx.engine, self.ctx.settings, self.ctx.as_of(), self.ctx.now(),
+                      smtp_factory=self.ctx.smtp_factory)
+            if r.sent:
+                self.log.info("notified %d new item(s) that need a person", r.sent)
+        except Exception as e:
+            from recoup.worker.jobs import describe_error
+
+            self.log.warning("notifications failed: %s", describe_error(e))
+
+    def run_due(self, start: dt.datetime, end: dt.datetime) -> list[tuple[str, dt.datetime, JobResult | None]]:
+        """Every job whose cron fired in ``(start, end]``, once (coalesced to its last tick), in
+        dependency order: what a worker asleep from ``start`` to ``end`` does when it wakes."""
+        out = []
+        for job in ORDER:
+            last = None
+            for t in fire_times(self.triggers[job], start, end):
+                last = t
+            if last is not None:
+                if self.ctx.stopping():
+                    break
+                out.append((job, last, self.run_job(job, last)))
+        return out
+
+    def run_once(self, tick: dt.datetime | None = None) -> dict[str, JobResult | None]:
+        """Each job once, in dependency order, recorded under ``tick`` (default: this minute)."""
+        tick = tick or floor_minute(self.ctx.now())
+        return run_once(self.ctx, runner=lambda job: self.run_job(job, tick))
+
+    # -- the scheduler ----------------------------------------------------------------------------
+
+    def _fire(self, job: str) -> None:
+        now = self.ctx.now()
+        tick = latest_fire(self.triggers[job], now, dt.timedelta(seconds=self.misfire_grace_s + 120)) \
+            or floor_minute(now)
+        self.run_job(job, tick)
+
+    def build_scheduler(self) -> Any:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": self.misfire_grace_s}
+        sched = BlockingScheduler(timezone=self.ctx.settings.timezone, job_defaults=defaults,
+                                  executors={"default": ThreadPoolExecutor(max_workers=1)})
+        for job in ORDER:
+            sched.add_job(self._fire, trigger=self.triggers[job], args=[job], id=job, name=job,
+                          replace_existing=True, **defaults)
+        sched.add_job(self.heartbeat, "interval", seconds=HEARTBEAT_S, id="heartbeat", name="heartbeat", **defaults)
+        return sched
+
+    def serve(self) -> None:
+        """Run the schedule until SIGTERM/SIGINT; the job in hand finishes its unit first."""
+        sched = self.build_scheduler()
+        stopper: list[threading.Thread] = []
+
+        def stop() -> None:
+            def shut() -> None:
+                with contextlib.suppress(Exception):
+                    sched.shutdown(wait=True)
+            th = threading.Thread(target=shut, name="recoup-worker-stop")
+            th.start()
+            stopper.append(th)
+
+        with stop_on_signals(self.ctx, stop):
+            if not self.ctx.stopping():
+                for job in ORDER:
+                    self.log.info("%s: %s (next %s)", job, self.ctx.settings.schedule(job),
+                                  self.triggers[job].get_next_fire_time(None, self.ctx.now()))
+                sched.start()
+        for th in stopper:
+            th.join()
+        self.log.info("worker stopped")
+
+
+@contextlib.contextmanager
+def stop_on_signals(ctx: JobContext, on_stop: Callable[[], None] | None = None) -> Iterator[None]:
+    """SIGTERM/SIGINT set ``ctx.stop`` (then ``on_stop``); a second signal only repeats the message."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if ctx.stop.is_set():
+            ctx.logger.info("%s: already stopping after the current unit of work", name)
+            return
+        ctx.logger.info("%s: stopping after the current unit of work", name)
+        ctx.stop.set()
+        if on_stop is not None:
+            on_stop()
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
