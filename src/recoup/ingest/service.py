@@ -124,6 +124,25 @@ def ingest_file(engine: Engine, kind: str, path: Path, *, input_format: str = "a
     return summary
 
 
+def ingest_result(engine: Engine, kind: str, result: ReadResult, *, label: str,
+                  contracts: ContractSet | None = None) -> FileSummary:
+    """Store rows that did not come from a file (webhooks, tracking pulls), like a file's."""
+    summary = FileSummary(path=label, kind=kind, format=result.format, read=result.read,
+                          errors=list(result.errors), unknown_codes=result.unknown_codes, notes=list(result.notes))
+    digest = hashlib.sha256(label.encode()).hexdigest()
+    with engine.begin() as conn:
+        fid = _file_row(conn, Path(label), digest, kind, result.format)
+        if kind == "scans":
+            _store_scans(conn, result, fid, summary, contracts)
+        elif kind == "invoices":
+            _store_invoices(conn, result, fid, summary, result.format)
+        else:
+            _store_shipments(conn, result.frame, fid, summary)
+        summary.rejected = len(summary.errors)
+        _finish_file_row(conn, fid, summary)
+    return summary
+
+
 def _read(fmt: Format, path: Path, carrier: str | None) -> ReadResult:
     reader = fmt.reader()
     try:
