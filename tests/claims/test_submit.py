@@ -6,7 +6,6 @@ import json
 from collections import Counter
 
 import httpx
-import pytest
 from sqlalchemy import select, text, update
 
 from recoup.carriers.base import ChannelConfig

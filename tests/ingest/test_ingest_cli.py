@@ -125,7 +125,7 @@ def test_invoice_whole_or_nothing_and_conflicting_refused(initdb: str, tmp_path:
     assert code == 0 and json.loads(out)["files"][0]["stored"] == 2
     other = tmp_path / "other.csv"
     other.write_text(head + "A1,2026-10-01,ups,T1,transportation,99.00\n")
-    code, out, err = run("ingest", "invoices", str(other), "--format", "json")
+    code, out, _err = run("ingest", "invoices", str(other), "--format", "json")
     assert code == 1
     assert "already loaded with different lines" in json.loads(out)["files"][0]["errors"][0]["reason"]
     assert count(initdb, "invoice_line") == 3
