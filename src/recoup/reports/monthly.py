@@ -131,6 +131,17 @@ COLUMNS["unmatched_credits"] = COLUMNS["credits"]
 #: Section key → sheet / heading title, in the order the writers put them.
 SECTIONS = {"summary": "Summary", "claims": "Claims", "findings": "Findings", "credits": "Credits",
             "unmatched_credits": "Unmatched credits", "sla": "SLA", "near_deadline": "Near deadline"}
+#: The date that puts each kind of row in the month, for the notes of the XLSX and the HTML.
+DATE_RULES = (
+    ("shipments", "ship date"),
+    ("spend audited", "invoice date of each positive invoice line"),
+    ("findings", "the parcel's ship date (unmanifested: the invoice line's ship or invoice date)"),
+    ("claims, claimed, approved, denied, expired", "the day the claim was opened (UTC), not cancelled"),
+    ("credited, credits, unmatched credits", "invoice date of the credit line; credited = the matched part"),
+    ("recovery rate", "credited / claimed of the same month (different cohorts: may exceed 100 %)"),
+    ("left on the table", "findings not claimable because the filing window had closed"),
+    ("SLA", "ship date; late = delivered with a late-delivery finding"),
+)
 MONEY_SUMMARY = [c.key for c in COLUMNS["summary"] if c.kind == "money"]
 COUNT_SUMMARY = [c.key for c in COLUMNS["summary"] if c.kind == "int"]
 
@@ -152,6 +163,7 @@ class MonthlyReport:
     sla_weekday: list[dict[str, Any]] = field(default_factory=list)   # by ship weekday
     near_deadline: list[dict[str, Any]] = field(default_factory=list)  # every unfiled claim near its deadline
     trend: list[dict[str, Any]] = field(default_factory=list)         # month, carrier, currency, claimed, credited
+    trend_months: list[str] = field(default_factory=list)             # the months of the trend, oldest first
 
     def rows(self, section: str) -> list[dict[str, Any]]:
         """The rows of a section; ``summary`` includes the per-currency total rows last."""
@@ -344,7 +356,8 @@ def build_monthly(engine: Engine, month: str, *, as_of: dt.date | None = None,
     for _ in range(max(1, trend_months)):
         months.append(f"{y:04d}-{m:02d}")
         y, m = (y, m - 1) if m > 1 else (y - 1, 12)
-    for mm in reversed(months):
+    rep.trend_months = list(reversed(months))
+    for mm in rep.trend_months:
         a, b = month_bounds(mm)
         for r in recovered(engine, by="carrier", date_from=a, date_to=b):
             rep.trend.append({"month": mm, "carrier": r["carrier"], "currency": r["currency"],

@@ -1,0 +1,441 @@
+"""The monthly recovery report and the SLA scorecard over the acceptance data set (small).
+
+The database is built once for the module through the CLI, as score.py drives it, in two audit
+rounds so that claims fall in two months: everything shipped and scanned, the invoices up to
+2026-10-10 audited on 2026-10-16, then the rest audited on 2026-11-16 (the clock frozen on each
+audit day, since a claim's month is the day it was opened). Then the claims are expired as of
+2026-11-16, the credit invoices loaded, and a person's answers recorded by hand (one claim
+rejected, one approved, one cancelled), plus credits that match nothing (in full or in part) and
+one credit dated in October.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+from collections import Counter, defaultdict
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from freezegun import freeze_time
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from recoup.cli import app
+from recoup.queries import list_claims, list_findings, recovered
+from recoup.reports.monthly import SECTIONS, TOTAL, build_monthly, missed_window
+from recoup.reports.sla import BY, lane_of, late_seconds, postal_area, scorecard
+from recoup.store.db import make_engine
+from recoup.store.models import Credit, Shipment
+
+SMALL = Path(__file__).resolve().parents[2].parent / "shared" / "acceptance" / "small"
+pytestmark = pytest.mark.skipif(not SMALL.is_dir(), reason=f"acceptance data not found at {SMALL}")
+
+HEADER = "carrier"
+CENT = Decimal("0.01")
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+class Built:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.url = f"sqlite:///{tmp / 'recoup.db'}"
+        self.env = {"RECOUP_DATABASE_URL": self.url, "RECOUP_CONTRACTS": str(SMALL / "contracts"),
+                    "RECOUP_CONFIG": None, "RECOUP_REPORTS_DIR": str(tmp / "reports")}
+        self.runner = CliRunner()
+        self.engine: Engine = make_engine(self.url)
+        self.notes: dict[str, Any] = {}
+        self.reports: dict[str, Any] = {}
+        self.paths: list[Path] = []
+
+    def run(self, *args: str, code: int = 0) -> Any:
+        r = self.runner.invoke(app, list(args), env=self.env)  # type: ignore[arg-type]
+        assert r.exit_code == code, f"recoup {' '.join(args)} → {r.exit_code}\n{r.output}\n{r.exception!r}"
+        return r
+
+
+def _credit_file(path: Path, carrier: str, number: str, day: str, currency: str,
+                 lines: list[tuple[str, str, str]]) -> Path:
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["invoice_number", "invoice_date", "carrier", "account_number", "currency", "tracking_number",
+                    "charge_type", "amount", "billed_weight", "weight_unit", "zone", "service", "ship_date",
+                    "reference", "description"])
+        for tracking, amount, desc in lines:
+            w.writerow([number, day, carrier, f"{carrier.upper()}-001", currency, tracking, "credit", amount,
+                        "", "", "", "", "", "", desc])
+    return path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    b = Built(tmp_path_factory.mktemp("reports"))
+    invoices = sorted((SMALL / "invoices").glob("*.csv"))
+    early = [str(p) for p in invoices if p.stem.split("-")[1] <= "20261010"]
+    late = [str(p) for p in invoices if p.stem.split("-")[1] > "20261010"]
+    assert early and late
+    b.run("init")
+    b.run("ingest", "shipments", str(SMALL / "shipments.csv"))
+    b.run("ingest", "scans", str(SMALL / "scans.csv"))
+    b.run("ingest", "invoices", *early)
+    with freeze_time("2026-10-16 09:00:00"):
+        b.run("audit", "--as-of", "2026-10-16")
+    b.run("ingest", "invoices", *late)
+    with freeze_time("2026-11-16 09:00:00"):
+        b.run("audit", "--as-of", "2026-11-16")
+    b.run("claims", "expire", "--as-of", "2026-11-16")
+    b.run("ingest", "invoices", *[str(p) for p in sorted((SMALL / "credits").glob("*.csv"))])
+
+    # a person records carriers' answers on claims opened in November
+    ready = _ready_by_month(b.engine, "2026-11")
+    assert len(ready) >= 4, "the data set should leave claims ready to file"
+    rej, appr, canc, over = ready[0], ready[1], ready[2], ready[3]
+    b.run("claims", "update", str(rej["id"]), "--status", "submitted", "--reference", "REF-REJ")
+    b.run("claims", "update", str(rej["id"]), "--status", "rejected")
+    b.run("claims", "update", str(appr["id"]), "--status", "submitted")
+    b.run("claims", "update", str(appr["id"]), "--status", "approved", "--amount", appr["amount"])
+    b.run("claims", "cancel", str(canc["id"]), "--reason", "duplicate of a manual claim")
+    # credits that match nothing, in full (unknown parcel) and in part (more than claimed)
+    cur = over["currency"]
+    excess = Decimal(over["amount"]) + Decimal("5.00")
+    _credit_file(b.tmp / "extra.csv", over["carrier"], "EXTRA-20261120-CR", "2026-11-20", cur,
+                 [(over["tracking_number"], f"-{excess}", "Claim payment"),
+                  ("NO-SUCH-PARCEL-1", "-12.34", "Goodwill credit")])
+    # one credit dated in October, for a claim opened in October
+    octo = _ready_by_month(b.engine, "2026-10")
+    assert octo, "the October audit should leave claims ready"
+    oc = octo[0]
+    _credit_file(b.tmp / "october.csv", oc["carrier"], "OCT-20261028-CR", "2026-10-28", oc["currency"],
+                 [(oc["tracking_number"], f"-{oc['amount']}", "Billing adjustment")])
+    b.run("ingest", "invoices", str(b.tmp / "extra.csv"), str(b.tmp / "october.csv"))
+    b.notes.update(rejected=rej["id"], approved=appr["id"], cancelled=canc["id"], over=over["id"],
+                   october=oc["id"], excess_currency=cur)
+    b.reports = {m: build_monthly(b.engine, m, as_of=dt.date(2026, 11, 16)) for m in ("2026-10", "2026-11")}
+    out = b.tmp / "out"
+    r = b.run("report", "monthly", "--month", "2026-11", "--out", str(out), "--as-of", "2026-11-16")
+    b.paths = [Path(line) for line in r.stdout.splitlines() if line.strip()]
+    yield b
+    b.engine.dispose()
+
+
+def _ready_by_month(engine: Engine, month: str) -> list[dict[str, Any]]:
+    from recoup.store.models import Claim
+
+    ct = Claim.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        created = {r.id: r.created_at.strftime("%Y-%m") for r in conn.execute(select(ct.c.id, ct.c.created_at))}
+    return [c for c in list_claims(engine, status="ready") if created[c["id"]] == month and Decimal(c["amount"]) > 0]
+
+
+# ----------------------------------------------------------------------------- reading the XLSX back
+
+def dec(v: Any) -> Decimal:
+    if v is None or v == "":
+        return Decimal(0)
+    assert not isinstance(v, bool)
+    return Decimal(str(v))
+
+
+def sheet_rows(wb: Any, name: str) -> list[dict[str, Any]]:
+    ws = wb[name]
+    rows = list(ws.iter_rows(values_only=True))
+    h = next(i for i, r in enumerate(rows) if r and r[0] is not None and str(r[0]) in (HEADER, "claim", "finding",
+                                                                                       "credit", "group"))
+    header = [str(x) for x in rows[h]]
+    out = []
+    for r in rows[h + 1:]:
+        if r[0] is None:
+            break
+        out.append(dict(zip(header, r, strict=False)))
+    return out
+
+
+def _sum(rows: list[dict[str, Any]], col: str, **where: Any) -> Decimal:
+    return sum((dec(r[col]) for r in rows if all(r.get(k) == v for k, v in where.items())), Decimal(0))
+
+
+def _count(rows: list[dict[str, Any]], **where: Any) -> int:
+    return sum(1 for r in rows if all(r.get(k) == v for k, v in where.items()))
+
+
+# ----------------------------------------------------------------------------- tests
+
+def test_cli_writes_three_files(built: Built) -> None:
+    assert [p.name for p in built.paths] == ["recovery-2026-11.xlsx", "recovery-2026-11.html", "recovery-2026-11.csv"]
+    for p in built.paths:
+        assert p.is_file() and p.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("month", ["2026-10", "2026-11"])
+def test_xlsx_summary_reconciles_with_details_and_recovered(built: Built, month: str) -> None:
+    from recoup.reports.monthly import write_xlsx
+
+    path = write_xlsx(built.reports[month], built.tmp / f"check-{month}.xlsx")
+    wb = load_workbook(path)
+    assert wb.sheetnames[:6] == ["Summary", "Claims", "Findings", "Credits", "Unmatched credits", "SLA"]
+    summary = sheet_rows(wb, "Summary")
+    claims, findings = sheet_rows(wb, "Claims"), sheet_rows(wb, "Findings")
+    credits, unmatched = sheet_rows(wb, "Credits"), sheet_rows(wb, "Unmatched credits")
+    carriers = [r for r in summary if r["carrier"] != TOTAL]
+    totals = [r for r in summary if r["carrier"] == TOTAL]
+    assert carriers and totals
+    first, last = built.reports[month].first, built.reports[month].last
+    rec = {(r["carrier"], r["currency"]): r for r in recovered(built.engine, by="carrier", date_from=first,
+                                                                   date_to=last)}
+    for s in carriers:
+        k = {"carrier": s["carrier"], "currency": s["currency"]}
+        live = [c for c in claims if c["carrier"] == s["carrier"] and c["currency"] == s["currency"]
+                and c["status"] != "cancelled"]
+        assert s["claims"] == len(live)
+        assert dec(s["claimed"]) == sum((dec(c["claimed"]) for c in live), Decimal(0))
+        assert dec(s["approved"]) == sum((dec(c["approved"]) for c in live), Decimal(0))
+        assert s["denied"] == sum(c["status"] == "rejected" for c in live)
+        assert dec(s["denied amount"]) == sum((dec(c["claimed"]) for c in live if c["status"] == "rejected"), Decimal(0))
+        assert s["expired"] == sum(c["status"] == "expired" for c in live)
+        assert dec(s["expired amount"]) == sum((dec(c["claimed"]) for c in live if c["status"] == "expired"), Decimal(0))
+        assert s["near deadline"] == sum(c["near deadline"] is True for c in live)
+        assert dec(s["credited"]) == _sum(credits, "matched", **k)
+        assert s["findings"] == _count(findings, **k)
+        assert dec(s["findings amount"]) == _sum(findings, "amount", **k)
+        assert s["missed windows"] == _count(findings, **k, **{"missed window": True})
+        assert dec(s["left on the table"]) == _sum(findings, "amount", **k, **{"missed window": True})
+        assert dec(s["unmatched credits"]) == _sum(unmatched, "unmatched", **k)
+        # ... and the same numbers as `recoup recovered --from --to`
+        r = rec.pop((s["carrier"], s["currency"]), None)
+        if r is None:
+            assert s["claims"] == 0 and dec(s["credited"]) == 0
+            continue
+        assert (s["claims"], dec(s["claimed"]), dec(s["approved"]), dec(s["credited"])) == \
+            (r["claims"], Decimal(r["claimed"]), Decimal(r["approved"]), Decimal(r["credited"]))
+        rate = s["recovery rate"]
+        if dec(s["claimed"]):
+            assert abs(dec(rate) - dec(s["credited"]) / dec(s["claimed"])) < Decimal("0.00005")
+    assert not rec, f"recovered rows missing from the summary: {rec}"
+    for t in totals:
+        mine = [s for s in carriers if s["currency"] == t["currency"]]
+        for col, v in t.items():
+            if col in ("carrier", "currency", "recovery rate"):
+                continue
+            assert dec(v) == sum((dec(s[col]) for s in mine), Decimal(0)), (t["currency"], col)
+    # each credit row: amount = matched + unmatched, and matched agrees with the stored credit
+    ct = Credit.__table__  # type: ignore[attr-defined]
+    with built.engine.connect() as conn:
+        stored = {r.id: r for r in conn.execute(select(ct))}
+    for c in credits:
+        assert dec(c["amount"]) == dec(c["matched"]) + dec(c["unmatched"])
+        assert dec(c["matched"]) * 100 == stored[c["credit"]].matched_cents
+    # amounts carry their currency in the number format
+    ws = wb["Claims"]
+    if ws.max_row > 1:
+        cur = ws.cell(row=2, column=11).value
+        assert f'"{cur}"' in ws.cell(row=2, column=8).number_format
+    assert wb["Summary"].freeze_panes and wb["Claims"].freeze_panes == "A2"
+
+
+def test_month_filter(built: Built) -> None:
+    octo, nov = built.reports["2026-10"], built.reports["2026-11"]
+    all_claims = list_claims(built.engine)
+    assert len(octo.claims) + len(nov.claims) == len(all_claims)
+    assert octo.claims and nov.claims
+    assert {c["created"].strftime("%Y-%m") for c in octo.claims} == {"2026-10"}
+    # findings by ship month: the months of the data set hold every open finding once
+    months = ["2026-08", "2026-09", "2026-10", "2026-11"]
+    per_month = {m: build_monthly(built.engine, m, as_of=dt.date(2026, 11, 16)) for m in months[:2]}
+    per_month.update(built.reports)
+    ids = [f["id"] for m in months for f in per_month[m].findings]
+    assert sorted(ids) == sorted(f["id"] for f in list_findings(built.engine))
+    shipped = sum(t["shipments"] for m in months for t in per_month[m].totals)
+    with built.engine.connect() as conn:
+        assert shipped == conn.execute(select(Shipment.__table__.c.id)).all().__len__()  # type: ignore[attr-defined]
+    for f in octo.findings:
+        assert octo.first <= f["ship_date"] <= octo.last
+    # the October credit shows in October only; the November credits in November
+    assert [c["invoice_number"] for c in octo.credits] == ["OCT-20261028-CR"]
+    assert all(c["invoice_date"].month == 11 for c in nov.credits)
+    # an empty month is an empty report, not an error
+    empty = build_monthly(built.engine, "2025-01")
+    assert not empty.summary and not empty.claims and not empty.findings and empty.as_of == dt.date(2025, 1, 31)
+
+
+def test_statuses_land_in_their_columns(built: Built) -> None:
+    nov = built.reports["2026-11"]
+    by_id = {c["id"]: c for c in nov.claims}
+    assert by_id[built.notes["rejected"]]["status"] == "rejected"
+    assert by_id[built.notes["cancelled"]]["status"] == "cancelled"
+    assert by_id[built.notes["approved"]]["approved"] == by_id[built.notes["approved"]]["claimed"]
+    tot = {t["currency"]: t for t in nov.totals}
+    assert sum(t["denied"] for t in tot.values()) == 1
+    assert sum(t["claims"] for t in tot.values()) == sum(c["status"] != "cancelled" for c in nov.claims)
+    # unmatched: the unknown parcel in full, the overpayment's excess
+    um = {c["tracking_number"]: c["unmatched"] for c in nov.unmatched_credits}
+    assert um["NO-SUCH-PARCEL-1"] == Decimal("12.34")
+    assert Decimal("5.00") in um.values()
+    assert tot[built.notes["excess_currency"]]["unmatched_credits"] >= Decimal("5.00")
+    # the acceptance credit invoices are all matched, to the expected totals (plus our extra credits)
+    want = {k: Decimal(v) for k, v in json.loads((SMALL / "expected_credited.json").read_text()).items()}
+    got = {s["carrier"]: s["credited"] for s in nov.summary}
+    over = next(c for c in list_claims(built.engine) if c["id"] == built.notes["over"])
+    for carrier, amount in want.items():
+        extra = Decimal(over["amount"]) if carrier == over["carrier"] else Decimal(0)
+        assert got[carrier] == amount + extra, carrier
+    # expired claims (opened in October, deadline passed before filing) and missed windows exist
+    octo = built.reports["2026-10"]
+    assert sum(t["expired"] for t in octo.totals) > 0
+    assert sum(t["missed_windows"] for t in octo.totals) > 0
+    for f in octo.findings:
+        assert f["missed_window"] == missed_window(f)
+        if f["missed_window"]:
+            assert not f["claimable"] and "not claimable:" not in f["reason"]
+    # money is Decimal all the way
+    for rep in built.reports.values():
+        for sec in ("summary", "claims", "findings", "credits"):
+            for r in rep.rows(sec):
+                assert not any(isinstance(v, float) for v in r.values()), (sec, r)
+
+
+def test_html_is_self_contained_with_charts(built: Built) -> None:
+    html = next(p for p in built.paths if p.suffix == ".html").read_text(encoding="utf-8")
+    assert html.count("<svg") == html.count("</svg>") >= 4
+    for title in ("Recovered (credited) by carrier and month", "Outcomes of the claims",
+                  "On-time rate by carrier and service", "Late deliveries by ship weekday"):
+        assert title in html
+    assert "http://" not in html and "https://" not in html
+    assert "<script" not in html.lower() and "<link" not in html.lower() and "@import" not in html
+    assert "url(" not in html and "src=" not in html
+    assert "@media print" in html
+    assert "November 2026" in html
+
+    class Check(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stack: list[str] = []
+            self.void = {"meta", "br", "hr", "img", "input", "link"}
+
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
+            if tag not in self.void:
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
+            self.stack.pop()
+
+        def handle_startendtag(self, tag: str, attrs: Any) -> None:
+            pass
+
+    c = Check()
+    c.feed(html)
+    assert c.stack == []
+
+
+def test_csv_parses_and_matches(built: Built) -> None:
+    path = next(p for p in built.paths if p.suffix == ".csv")
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    sections = Counter(r["section"] for r in rows)
+    nov = built.reports["2026-11"]
+    assert sections["summary"] == len(nov.summary) and sections["total"] == len(nov.totals)
+    assert sections["claims"] == len(nov.claims) and sections["findings"] == len(nov.findings)
+    assert sections["credits"] == len(nov.credits)
+    assert sections["unmatched_credits"] == len(nov.unmatched_credits)
+    assert set(sections) <= {*SECTIONS, "total"}
+    for r in rows:
+        if r["section"] == "total":
+            t = next(t for t in nov.totals if t["currency"] == r["currency"])
+            assert Decimal(r["credited"]) == t["credited"] and Decimal(r["claimed"]) == t["claimed"]
+    claimed = defaultdict(Decimal)
+    for r in rows:
+        if r["section"] == "claims" and r["status"] != "cancelled":
+            assert len(r["claimed"].split(".")[1]) == 2
+            claimed[r["currency"]] += Decimal(r["claimed"])
+    assert dict(claimed) == {t["currency"]: t["claimed"] for t in nov.totals if t["claimed"]}
+
+
+def test_cli_formats_and_errors(built: Built) -> None:
+    r = built.run("report", "monthly", "--month", "2026-10", "--format", "csv,html")
+    paths = [Path(p) for p in r.stdout.split()]
+    assert [p.name for p in paths] == ["recovery-2026-10.csv", "recovery-2026-10.html"]
+    assert all(p.parent == built.tmp / "reports" for p in paths)  # settings.reports_dir by default
+    built.run("report", "monthly", "--month", "2026-13", code=2)
+    built.run("report", "monthly", "--month", "2026-10", "--format", "pdf", code=2)
+    built.run("sla", "scorecard", "--by", "galaxy", code=2)
+
+
+def test_scorecard_is_consistent(built: Built) -> None:
+    with built.engine.connect() as conn:
+        n_ship = len(conn.execute(select(Shipment.__table__.c.id)).all())  # type: ignore[attr-defined]
+    kinds = Counter(f["kind"] for f in list_findings(built.engine))
+    cards = {by: scorecard(built.engine, by) for by in BY}
+    for by, rows in cards.items():
+        assert sum(r["shipments"] for r in rows) == n_ship, by
+        assert sum(r["late"] for r in rows) == kinds["late_delivery"], by
+        assert sum(r["lost"] for r in rows) == kinds["lost"], by
+        assert sum(r["damaged"] for r in rows) == kinds["damaged"], by
+        for r in rows:
+            assert r["on_time"] + r["late"] == r["delivered"] <= r["shipments"]
+            if r["delivered"]:
+                assert abs(r["on_time_rate"] - Decimal(r["on_time"]) / Decimal(r["delivered"])) < Decimal("0.00005")
+            else:
+                assert r["on_time_rate"] is None
+            assert (r["avg_days_late"] is None) == (r["late"] == 0) or r["avg_days_late"] is not None
+            assert r["avg_days_late"] is None or r["avg_days_late"] >= 0
+    # by service adds up to by carrier
+    per = defaultdict(Counter)
+    for r in cards["service"]:
+        per[r["carrier"]].update({k: r[k] for k in ("shipments", "delivered", "late", "lost", "damaged")})
+    for r in cards["carrier"]:
+        assert {k: r[k] for k in ("shipments", "delivered", "late", "lost", "damaged")} == dict(per[r["carrier"]])
+    # the month filter splits by ship month
+    for r in cards["month"]:
+        one = scorecard(built.engine, "carrier", month=r["month"])
+        assert sum(x["shipments"] for x in one) == r["shipments"]
+        assert sum(x["late"] for x in one) == r["late"]
+    assert [r["weekday"] for r in cards["weekday"]] == sorted(
+        (r["weekday"] for r in cards["weekday"]), key=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].index)
+    # the CLI gives the same numbers
+    got = json.loads(built.run("sla", "scorecard", "--by", "service", "--format", "json").stdout)
+    assert [(g["carrier"], g["service"], g["late"], g["on_time_rate"]) for g in got] == \
+        [(r["carrier"], r["service"], r["late"], str(r["on_time_rate"])) for r in cards["service"]]
+    text = built.run("sla", "scorecard", "--by", "lane", "--format", "csv").stdout
+    lanes = [r["lane"] for r in csv.DictReader(text.splitlines())]
+    assert lanes == [r["lane"] for r in cards["lane"]]
+
+
+def test_lane_and_late_helpers() -> None:
+    assert postal_area("60607", "US") == "US-6"
+    assert postal_area("EC1A 4YS", "GB") == "GB-EC"
+    assert postal_area("B1 1AA", "GB") == "GB-B"
+    assert postal_area(None, "DE") == "DE"
+    assert lane_of("60607", "US", "10035", "US") == "US-6 → US-1"
+    assert late_seconds("delivered 2026-10-09T21:14-04:00, promised by 2026-10-08T23:59-04:00", None) == \
+        (21 * 3600 + 15 * 60)
+    assert late_seconds("x", json.dumps({"delivered_at": "2026-10-02T10:00+01:00",
+                                         "promised_by": "2026-10-01T10:00+01:00"})) == 86400
+    assert late_seconds("delivered sometime", None) is None
+
+
+def test_html_renders_in_a_browser(built: Built, tmp_path: Path) -> None:
+    exe = CHROMIUM if CHROMIUM.exists() else None
+    if exe is None:
+        pytest.skip(f"{CHROMIUM} not installed: the HTML report is not rendered in a browser here")
+    html = next(p for p in built.paths if p.suffix == ".html")
+    png = tmp_path / "report.png"
+    cmd = [str(exe), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+           f"--screenshot={png}", "--window-size=1200,1600", html.resolve().as_uri()]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=90, env={**os.environ, "HOME": str(tmp_path)})
+    assert png.is_file(), p.stderr[-2000:]
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 30_000  # a blank page is a few kB
+    keep = os.environ.get("RECOUP_KEEP_SCREENSHOT")
+    if keep:
+        shutil.copy(png, keep)
