@@ -89,12 +89,21 @@ MAX_NOTES_FROM_PDFMINER = 5
 # Data (pdf_layouts.toml)
 
 
+_PARENS = re.compile(r"\([^)]*\)")
+_PUNCT = re.compile(r"[^\w%/&°@]+")
+
+
+@lru_cache(maxsize=65536)
 def _norm(text: str) -> str:
     """Header/label text for matching: lower case, parenthesised units dropped, punctuation spaced."""
-    s = text.lower().replace("\n", " ")
-    s = re.sub(r"\([^)]*\)", " ", s)
-    s = re.sub(r"[^\w%/&°@]+", " ", s)
-    return " ".join(s.split())
+    s = _PARENS.sub(" ", text.lower())
+    return " ".join(_PUNCT.sub(" ", s).split())
+
+
+def _starts_with_any(phrases: Iterable[str]) -> re.Pattern[str]:
+    """A pattern matching a normalised text that is one of the phrases or starts with one and a space."""
+    alts = "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True))
+    return re.compile(rf"(?:{alts})(?: |$)")
 
 
 @dataclass(frozen=True)
@@ -113,9 +122,10 @@ class Layout:
 class Data:
     columns: dict[str, tuple[str, ...]]     # field -> normalised header names, preferred first
     ignored: frozenset[str]
-    skip_rows: tuple[str, ...]
+    skip_rows: re.Pattern[str]              # (normalised) cell texts of rows that are not charges
     labels: dict[str, tuple[str, ...]]
-    totals: dict[str, tuple[str, ...]]
+    totals: dict[str, str]                  # normalised summary label -> net / vat / gross / due
+    totals_rx: re.Pattern[str]
     not_money: frozenset[str]
     running: tuple[str, ...]
     carriers: tuple[tuple[re.Pattern[str], str, str | None], ...]
@@ -157,10 +167,11 @@ def data() -> Data:
         known.update(lay_.row_total)
         tracking.update(lay_.columns.get("tracking_number", ()))
         amount.update(lay_.charge_columns)
+    totals = {_norm(x): kind for kind in ("due", "gross", "vat", "net") for x in raw["totals"][kind]}
     return Data(
-        columns=columns, ignored=ignored, skip_rows=tuple(_norm(s) for s in raw["rows"]["skip"]),
+        columns=columns, ignored=ignored, skip_rows=_starts_with_any(_norm(s) for s in raw["rows"]["skip"]),
         labels={k: tuple(v) for k, v in raw["labels"].items()},
-        totals={k: tuple(_norm(x) for x in raw["totals"][k]) for k in ("net", "vat", "gross", "due")},
+        totals=totals, totals_rx=_starts_with_any(totals),
         not_money=frozenset(raw["totals"]["not_money"]), running=tuple(raw["totals"]["running"]),
         carriers=carriers, charges=charges, layouts=tuple(layouts), known_headers=frozenset(known),
         tracking_headers=frozenset(tracking), amount_headers=frozenset(amount))
@@ -199,6 +210,10 @@ def _number_text(s: str) -> str | None:
     return None
 
 
+_CREDIT_MARK = re.compile(r"(.*?)\s*\b(?:CR|Cr|cr)\.?")
+_CODE_ENDS = re.compile(rf"^(?:{_CODE_RE})\s*|\s*(?:{_CODE_RE})$")
+
+
 def parse_amount(text: str | None) -> Decimal | None:
     """An exact amount from a cell: "1,234.56", "1.234,56", "£12.30", "12.30 GBP", "(12.30)", "-12.30",
     "12.30-", "12.30 CR". None when the text is not an amount."""
@@ -208,12 +223,12 @@ def parse_amount(text: str | None) -> Decimal | None:
     if not s:
         return None
     neg = False
-    m = re.fullmatch(r"(.*?)\s*\b(?:CR|Cr|cr)\.?", s)
+    m = _CREDIT_MARK.fullmatch(s)
     if m:
         neg, s = True, m.group(1)
     for _ in range(6):  # peel signs, brackets and currency marks in any order: "-£12.30", "(£12.30)", "£(12.30)"
         before = s
-        s = re.sub(rf"^(?:{_CODE_RE})\s*|\s*(?:{_CODE_RE})$", "", s.strip()).strip()
+        s = _CODE_ENDS.sub("", s.strip()).strip()
         if s[:1] in SYMBOLS:
             s = s[1:]
         elif s[-1:] in SYMBOLS:
@@ -328,6 +343,7 @@ def tracking_number(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def charge_type(description: str, carrier: str | None) -> str | None:
     """The charge_type of a positive charge's description by the carrier's table, then the default one;
     None when no rule matches."""
@@ -961,18 +977,19 @@ class _Stated:
 def _stated_total(pages: list[dict[str, Any]]) -> _Stated | None:
     """The invoice's total before VAT, as the module docstring says."""
     d = data()
-    labels = sorted(((lb, kind) for kind in ("net", "vat", "gross", "due") for lb in d.totals[kind]),
-                    key=lambda x: len(x[0]), reverse=True)
     found: dict[str, list[tuple[int, int, Decimal, str]]] = {"net": [], "vat": [], "gross": [], "due": []}
     for pi, page in enumerate(pages):
         for li, line in enumerate(page["lines"]):
+            if not _TWO_DECIMALS.search(line):
+                continue
             low = line.lower()
             if any(r in low for r in d.running):
                 continue
             phrases = line.split("  ")
             for k, ph in enumerate(phrases):
-                n = _norm(ph)
-                hit = next(((lb, kind) for lb, kind in labels if n == lb or n.startswith(lb + " ")), None)
+                if not ph[:1].isalpha():
+                    continue
+                hit = d.totals_rx.match(_norm(ph))
                 if hit is None:
                     continue
                 rest = "  ".join(phrases[k:])
@@ -982,7 +999,7 @@ def _stated_total(pages: list[dict[str, Any]]) -> _Stated | None:
                 if set(_norm(rest[:found_money[0][0]]).split()) & d.not_money:
                     break
                 amounts = [a for _, a in found_money]
-                kind = hit[1]
+                kind = d.totals[hit.group(0).strip()]
                 if kind in ("gross", "due") and len(amounts) >= 3 and amounts[-3] + amounts[-2] == amounts[-1]:
                     found["net"].append((pi, li, amounts[-3], f"{ph.strip()} (net of VAT {fmt(amounts[-2])})"))
                 else:
@@ -1025,12 +1042,8 @@ def _date_order(pages: list[dict[str, Any]], dates: list[str], layout: Layout | 
 
 
 def _skip_row(cells: Iterable[str]) -> bool:
-    d = data()
-    for c in cells:
-        n = _norm(c)
-        if n and any(n == s or n.startswith(s + " ") for s in d.skip_rows):
-            return True
-    return False
+    rx = data().skip_rows
+    return any(c[:1].isalpha() and rx.match(_norm(c)) for c in cells)
 
 
 @dataclass
@@ -1066,7 +1079,7 @@ def _charges(ext: _Extraction, b: _Build) -> None:
                 maps[key] = _map_header(header, table["rows"], b.layout)
             cm = maps[key]
             f = cm.fields
-            hnorm = [_norm(h) for h in header]
+            hstrip = [h.strip() for h in header]
 
             def cell(row: list[str], name: str, f: dict[str, int] = f) -> str:
                 i = f.get(name)
@@ -1074,7 +1087,7 @@ def _charges(ext: _Extraction, b: _Build) -> None:
 
             for row in table["rows"]:
                 row = [(c or "").strip() for c in row]
-                if not any(row) or [_norm(c) for c in row] == hnorm:
+                if not any(row) or row == hstrip:
                     continue
                 line_no += 1
                 pno = pi + 1
@@ -1154,9 +1167,12 @@ def _charges(ext: _Extraction, b: _Build) -> None:
                 last_row_line = line_no
 
 
+_TWO_DECIMALS = re.compile(r"\d[.,]\d{2}(?!\d)")
+
+
 def _money_cell(s: str) -> bool:
     """A cell that prints money (two decimals), as opposed to a bare number or text."""
-    return bool(s) and bool(re.search(r"\d[.,]\d{2}(?!\d)", s)) and parse_amount(s) is not None
+    return bool(s) and bool(_TWO_DECIMALS.search(s)) and parse_amount(s) is not None
 
 
 def _type_of(b: _Build, desc: str, cents: int) -> str:
@@ -1339,32 +1355,33 @@ def read(path: Path, *, carrier: str | None = None, max_pages: int = 2000, timeo
 
 def golden_record(path: Path, **kw: Any) -> dict[str, Any]:
     """What a golden file holds for a PDF: its lines, notes, errors and unknown codes, or the refusal."""
-    from recoup.ingest.base import INVOICE_COLUMNS
-
-    rec: dict[str, Any] = {"file": path.name}
     try:
         res = read(path, **kw)
     except FileRefused as e:
-        return {**rec, "refused": str(e)}
+        return {"file": path.name, "refused": str(e)}
+    return golden_of(res, path.name)
+
+
+def golden_of(res: ReadResult, name: str) -> dict[str, Any]:
+    """The golden record of a result: plain JSON values, dates as YYYY-MM-DD."""
+    import pandas as pd
+
+    from recoup.ingest.base import INVOICE_COLUMNS
+
     lines = []
     for r in res.frame.to_dict("records"):
         out = {}
         for c in [*INVOICE_COLUMNS, "page"]:
             v = r[c]
             if c in ("invoice_date", "ship_date"):
-                v = None if v is None or v is _nat() or str(v) == "NaT" else v.date().isoformat()
+                v = None if pd.isna(v) else v.date().isoformat()
             elif c in ("amount_cents", "line", "page"):
                 v = int(v)
             out[c] = v
         lines.append(out)
-    return {**rec, "refused": None, "read": res.read, "notes": res.notes,
+    return {"file": name, "refused": None, "read": res.read, "notes": res.notes,
             "unknown_codes": dict(sorted(res.unknown_codes.items())),
             "errors": [e.as_dict() for e in res.errors], "lines": lines}
-
-
-def _nat() -> Any:
-    import pandas as pd
-    return pd.NaT
 
 
 def golden_text(rec: dict[str, Any]) -> str:
