@@ -187,3 +187,15 @@ def test_cancel_through_the_channel(make_packet: Callable[..., ClaimPacket], sle
         [filed] = channel.submit([make_packet()])
         assert filed.carrier_reference is not None
         assert channel.cancel(filed.carrier_reference).status == "cancelled"
+
+
+def test_the_budget_spans_the_channels_calls(
+        make_packet: Callable[..., ClaimPacket], sleeps: SleepRecorder) -> None:
+    # The claims service files one claim per call; the budget is the run's, not the call's.
+    with SandboxServer("timeout=1", hold_s=0.5) as server:
+        channel = api(server.url, sleeps, batch_budget_s=0.5, timeout_s=0.3)
+        results = [channel.submit([make_packet(n)])[0] for n in range(1, 5)]
+        posts = [r for r in server.requests() if r["method"] == "POST"]
+    assert [r.outcome for r in results] == ["retry"] * 4
+    assert len(posts) <= 3
+    assert "budget" in results[-1].message

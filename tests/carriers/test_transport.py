@@ -246,3 +246,15 @@ def test_nothing_sleeps_inside_the_retry_predicate(monkeypatch: pytest.MonkeyPat
     assert t.send(post())["id"] == "clm_1"
     assert len(sleeps.calls) >= 1
 
+
+
+def test_rate_limit_wait_past_the_budget_stops_at_once() -> None:
+    clock = FakeClock()
+    mock, seen = scripted(ok())
+    t = make(mock, clock, rate_limit_per_s=0.5)     # one request every 2 s
+    budget = t.budget(1.0)
+    t.send(post(), budget=budget)
+    with pytest.raises(BudgetExhausted, match="rate-limited"):
+        t.send(post(), budget=budget)
+    assert len(seen) == 1
+    assert clock.sleeps == []

@@ -28,7 +28,7 @@ from recoup.carriers.base import (
     SubmitResult,
     precheck,
 )
-from recoup.carriers.transport import Clock, Sleep, Transport
+from recoup.carriers.transport import Budget, Clock, Sleep, Transport
 from recoup.errors import (
     CarrierAuthError,
     ConfigError,
@@ -225,6 +225,11 @@ class ApiChannel:
     ``retry`` (retries or the batch budget ran out; the next run tries again with the same
     idempotency key). ``find`` and ``status`` raise CarrierError subclasses when the carrier
     cannot be asked. Use ``with channel:`` to share one HTTP client across calls.
+
+    A channel object is one run: its time budget (``batch_budget_s``) starts with its first call
+    and covers every call it makes (submit, find, status, cancel), however the caller splits the
+    batch; once spent, the rest is ``retry`` (or BudgetExhausted from find/status). Build a new
+    channel for the next run.
     """
 
     name = "api"
@@ -246,6 +251,7 @@ class ApiChannel:
             http_transport=http_transport,
         )
         self.paused: str | None = None
+        self._budget: Budget | None = None
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> ApiChannel:
@@ -264,15 +270,22 @@ class ApiChannel:
         log.error("%s", self.paused)
         return self.paused
 
+    @property
+    def budget(self) -> Budget:
+        """This run's time budget, started by the first call."""
+        if self._budget is None:
+            self._budget = self.transport.budget(self.config.batch_budget_s)
+        return self._budget
+
     def submit(self, packets: Sequence[ClaimPacket]) -> list[SubmitResult]:
         results: list[SubmitResult] = []
-        budget = self.transport.budget(self.config.batch_budget_s)
+        budget = self.budget
         with self.transport.session():
             for packet in packets:
                 results.append(self._submit_one(packet, budget))
         return results
 
-    def _submit_one(self, packet: ClaimPacket, budget: Any) -> SubmitResult:
+    def _submit_one(self, packet: ClaimPacket, budget: Budget) -> SubmitResult:
         refused = precheck(self.carrier, packet)
         if refused is not None:
             return refused
@@ -300,7 +313,7 @@ class ApiChannel:
         if self.paused:
             raise CarrierAuthError(self.paused)
         try:
-            return self.transport.send(request, budget=self.transport.budget(self.config.batch_budget_s))
+            return self.transport.send(request, budget=self.budget)
         except CarrierAuthError as e:
             self._pause(e)
             raise

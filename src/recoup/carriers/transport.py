@@ -50,6 +50,11 @@ class BudgetExhausted(RetryableCarrierError):
     """The batch's time budget ran out before this call could be (re)tried."""
 
 
+def _retryable(exc: BaseException) -> bool:
+    """The retry predicate: a pure check, it never sleeps."""
+    return isinstance(exc, RetryableCarrierError) and not isinstance(exc, BudgetExhausted)
+
+
 class Budget:
     """A batch's time budget: ``seconds`` from its creation on the given monotonic clock."""
 
@@ -244,7 +249,7 @@ class Transport:
                      request.method, request.url.path, rs.attempt_number, exc, delay_for(rs))
 
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(RetryableCarrierError),
+            retry=tenacity.retry_if_exception(_retryable),
             stop=stop,
             wait=delay_for,
             sleep=self._sleep,
