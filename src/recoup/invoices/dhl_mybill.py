@@ -49,6 +49,7 @@ from recoup.invoices.charges.columns import (
     COMPACT_DATE,
     DMY_DATE,
     ISO_DATE,
+    NONE,
     Column,
     Problems,
     apply_distinct,
@@ -56,6 +57,7 @@ from recoup.invoices.charges.columns import (
     date_formats_text,
     head_lines,
     invoice_frame,
+    missing,
     norm_header,
     read_columns,
     read_head,
@@ -272,14 +274,14 @@ def _parse(layout: _Layout, cols: dict[str, Column], extra: dict[int, dict[str, 
 
     good = rows & ~problems.bad
     product, product_name = col("product").text(), col("product_name").text()
-    service = np.where(np.equal(product, None), product_name, product).astype(object)
+    service = np.where(missing(product), product_name, product).astype(object)
     built = _Lines()
     built.add(np.flatnonzero(good & (transport != 0)), 0, np.full(n, "transportation", dtype=object),
-              transport, np.where(np.equal(product_name, None), product, product_name).astype(object))
+              transport, np.where(missing(product_name), product, product_name).astype(object))
     unknown_codes: Counter[str] = Counter()
     for item in items:
         take = np.flatnonzero(good & (item.cents != 0) & ~item.discount)
-        unknown = np.equal(item.found, None)
+        unknown = missing(item.found)
         built.add(take, item.order, np.where(unknown, "other", item.found).astype(object), item.cents, item.text)
         if item.key is not None:
             flagged = take[unknown[take] & (item.cents[take] > 0)]
@@ -299,12 +301,12 @@ def _parse(layout: _Layout, cols: dict[str, Column], extra: dict[int, dict[str, 
         tracking_number=cols["shipment_number"].text()[row],
         charge_type=charge_type,
         amount_cents=amount_cents,
-        billed_weight=np.where(is_transport, weight[row], None),
-        weight_unit=np.where(is_transport & np.not_equal(weight[row], None), "kg", None),
+        billed_weight=np.where(is_transport, weight[row], NONE),
+        weight_unit=np.where(is_transport & ~missing(weight[row]), "kg", NONE),
         zone=None,
         service=service[row],
         ship_date=ship_date[row],
-        reference=np.where(credit, col("original_invoice").text()[row], None),
+        reference=np.where(credit, col("original_invoice").text()[row], NONE),
         description=description,
         line=lines[row],
     )

@@ -51,12 +51,14 @@ from recoup.invoices.charges import DISCOUNT, charge_map, norm_text
 from recoup.invoices.charges.columns import (
     COMPACT_DATE,
     ISO_DATE,
+    NONE,
     Column,
     Problems,
     best_delimiter,
     date_formats_text,
     head_lines,
     invoice_frame,
+    missing,
     norm_header,
     read_columns,
     read_head,
@@ -199,8 +201,8 @@ def _parse(layout: _Layout, cols: dict[str, Column], pairs: list[tuple[Column, C
         problems.flag(rows & bad, f"Tracking ID Charge Amount (pair {k})", "not an amount", amount_col.raw())
         found = desc.apply(lambda d: table.lookup(description=d) if d else None)
         pair_amounts.append(np.where(bad, 0, amount))
-        pair_types.append(np.where(np.equal(found, None), "other", found).astype(object))
-        pair_unknown.append(np.equal(found, None) & ~desc.blank() & (amount != 0))
+        pair_types.append(np.where(missing(found), "other", found).astype(object))
+        pair_unknown.append(missing(found) & ~desc.blank() & (amount != 0))
 
     weight = unit = None
     if "weight" in cols:
@@ -209,10 +211,10 @@ def _parse(layout: _Layout, cols: dict[str, Column], pairs: list[tuple[Column, C
         unit = np.full(n, None, dtype=object)
         if "weight_unit" in cols:
             unit = cols["weight_unit"].apply(lambda u: _UNITS.get(u.upper()))
-            bad_unit = rows & ~cols["weight_unit"].blank() & np.equal(unit, None) & ~cols["weight"].blank()
+            bad_unit = rows & ~cols["weight_unit"].blank() & missing(unit) & ~cols["weight"].blank()
             problems.flag(bad_unit, layout.name("weight_unit"), "unknown weight unit (L or K)",
                           cols["weight_unit"].raw())
-        unit = np.where(np.equal(weight, None), None, unit)
+        unit = np.where(missing(weight), NONE, unit)
 
     good = rows & ~problems.bad
 
@@ -256,7 +258,7 @@ def _parse(layout: _Layout, cols: dict[str, Column], pairs: list[tuple[Column, C
     credit = amount_cents < 0
     charge_type = np.where(credit, "credit", charge_type).astype(object)
     reference, note_text = _split_notes(notes_text)
-    reference = np.where(credit, reference[row], None)
+    reference = np.where(credit, reference[row], NONE)
     note_description = note_text[row]
     description = np.where(credit & (note_description != ""), note_description, description).astype(object)
     description[np.equal(description, "")] = None
@@ -277,9 +279,9 @@ def _parse(layout: _Layout, cols: dict[str, Column], pairs: list[tuple[Column, C
         tracking_number=tracking[row],
         charge_type=charge_type,
         amount_cents=amount_cents,
-        billed_weight=np.where(is_transport, weight[row], None) if weight is not None else None,
-        weight_unit=np.where(is_transport, unit[row], None) if unit is not None else None,
-        zone=np.where(is_transport, _text_or_none(cols, "zone", n)[row], None),
+        billed_weight=np.where(is_transport, weight[row], NONE) if weight is not None else None,
+        weight_unit=np.where(is_transport, unit[row], NONE) if unit is not None else None,
+        zone=np.where(is_transport, _text_or_none(cols, "zone", n)[row], NONE),
         service=service[row],
         ship_date=ship_date[row],
         reference=reference,
@@ -310,7 +312,7 @@ def _service(cols: dict[str, Column]) -> np.ndarray:
     service = _text_or_none(cols, "service", n)
     if "ground_service" in cols:
         ground = cols["ground_service"].text()
-        service = np.where(np.equal(service, None), ground, service).astype(object)
+        service = np.where(missing(service), ground, service).astype(object)
     return service
 
 

@@ -46,6 +46,7 @@ from recoup.invoices.charges import charge_map
 from recoup.invoices.charges.columns import (
     DMY_DATE,
     ISO_DATE,
+    NONE,
     Column,
     Problems,
     apply_distinct,
@@ -53,6 +54,7 @@ from recoup.invoices.charges.columns import (
     date_formats_text,
     head_lines,
     invoice_frame,
+    missing,
     read_columns,
     read_head,
     refuse_non_text,
@@ -191,7 +193,7 @@ def _parse(cols: dict[str, Column], sep: str, date_formats: tuple) -> ReadResult
     has_weight = ~cols["billed_weight"].blank() & ~bad
     unit_code = cols["weight_unit"].code()
     unit = cols["weight_unit"].apply(lambda u: _UNITS.get(u.upper()))
-    bad_unit = rows & transport & (unit_code != "") & np.equal(unit, None)
+    bad_unit = rows & transport & (unit_code != "") & missing(unit)
     problems.flag(bad_unit, _name("weight_unit"), "unknown weight unit (L or K)", cols["weight_unit"].raw())
 
     good = rows & ~problems.bad
@@ -203,10 +205,10 @@ def _parse(cols: dict[str, Column], sep: str, date_formats: tuple) -> ReadResult
 
     service = _service_per_parcel(cols, transport & good)
     description = _descriptions(cols, credit)
-    reference = np.where(credit, cols["misc1"].text(), None)
+    reference = np.where(credit, cols["misc1"].text(), NONE)
 
     idx = np.flatnonzero(good)
-    weight_out = np.where(transport, weight, None)[idx]
+    weight_out = np.where(transport, weight, NONE)[idx]
     frame = invoice_frame(
         len(idx),
         invoice_number=invoice_numbers[idx],
@@ -218,8 +220,8 @@ def _parse(cols: dict[str, Column], sep: str, date_formats: tuple) -> ReadResult
         charge_type=charge_type[idx],
         amount_cents=amount[idx],
         billed_weight=weight_out,
-        weight_unit=np.where(transport & has_weight, unit, None)[idx],
-        zone=np.where(transport, cols["zone"].text(), None)[idx],
+        weight_unit=np.where(transport & has_weight, unit, NONE)[idx],
+        zone=np.where(transport, cols["zone"].text(), NONE)[idx],
         service=service[idx],
         ship_date=ship_date[idx],
         reference=reference[idx],
@@ -243,7 +245,7 @@ def _charge_types(cols: dict[str, Column]) -> tuple[np.ndarray, np.ndarray]:
         [cols["detail"], cols["classification"], cols["code"], cols["description"]],
         lambda detail, classification, code, text: table.lookup(
             detail=detail, classification=classification, code=code, description=text))
-    unknown = np.equal(found, None)
+    unknown = missing(found)
     return np.where(unknown, "other", found).astype(object), unknown
 
 

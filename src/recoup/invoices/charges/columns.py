@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from recoup.errors import FileRefused
@@ -35,6 +36,14 @@ DateFormat = tuple[str, re.Pattern[str], str]
 ISO_DATE: DateFormat = ("YYYY-MM-DD", re.compile(r"\d{4}-\d{2}-\d{2}"), "%Y-%m-%d")
 DMY_DATE: DateFormat = ("DD/MM/YYYY", re.compile(r"\d{1,2}/\d{1,2}/\d{4}"), "%d/%m/%Y")
 COMPACT_DATE: DateFormat = ("YYYYMMDD", re.compile(r"\d{8}"), "%Y%m%d")
+
+NONE = np.array(None, dtype=object)   # None as an array scalar, for np.where(mask, values, NONE)
+
+
+def missing(values: np.ndarray) -> np.ndarray:
+    """Where an object array holds None (or NaN)."""
+    return np.asarray(pd.isna(values), dtype=bool)
+
 
 _AMOUNT = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _AMOUNT_THOUSANDS = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?")
@@ -190,7 +199,7 @@ class Column:
     def __len__(self) -> int:
         return len(self.codes)
 
-    def apply(self, fn: Callable[[str], object], dtype: object = object) -> np.ndarray:
+    def apply(self, fn: Callable[[str], object], dtype: npt.DTypeLike = object) -> np.ndarray:
         """fn of each distinct text, spread to the rows."""
         return np.array([fn(u) for u in self.uniques], dtype=dtype)[self.codes]
 
