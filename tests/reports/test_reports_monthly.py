@@ -198,6 +198,7 @@ def test_xlsx_summary_reconciles_with_details_and_recovered(built: Built, month:
         assert s["claims"] == len(live)
         assert dec(s["claimed"]) == sum((dec(c["claimed"]) for c in live), Decimal(0))
         assert dec(s["approved"]) == sum((dec(c["approved"]) for c in live), Decimal(0))
+        assert dec(s["these claims credited to date"]) == sum((dec(c["credited to date"]) for c in live), Decimal(0))
         assert s["denied"] == sum(c["status"] == "rejected" for c in live)
         assert dec(s["denied amount"]) == sum((dec(c["claimed"]) for c in live if c["status"] == "rejected"), Decimal(0))
         assert s["expired"] == sum(c["status"] == "expired" for c in live)

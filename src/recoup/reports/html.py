@@ -22,6 +22,7 @@ from typing import Any
 from recoup.money import ZERO
 from recoup.reports.charts import colour, hbars, vbars
 from recoup.reports.monthly import COLUMNS, DATE_RULES, TOTAL, Col, MonthlyReport
+from recoup.reports.sla import WEEKDAYS
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
@@ -218,15 +219,16 @@ def _on_time(rep: MonthlyReport) -> str:
 
 
 def _weekday(rep: MonthlyReport) -> str:
-    rows = [r for r in rep.sla_weekday if r["weekday"] != "-"]
-    if not rows:
+    have = {r["weekday"]: r for r in rep.sla_weekday}
+    if not any(d in have for d in WEEKDAYS):
         return '<p class="empty">No parcels shipped this month.</p>'
+    rows = [have.get(d, {"weekday": d, "late": 0, "delivered": 0}) for d in WEEKDAYS]
     cats = [r["weekday"] for r in rows]
     late = [r["late"] for r in rows]
     texts = [[f"{r['late']} ({pct(Decimal(r['late']) / Decimal(r['delivered']) if r['delivered'] else None)})"
               for r in rows]]
     svg = vbars(cats, [("late", "#e15759", late)], label="Late deliveries by ship weekday", value_text=texts,
-                height=220)
+                width=640, height=220)
     return f"<figure>{svg}<figcaption>Late deliveries of parcels shipped in {escape(rep.month)}, by the " \
            f"weekday they were shipped (share of that day's deliveries).</figcaption></figure>"
 
@@ -250,14 +252,16 @@ def _findings_by_kind(rep: MonthlyReport) -> str:
 
 def render(rep: MonthlyReport) -> str:
     recovery_cols = _cols("summary", ["carrier", "currency", "claims", "claimed", "approved", "credited",
-                                      "recovery_rate", "denied", "denied_amount", "expired", "expired_amount",
-                                      "unmatched_credits"])
+                                      "recovery_rate", "claims_credited", "denied", "denied_amount", "expired",
+                                      "expired_amount", "unmatched_credits"])
     audit_cols = _cols("summary", ["carrier", "currency", "shipments", "spend", "findings", "findings_amount",
                                    "missed_windows", "missed_amount", "near_deadline"])
     sla_cols = _cols("sla", ["carrier", "service", "shipments", "delivered", "on_time", "late", "on_time_rate",
                              "lost", "damaged", "avg_days_late"])
-    sla_rows = [r for r in rep.sla if r["group"] == "service"] + \
-               [{**r, "service": "all"} for r in rep.sla if r["group"] == "carrier"]
+    sla_rows = []
+    for r in (r for r in rep.sla if r["group"] == "carrier"):
+        sla_rows += [s for s in rep.sla if s["group"] == "service" and s["carrier"] == r["carrier"]]
+        sla_rows.append({**r, "service": "all services"})
     rules = "".join(f"<dt>{escape(a)}</dt><dd>{escape(b)}</dd>" for a, b in DATE_RULES)
     title = f"Recovery report {month_title(rep.month)}"
     parts = [

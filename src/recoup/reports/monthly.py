@@ -29,8 +29,9 @@ SLA                 the ship date (see :mod:`recoup.reports.sla`)
 
 Consequences worth knowing: ``recovery_rate = credited / claimed`` sets the month's credits
 against the month's new claims, which are different cohorts (carriers pay weeks later), so a month
-may show more than 100 % or a rate for a carrier with no new claims is left empty; the Claims
-sheet's ``credited_to_date`` is each claim's lifetime credit, not the month's.
+may show more than 100 %, and the rate of a carrier with no new claims is left empty. The cohort
+view is the next column, ``claims_credited``: what the month's claims have been credited to date,
+whenever (the sum of the Claims sheet's ``credited_to_date``).
 
 Summary columns, per carrier and currency (totals per currency, never added across currencies):
 ``claims``/``claimed``/``approved`` count claims that are not cancelled; ``denied`` and
@@ -84,7 +85,8 @@ COLUMNS: dict[str, list[Col]] = {
         Col("findings_amount", "findings amount", "money"), Col("claims", "claims", "int"),
         Col("claimed", "claimed", "money"), Col("approved", "approved", "money"),
         Col("credited", "credited", "money"), Col("recovery_rate", "recovery rate", "rate"),
-        Col("denied", "denied", "int"), Col("denied_amount", "denied amount", "money"),
+        Col("claims_credited", "these claims credited to date", "money"), Col("denied", "denied", "int"),
+        Col("denied_amount", "denied amount", "money"),
         Col("expired", "expired", "int"), Col("expired_amount", "expired amount", "money"),
         Col("missed_windows", "missed windows", "int"), Col("missed_amount", "left on the table", "money"),
         Col("unmatched_credits", "unmatched credits", "money"), Col("near_deadline", "near deadline", "int"),
@@ -139,6 +141,7 @@ DATE_RULES = (
     ("claims, claimed, approved, denied, expired", "the day the claim was opened (UTC), not cancelled"),
     ("credited, credits, unmatched credits", "invoice date of the credit line; credited = the matched part"),
     ("recovery rate", "credited / claimed of the same month (different cohorts: may exceed 100 %)"),
+    ("these claims credited to date", "what the month's claims have been credited so far, whenever"),
     ("left on the table", "findings not claimable because the filing window had closed"),
     ("SLA", "ship date; late = delivered with a late-delivery finding"),
 )
@@ -397,6 +400,7 @@ def _summarise(rep: MonthlyReport, spend: dict[tuple[str, str], int], shipped: d
         s["claims"] += 1
         s["claimed"] += c["claimed"]
         s["approved"] += c["approved"] or ZERO
+        s["claims_credited"] += c["credited_to_date"]
         if c["status"] == "rejected":
             s["denied"] += 1
             s["denied_amount"] += c["claimed"]

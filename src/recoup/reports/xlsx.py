@@ -48,12 +48,18 @@ def _display_len(v: Any, c: Col) -> int:
     return len(str(v))
 
 
-def _write_table(ws: Worksheet, cols: list[Col], rows: list[dict[str, Any]], header_row: int) -> None:
+def _header_len(h: str) -> int:
+    """Headers wrap (two lines at most): the width of the longer half, or the longest word."""
+    return max(max(len(w) for w in h.split()), (len(h) + 1) // 2 + 1)
+
+
+def _write_table(ws: Worksheet, cols: list[Col], rows: list[dict[str, Any]], header_row: int, *,
+                 autofilter: bool = True) -> None:
     for j, c in enumerate(cols, 1):
         cell = ws.cell(row=header_row, column=j, value=c.header)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    widths = [max(len(c.header), 6) for c in cols]
+    widths = [max(_header_len(c.header), 6) for c in cols]
     for i, r in enumerate(rows, header_row + 1):
         total = r.get("carrier") == TOTAL
         for j, c in enumerate(cols, 1):
@@ -74,8 +80,8 @@ def _write_table(ws: Worksheet, cols: list[Col], rows: list[dict[str, Any]], hea
             widths[j - 1] = max(widths[j - 1], _display_len(v, c))
     for j, c in enumerate(cols, 1):
         ws.column_dimensions[get_column_letter(j)].width = c.width or min(max(widths[j - 1] + 2, 8), 50)
-    last = header_row + max(len(rows), 1)
-    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(cols))}{last}"
+    if autofilter:
+        ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(cols))}{header_row + max(len(rows), 1)}"
     ws.row_dimensions[header_row].height = 30
 
 
@@ -103,7 +109,7 @@ def write_xlsx(report: MonthlyReport, path: Path) -> Path:
                         f"{report.as_of.isoformat()} ({report.near_days} days). Amounts per currency, never "
                         f"added across currencies.")
             rows = report.rows("summary")
-            _write_table(ws, COLUMNS[sec], rows, SUMMARY_HEADER_ROW)
+            _write_table(ws, COLUMNS[sec], rows, SUMMARY_HEADER_ROW, autofilter=False)  # totals stay last
             ws.freeze_panes = ws.cell(row=SUMMARY_HEADER_ROW + 1, column=3)
             note = SUMMARY_HEADER_ROW + len(rows) + 3
             ws.cell(row=note, column=1, value="Which date puts a row in the month").font = TOTAL_FONT
