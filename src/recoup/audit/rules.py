@@ -4,22 +4,22 @@
 currency, deadline, claimable flag, a reason for people and the evidence (JSON). No database, no
 clock: the same frames, contracts and as-of give the same findings.
 
-Decisions where audits.md is silent (also in docs/audit-decisions.md):
-- A guaranteed service without ``commit_time`` is due at 23:59 local time on the promised date.
-- A guaranteed service without ``transit_days`` and a shipment without ``promised_delivery``
-  cannot be judged late: reported as a warning, no finding.
-- A shipment whose carrier has no (loadable) contract is not audited (warning per carrier).
-- ``dest_residential`` / ``address_validated`` left empty in the manifest: the surcharge is not judged.
+Decisions where audits.md is silent are written in docs/audit-decisions.md, each pinned by a
+test in tests/audit/test_rules.py (e.g. a guaranteed service without ``commit_time`` is due at 23:59
+local time; a commit time in the spring-forward gap moves forward; empty ``dest_residential`` is not
+judged; warnings once per cause).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ import pandas as pd
 from recoup.audit.weights import as_decimal, billed_weight_in, correct_billable_weight
 from recoup.money import fmt
 from recoup.sla.calendar import promised_date
-from recoup.sla.contracts import Contract, ContractSet, normalise_postal
+from recoup.sla.contracts import Contract, ContractSet, RateCard, normalise_postal
 
 SERVICE_KINDS = ("lost", "damaged", "void_label", "late_delivery")
 BILLING_KINDS = ("duplicate_charge", "residential_surcharge", "address_correction", "delivery_area_surcharge",
@@ -51,6 +51,41 @@ class AuditResult:
     findings: pd.DataFrame
     warnings: Counter[str] = field(default_factory=Counter)
     audited: int = 0
+
+
+SHIPMENT_FIELDS = ["carrier", "tracking_number", "service", "account_number", "ship_date", "promised_delivery",
+                   "dest_postal", "dest_country", "dest_residential", "address_validated", "weight", "weight_unit",
+                   "length", "width", "height", "dim_unit", "declared_value_cents", "item_value_cents", "currency",
+                   "dest_timezone"]
+SCAN_FIELDS = ["id", "carrier", "tracking_number", "occurred_at", "utc_offset_min", "status", "exception_reason"]
+LINE_FIELDS = ["id", "carrier", "tracking_number", "invoice_number", "invoice_date", "line_no", "charge_type",
+               "amount_cents", "billed_weight", "weight_unit", "zone", "currency"]
+
+
+def _opt_bool(v: object) -> bool | None:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return bool(v)
+
+
+def prepare_frames(shipments: pd.DataFrame, scans: pd.DataFrame, lines: pd.DataFrame) -> AuditFrames:
+    """The frames ``run_audit`` expects, from rows as the store returns them (or as tests build them):
+    the ``*_FIELDS`` columns; dates as dates or ISO text; instants aware or ISO text with an offset."""
+    ships = shipments.reindex(columns=SHIPMENT_FIELDS).copy()
+    sc = scans.reindex(columns=SCAN_FIELDS).copy()
+    ln = lines.reindex(columns=LINE_FIELDS).copy()
+    ships["ship_date"] = pd.to_datetime(ships["ship_date"]).astype("datetime64[ns]")
+    for col in ("dest_residential", "address_validated"):
+        ships[col] = pd.Series([_opt_bool(v) for v in ships[col]], index=ships.index, dtype=object)
+    for col in ("declared_value_cents", "item_value_cents"):
+        ships[col] = pd.to_numeric(ships[col], errors="coerce").astype("Int64")
+    sc["occurred_at"] = pd.to_datetime(sc["occurred_at"], utc=True, format="ISO8601").astype("datetime64[ns, UTC]")
+    sc["utc_offset_min"] = pd.to_numeric(sc["utc_offset_min"], errors="coerce").astype("Int64")
+    sc["id"] = sc["id"].astype("int64")
+    ln["invoice_date"] = pd.to_datetime(ln["invoice_date"]).astype("datetime64[ns]")
+    for col in ("id", "line_no", "amount_cents"):
+        ln[col] = ln[col].astype("int64")
+    return AuditFrames(ships.reset_index(drop=True), sc.reset_index(drop=True), ln.reset_index(drop=True))
 
 
 def _d(x: object) -> dt.date:
@@ -297,9 +332,10 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
     fuel_why = [""] * len(b)
     for i in fuel_rows:
         srow = shb.iloc[i]
-        pct = c.fuel_percent(str(srow["service"]), _d(srow["ship_date"]))
+        pct = fuel_percent(c, str(srow["service"]), _d(srow["ship_date"]))
         if pct is None:
-            warnings[f"{carrier}: no fuel table row for service {srow['service']} on {_d(srow['ship_date'])}"] += 1
+            warnings[f"{carrier}: no fuel table row for service {srow['service']} on its ship date: "
+                     "fuel not judged"] += 1
             continue
         base = int(tr.get((b.at[i, "sid"], b.at[i, "invoice_number"]), 0))
         bp = int(pct * 100)
@@ -337,7 +373,7 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
         zone = r["zone"] if isinstance(r["zone"], str) else None
         price = svc.rates.price(zone, as_decimal(correct))
         if price is None:
-            warnings[f"{carrier}: rate card {svc.rates.path.name} cannot price zone {zone} at {as_decimal(correct)} {c.weight_unit}"] += 1
+            warnings[_unpriced(c, svc.rates, zone, as_decimal(correct))] += 1
             continue
         diff = int(amt[i]) - price
         if diff < 1:
@@ -357,6 +393,40 @@ def _w(f: Fraction) -> str:
     return str(d.normalize()) if d == d.to_integral_value() else str(d.quantize(Decimal("0.001")).normalize())
 
 
+def fuel_percent(c: Contract, service: str, ship_date: dt.date) -> Decimal | None:
+    """The fuel row for a service on a ship date: the latest ``effective`` on or before it; on the same
+    date a row naming the service wins over a row for all services, then the later row of the file."""
+    best: tuple[dt.date, bool, int] | None = None
+    pct = None
+    for i, row in enumerate(c.fuel):
+        if (row.services and service not in row.services) or row.effective > ship_date:
+            continue
+        rank = (row.effective, bool(row.services), i)
+        if best is None or rank > best:
+            best, pct = rank, row.percent
+    return pct
+
+
+def _unpriced(c: Contract, card: RateCard, zone: str | None, weight: Decimal) -> str:
+    """The cause a rate card cannot price a line: one warning per cause (contracts.md)."""
+    where = f"{c.carrier}: rate card {card.path.name}"
+    if card.zone_column(zone) is None:
+        return f"{where}: no column for zone {zone}: not judged"
+    if not card.weights or weight > card.weights[-1]:
+        last = card.weights[-1] if card.weights else 0
+        return f"{where}: weights above {last} {c.weight_unit} are beyond the last row: not judged"
+    return f"{where}: no price in zone {zone} at {weight} {c.weight_unit}: not judged"
+
+
+_ZIP = re.compile(r"\d{5}(-?\d{4})?")
+
+
+@lru_cache(maxsize=32)
+def _das_us(das: frozenset[str]) -> frozenset[str]:
+    """The list's entries as US codes compare: ZIP+4 entries on their first five digits."""
+    return frozenset(e[:5] if _ZIP.fullmatch(e) else e for e in das)
+
+
 def _in_das(postal: object, country: object, das: frozenset[str]) -> bool:
     if not isinstance(postal, str) or not postal:
         return True  # nothing to judge against
@@ -364,6 +434,8 @@ def _in_das(postal: object, country: object, das: frozenset[str]) -> bool:
     p = normalise_postal(postal, ctry)
     if p in das:
         return True
+    if ctry == "US":
+        return p in _das_us(das)
     if ctry in ("GB", "UK") and len(p) > 3:
         outward = p[:-3]
         if outward in das:

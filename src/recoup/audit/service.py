@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Engine
 
-from recoup.audit.rules import FINDING_COLUMNS, AuditFrames, run_audit
+from recoup.audit.rules import FINDING_COLUMNS, AuditFrames, prepare_frames, run_audit
 from recoup.claims.lifecycle import UNFILED, idempotency_key, move, record
 from recoup.claims.reconcile import reconcile_conn
 from recoup.money import to_cents
@@ -43,25 +43,18 @@ class AuditSummary:
 
 def load_frames(engine: Engine) -> AuditFrames:
     with engine.connect() as conn:
-        ships = pd.read_sql_query(
+        ships = pd.read_sql_query(text(
             "SELECT carrier, tracking_number, service, account_number, ship_date, promised_delivery, dest_postal, "
             "dest_country, dest_residential, address_validated, weight, weight_unit, length, width, height, "
             "dim_unit, declared_value_cents, item_value_cents, currency, dest_timezone "
-            "FROM shipment WHERE manifested = :t AND ship_date IS NOT NULL", conn, params={"t": True})
+            "FROM shipment WHERE manifested = :t AND ship_date IS NOT NULL"), conn, params={"t": True})
         scans = pd.read_sql_query(
             "SELECT id, carrier, tracking_number, occurred_at, utc_offset_min, status, exception_reason "
             "FROM scan_event", conn)
         lines = pd.read_sql_query(
             "SELECT id, carrier, tracking_number, invoice_number, invoice_date, line_no, charge_type, amount_cents, "
             "billed_weight, weight_unit, zone, currency FROM invoice_line", conn)
-    ships["ship_date"] = pd.to_datetime(ships["ship_date"])
-    for col in ("dest_residential", "address_validated"):
-        ships[col] = ships[col].map(lambda v: None if v is None or pd.isna(v) else bool(v)).astype(object)
-    scans["occurred_at"] = pd.to_datetime(scans["occurred_at"], utc=True, format="ISO8601")
-    scans["utc_offset_min"] = scans["utc_offset_min"].astype("Int64")
-    lines["invoice_date"] = pd.to_datetime(lines["invoice_date"])
-    lines["amount_cents"] = lines["amount_cents"].astype("int64")
-    return AuditFrames(ships, scans, lines)
+    return prepare_frames(ships, scans, lines)
 
 
 def audit(engine: Engine, contracts: ContractSet, as_of: dt.date, *, approval_threshold: Decimal | None = None,
