@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import random
 import time
+import zlib
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -102,6 +103,13 @@ def test_many_workers_read_the_same_lines(monkeypatch: pytest.MonkeyPatch) -> No
     assert pdf.golden_of(res, path.name) == expected
 
 
+def test_boxed_header_over_unruled_rows(tmp_path: Path) -> None:
+    path = tmp_path / "boxed.pdf"
+    _make_pdfs().fedex_us_invoice(path, box_header=True)
+    expected = json.loads((FIXTURES / "fedex_us_credit.expected.json").read_text("utf-8"))
+    assert pdf.golden_record(path)["lines"] == expected["lines"]
+
+
 def test_owner_password_only_pdf_is_read(tmp_path: Path) -> None:
     from reportlab.lib.pdfencrypt import StandardEncryption
 
@@ -185,6 +193,38 @@ def test_page_limit() -> None:
 def test_time_limit_kills_the_workers() -> None:
     msg = _refused(FIXTURES / "dpd_uk_consignments.pdf", timeout_s=0.001)
     assert "time limit" in msg
+
+
+def _raw_pdf(objects: list[bytes]) -> bytes:
+    """A minimal PDF with these objects (1 is the catalog) and a correct cross-reference table."""
+    out, offsets = b"%PDF-1.4\n", []
+    for i, obj in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
+def test_page_tree_that_contains_itself(tmp_path: Path) -> None:
+    (tmp_path / "cycle.pdf").write_bytes(_raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 1000000 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 800] >>"]))
+    assert "no charge table" in _refused(tmp_path / "cycle.pdf", timeout_s=20)
+
+
+def test_page_too_slow_to_parse_is_given_up(tmp_path: Path) -> None:
+    ops = zlib.compress(b"BT /F1 8 Tf 10 10 Td " + b"(x) Tj " * 400_000 + b"ET", 9)
+    (tmp_path / "slow.pdf").write_bytes(_raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 800] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(ops) + ops + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]))
+    t0 = time.monotonic()
+    assert "time limit" in _refused(tmp_path / "slow.pdf", timeout_s=2)
+    assert time.monotonic() - t0 < 10
 
 
 def test_lines_that_do_not_add_up() -> None:

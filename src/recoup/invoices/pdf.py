@@ -584,8 +584,9 @@ def _page_data(page: Any, *, positions: bool) -> dict[str, Any]:
                 if _is_header_cells(row):
                     out["tables"].append({"kind": "ruled", "header": row, "rows": rows[i + 1:]})
                     break
-        if out["tables"]:
+        if any(t["rows"] for t in out["tables"]):
             return out
+        out["tables"] = []  # e.g. only the header row is boxed: read the page by position
     cols: list[_Column] | None = None
     for line in lines:  # unruled: columns from the header line's words, rows by position
         hdr = _header_columns(line)
