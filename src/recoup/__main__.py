@@ -1,0 +1,5 @@
+"""`python -m recoup` is the `recoup` command."""
+
+from recoup.cli import main
+
+main()
