@@ -149,11 +149,12 @@ def test_a_resend_carries_the_same_message_id(
 def test_a_refused_login_pauses_the_batch(
         smtp: tuple[Inbox, int], make_packet: Callable[..., ClaimPacket]) -> None:
     inbox, port = smtp
-    results = channel(port, smtp_url=f"smtp://merchant:wrong@127.0.0.1:{port}").submit(
-        [dpd_packet(make_packet, 1), dpd_packet(make_packet, 2)])
+    ch = channel(port, smtp_url=f"smtp://merchant:wrong@127.0.0.1:{port}")
+    results = ch.submit([dpd_packet(make_packet, 1), dpd_packet(make_packet, 2)])
     assert [r.outcome for r in results] == ["paused", "paused"]
     assert "SMTP_URL" in results[0].message
     assert "wrong" not in results[0].message
+    assert ch.submit([dpd_packet(make_packet, 3)])[0].outcome == "paused"   # stays paused
     assert inbox.messages == []
 
 

@@ -158,7 +158,8 @@ def build_message(packet: ClaimPacket, carrier: CarrierSpec, *, to: str, from_em
 class EmailChannel:
     """Sends one e-mail per claim; outcome ``prepared``. See the module docstring.
 
-    SMTP failures: authentication refused → ``paused`` for the whole batch; cannot connect or
+    SMTP failures: authentication refused → ``paused`` for the whole batch and every later call
+    on this channel object (``paused`` says why); cannot connect or
     disconnected → ``retry`` for what was not sent; a message refused with a 5xx code →
     ``needs_attention``, with a 4xx code → ``retry``.
     """
@@ -188,11 +189,15 @@ class EmailChannel:
         self._smtp_factory = smtp_factory or smtplib.SMTP
         self._smtp_ssl_factory = smtp_ssl_factory or smtplib.SMTP_SSL
         self._ssl_context = ssl_context
+        self.paused: str | None = None
 
     def submit(self, packets: Sequence[ClaimPacket]) -> list[SubmitResult]:
         results: list[SubmitResult | None] = [precheck(self.carrier, p) for p in packets]
         todo = [(i, p) for i, p in enumerate(packets) if results[i] is None]
-        if todo:
+        if todo and self.paused:
+            for i, p in todo:
+                results[i] = SubmitResult(p.claim_id, "paused", message=self.paused)
+        elif todo:
             now = self._clock()
             messages = [(i, p, build_message(p, self.carrier, to=self.to, from_email=self.from_email,
                                              now=now)) for i, p in todo]
@@ -245,6 +250,7 @@ class EmailChannel:
             text = (f"{self.carrier.name} email channel paused: SMTP login refused by {where} "
                     f"({e.smtp_code}); check RECOUP_CARRIERS__{self.carrier.code.upper()}__SMTP_URL")
             log.error("%s", text)
+            self.paused = text
             return {i: SubmitResult(p.claim_id, "paused", message=text) for i, p, _ in messages}
         except (OSError, smtplib.SMTPException) as e:
             text = f"cannot reach the SMTP server {where}: {type(e).__name__}: {e}"
