@@ -414,14 +414,14 @@ def _summarise(rep: MonthlyReport, spend: dict[tuple[str, str], int], shipped: d
 
     summary = [rows[k] for k in sorted(rows)]
     totals: dict[str, dict[str, Any]] = {}
-    for r in summary:
-        t = totals.setdefault(r["currency"], {"carrier": TOTAL, "currency": r["currency"],
+    for s in summary:
+        t = totals.setdefault(s["currency"], {"carrier": TOTAL, "currency": s["currency"],
                                               **{k: 0 for k in COUNT_SUMMARY}, **{k: ZERO for k in MONEY_SUMMARY}})
-        for k in COUNT_SUMMARY + MONEY_SUMMARY:
-            t[k] += r[k]
-    for r in [*summary, *totals.values()]:
-        r["recovery_rate"] = _ratio(r["credited"], r["claimed"])
-    return summary, [totals[c] for c in sorted(totals)]
+        for col in COUNT_SUMMARY + MONEY_SUMMARY:
+            t[col] += s[col]
+    for s in [*summary, *totals.values()]:
+        s["recovery_rate"] = _ratio(s["credited"], s["claimed"])
+    return summary, [totals[cur] for cur in sorted(totals)]
 
 
 # ----------------------------------------------------------------------------- plain values (CSV, HTML)

@@ -153,21 +153,21 @@ def parcels(engine: Engine, *, month: str | None = None) -> list[Parcel]:
             out[(r.carrier, r.tracking_number)] = Parcel(
                 r.carrier, r.tracking_number, r.service, r.ship_date,
                 lane_of(r.origin_postal, r.origin_country, r.dest_postal, r.dest_country))
-        for r in conn.execute(select(et.c.carrier, et.c.tracking_number).where(et.c.status == "delivered")
+        for d in conn.execute(select(et.c.carrier, et.c.tracking_number).where(et.c.status == "delivered")
                               .distinct()):
-            p = out.get((r.carrier, r.tracking_number))
+            p = out.get((d.carrier, d.tracking_number))
             if p is not None:
                 p.delivered = True
-        for r in conn.execute(select(ft.c.kind, ft.c.carrier, ft.c.tracking_number, ft.c.reason, ft.c.evidence)
+        for f in conn.execute(select(ft.c.kind, ft.c.carrier, ft.c.tracking_number, ft.c.reason, ft.c.evidence)
                               .where(ft.c.status == "open")
                               .where(ft.c.kind.in_(("late_delivery", "lost", "damaged")))):
-            p = out.get((r.carrier, r.tracking_number))
+            p = out.get((f.carrier, f.tracking_number))
             if p is None:
                 continue
-            if r.kind == "late_delivery":
+            if f.kind == "late_delivery":
                 p.late = p.delivered = True
-                p.seconds_late = late_seconds(r.reason, r.evidence)
-            elif r.kind == "lost":
+                p.seconds_late = late_seconds(f.reason, f.evidence)
+            elif f.kind == "lost":
                 p.lost = True
             else:
                 p.damaged = True
