@@ -161,9 +161,9 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
         todo = []
         for c in claims:
             if c.status == "submitting":
-                if not dry_run and channel is not None:
-                    _recover(engine, channel, c, settings, actor, s)
-                continue
+                if dry_run or channel is None or not _recover(engine, channel, c, settings, actor, s):
+                    continue  # resolved (filed, or handed to a person), or not askable now
+                # back in ready (the carrier never got it): file it in this run, below
             why = _not_now(c, as_of)
             if why:
                 s.skipped[why] = s.skipped.get(why, 0) + 1
@@ -249,15 +249,16 @@ def _apply(engine: Engine, c: Any, res: SubmitResult, actor: str, s: SubmitSumma
             s.retry += 1
 
 
-def _recover(engine: Engine, channel: Channel, c: Any, settings: Settings, actor: str, s: SubmitSummary) -> None:
-    """A claim left in ``submitting`` by a crash: ask the carrier, never file blindly."""
+def _recover(engine: Engine, channel: Channel, c: Any, settings: Settings, actor: str, s: SubmitSummary) -> bool:
+    """A claim left in ``submitting`` by a crash: ask the carrier, never file blindly.
+    True when it went back to ``ready`` (the carrier never got it)."""
     with engine.connect() as conn:
         packet = build_packet(conn, c, settings.contact_email)
     try:
         found = channel.find(packet)
     except RecoupError as e:
         s.problems.append(f"claim {c.id}: could not ask {c.carrier} about it yet: {e}")
-        return
+        return False
     with engine.begin() as conn:
         if found is not None and found.outcome == "submitted":
             vals: dict[str, Any] = {"filed_at": utcnow()}
@@ -266,14 +267,17 @@ def _recover(engine: Engine, channel: Channel, c: Any, settings: Settings, actor
             to = found.status if found.status and found.status not in ("ready", "submitting") else "submitted"
             move(conn, c.id, "submitting", to, "carrier", "recovered after a crash: the carrier has it", **vals)
             s.recovered += 1
-        elif channel.name == "api":
+            return False
+        if channel.name == "api":
             move(conn, c.id, "submitting", "ready", actor, "recovered after a crash: the carrier never got it")
             s.recovered += 1
+            return True
         else:
             msg = (f"recoup stopped while filing this claim by {channel.name}; check the outbox/mail before "
                    f"`recoup claims retry {c.id}`")
             move(conn, c.id, "submitting", "needs_attention", actor, msg, message=msg)
             s.needs_attention += 1
+            return False
 
 
 def _pause(engine: Engine, carrier: str, reason: str) -> None:

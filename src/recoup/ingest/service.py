@@ -111,7 +111,7 @@ def ingest_file(engine: Engine, kind: str, path: Path, *, input_format: str = "a
             elif kind == "scans":
                 _store_scans(conn, result, fid, summary, contracts)
             else:
-                _store_invoices(conn, result, fid, summary, fmt.name)
+                _store_invoices(conn, result, fid, summary, fmt.name, contracts)
             summary.rejected = len({(e.line, e.invoice_number) for e in summary.errors if e.line is not None}) \
                 + sum(1 for e in summary.errors if e.line is None)
             _finish_file_row(conn, fid, summary)
@@ -135,7 +135,7 @@ def ingest_result(engine: Engine, kind: str, result: ReadResult, *, label: str,
         if kind == "scans":
             _store_scans(conn, result, fid, summary, contracts)
         elif kind == "invoices":
-            _store_invoices(conn, result, fid, summary, result.format)
+            _store_invoices(conn, result, fid, summary, result.format, contracts)
         else:
             _store_shipments(conn, result.frame, fid, summary)
         summary.rejected = len(summary.errors)
@@ -314,7 +314,8 @@ def _lines_hash(g: pd.DataFrame) -> str:
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 
-def _store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummary, fmt: str) -> None:
+def _store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummary, fmt: str,
+                    contracts: ContractSet | None = None) -> None:
     df = result.frame
     bad_invoices = {e.invoice_number for e in s.errors if e.invoice_number}
     if any(e.invoice_number is None and e.line is not None for e in s.errors) and not df.empty:
@@ -345,6 +346,9 @@ def _store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSumma
         dates = g["invoice_date"].dropna()
         inv_date = dates.iloc[0].date()
         cur = g["currency"].dropna()
+        if not len(cur) and contracts is not None:
+            k = contracts.match(str(carrier), None)
+            cur = pd.Series([k.currency] if k else [], dtype=object)
         acct = g["account_number"].dropna()
         res = conn.execute(it.insert().values(
             carrier=carrier, invoice_number=number, invoice_date=inv_date,
