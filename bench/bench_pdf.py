@@ -74,7 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pages         {pages} in {dt:.1f} s: {pages / dt:.1f} pages/s ({os.cpu_count()} cpus, "
           f"{len(workers) - 1 if len(workers) > 1 else 1} page workers)")
     print(f"charge lines  {len(res.frame)}, total {res.frame['amount_cents'].sum() / 100:.2f}; {res.notes[-1]}")
-    print(f"worker time   {', '.join(f'{s:.1f} s' for s in workers['seconds'])}")
+    cpu = float(workers["cpu_seconds"].sum())
+    print(f"worker time   wall {', '.join(f'{s:.1f}' for s in workers['seconds'])} s; "
+          f"CPU {', '.join(f'{s:.1f}' for s in workers['cpu_seconds'])} s: "
+          f"{pages / cpu:.1f} pages per CPU-second (independent of the machine's load)")
+    print(f"load average  {os.getloadavg()[0]:.1f} (other processes share the cores)")
     print(f"peak memory   parent {self_kb / 1024:.0f} MiB (RUSAGE_SELF); "
           f"workers {', '.join(f'{k / 1024:.0f}' for k in workers['peak_rss_kb'])} MiB each (their ru_maxrss); "
           f"RUSAGE_CHILDREN {child_kb / 1024:.0f} MiB; "

@@ -25,6 +25,15 @@ The stated total (decided here; formats.md only says the charges must add up to 
     could not be read they are returned in ``errors`` (so the ingest service refuses the invoice
     with their lines) and the total is not checked.
 
+How pages are read
+    pdfplumber opens the file and builds each page's pdfminer layout; the reader takes the upright
+    characters and straight rules from it (pdfplumber's per-character objects would double the
+    cost), groups characters into lines, words and phrases (a phrase: words less than 0.75 em
+    apart, i.e. one cell), and finds ruled tables with pdfplumber's table finder given those rules
+    ("explicit" strategy), each word going to the cell its centre is in. A page without a ruled
+    charge table is read by position: a line whose phrases are header names is the header, and
+    each phrase below goes to the header column it overlaps (or the nearest).
+
 Line numbers
     ``line`` is the 1-based number of the row among the charge tables' body rows, in reading order
     (headers not counted; skipped subtotal rows counted), and the frame has an extra ``page``
@@ -713,8 +722,9 @@ def _worker(conn: Connection, path: str, first: int, last: int, max_pages: int, 
                         conn.send(("page", page.page_number - 1, item))
                         done += 1
         import resource
+        use = resource.getrusage(resource.RUSAGE_SELF)
         conn.send(("done", {"pages": done, "seconds": round(time.monotonic() - t0, 3),
-                            "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                            "cpu_seconds": round(use.ru_utime + use.ru_stime, 3), "peak_rss_kb": use.ru_maxrss,
                             "notes": list(dict.fromkeys(notes))[:MAX_NOTES_FROM_PDFMINER]}))
     except _Refuse as e:
         conn.send(("refuse", str(e)))
@@ -1319,7 +1329,7 @@ def _invoice(ext: _Extraction, carrier: str | None) -> ReadResult:
     frame["page"] = frame["page"].astype("int64")
     for c in ("invoice_date", "ship_date"):
         frame[c] = pd.to_datetime(frame[c].astype(object)).astype("datetime64[ns]")
-    extra = {"pdf_workers": pd.DataFrame(ext.workers, columns=["pages", "seconds", "peak_rss_kb"])}
+    extra = {"pdf_workers": pd.DataFrame(ext.workers, columns=["pages", "seconds", "cpu_seconds", "peak_rss_kb"])}
     return ReadResult(FORMAT, frame, read=b.read, errors=b.errors, unknown_codes=b.unknown,
                       notes=list(dict.fromkeys(notes)), extra=extra)
 
