@@ -104,12 +104,17 @@ def test_no_reader_raises_anything_but_file_refused(content: bytes) -> None:
         path = Path(tmp) / "f.csv"
         path.write_bytes(content)
         for mod in READERS.values():
-            try:
-                result = mod.read(path)
-            except FileRefused as exc:
-                reasons = [str(exc)]
-                assert all(reasons)
+            result = _read_or_refusal(mod, path)
+            if isinstance(result, str):
+                assert result  # refused, with a reason
                 continue
             assert isinstance(result, ReadResult)
             assert result.frame["amount_cents"].dtype == "int64"
             assert len(result.frame) == 0 or result.frame["line"].min() >= 1
+
+
+def _read_or_refusal(mod, path: Path) -> ReadResult | str:  # type: ignore[no-untyped-def]
+    try:
+        return mod.read(path)  # type: ignore[no-any-return]
+    except FileRefused as exc:
+        return str(exc)
