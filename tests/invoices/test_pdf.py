@@ -372,3 +372,19 @@ def test_unknown_carrier_needs_the_option() -> None:
     with pytest.raises(FileRefused, match="--carrier"):
         pdf._invoice(_extraction(rows, lines), None)
     assert pdf._invoice(_extraction(rows, lines), "acme").frame["carrier"].iloc[0] == "acme"
+
+
+def test_per_parcel_charge_columns_are_checked_against_the_row_total() -> None:
+    header = ["Item ID", "Posting Date", "Service", "Weight (kg)", "Postage", "Fuel", "Signature", "Total"]
+    rows = [["RM123456785GB", "02/02/2026", "Tracked 24", "1.5", "3.85", "0.00", "1.60", "5.45"],
+            ["RM123456786GB", "03/02/2026", "Tracked 48", "2.0", "3.10", "0.25", "0.00", "3.45"]]
+    lines = ["Royal Mail", "Invoice No.: 9007000001  Invoice Date: 28/02/2026", "  ".join(header),
+             "Total charges  £8.80"]
+    ext = pdf._Extraction(1, [_page(lines, [{"kind": "ruled", "header": header, "rows": rows}])])
+    res = pdf._invoice(ext, None)
+    assert [(r.charge_type, r.amount_cents, r.billed_weight) for r in res.frame.itertuples()] == [
+        ("transportation", 385, "1.5"), ("signature", 160, None)]
+    [err] = res.errors
+    assert err.line == 2
+    assert "add up to 3.35, the row's total is '3.45'" in err.reason
+    assert res.read == 3

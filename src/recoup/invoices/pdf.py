@@ -37,7 +37,8 @@ How pages are read
 Line numbers
     ``line`` is the 1-based number of the row among the charge tables' body rows, in reading order
     (headers not counted; skipped subtotal rows counted), and the frame has an extra ``page``
-    column; messages name both. ``read`` counts the table rows that gave charges or errors.
+    column; messages name both. ``read`` counts the charge lines plus the rows refused as errors
+    (so read = lines + errors, as with the CSV formats, also when one row gives several lines).
 
 Dates
     Numeric dates are day/month unless the layout says otherwise, some date in the file can only be
@@ -1200,7 +1201,6 @@ def _wide_row(b: _Build, cm: _Map, row: list[str], tn: str, service: str, ship: 
               weight: str | None, unit: str | None, zone: str, base: dict[str, Any], err: Any,
               pno: int, line_no: int) -> None:
     """One row per parcel with a column per charge: a line per non-zero charge column."""
-    b.read += 1
     lines, total = [], 0
     for i, ctype, head in cm.charge_cols:
         s = row[i] if i < len(row) else ""
@@ -1212,6 +1212,7 @@ def _wide_row(b: _Build, cm: _Map, row: list[str], tn: str, service: str, ship: 
             cents = None
         if cents is None:
             err(pno, line_no, head, f"not an amount: {s!r}")
+            b.read += 1
             return
         total += cents
         if cents:
@@ -1224,7 +1225,9 @@ def _wide_row(b: _Build, cm: _Map, row: list[str], tn: str, service: str, ship: 
         if stated is None or stated != total:
             err(pno, line_no, "amount", f"the charge columns add up to {fmt(total)}, the row's total is "
                                         f"{row[cm.row_total]!r}")
+            b.read += 1
             return
+    b.read += len(lines)
     first_transport = True
     for ctype, cents, head in lines:
         on_transport = ctype == "transportation" and first_transport
