@@ -19,6 +19,10 @@ charge is) and a ``source`` (where the code comes from). Conventions:
 
 Tables are read and checked once (:func:`charge_map`): an unknown charge type, a bad regular
 expression, a row without a source or a missing column is a :class:`recoup.errors.ConfigError`.
+
+:mod:`recoup.invoices.charges.columns` holds the vectorised column helpers the carrier readers
+(``ups_billing``, ``fedex_csv``, ``dhl_mybill``) share: reading selected columns of big CSVs,
+checking and converting each distinct text once (amounts to int cents), and collecting row errors.
 """
 
 from __future__ import annotations
