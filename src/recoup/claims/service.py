@@ -9,6 +9,7 @@ asked), never filed again blindly. Two workers cannot both take a claim: the mov
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -145,63 +146,75 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
     by_carrier: dict[str, list[Any]] = {}
     for r in rows:
         by_carrier.setdefault(r.carrier, []).append(r)
-    for code, claims in sorted(by_carrier.items()):
-        if stop is not None and stop():
-            break
-        if code in paused:
-            s.paused.append(code)
-            s.problems.append(f"{code}: channel paused ({paused[code]}); `recoup claims resume {code}` after fixing it")
-            continue
-        try:
-            cfg = channel_config(settings, contracts, code)
-            channel = None if dry_run else factory(code, cfg)
-        except (ConfigError, RecoupError) as e:
-            s.problems.append(f"{code}: {e}")
-            continue
-        todo = []
-        for c in claims:
-            if c.status == "submitting":
-                if dry_run or channel is None or not _recover(engine, channel, c, settings, actor, s):
-                    continue  # resolved (filed, or handed to a person), or not askable now
-                # back in ready (the carrier never got it): file it in this run, below
-            why = _not_now(c, as_of)
-            if why:
-                s.skipped[why] = s.skipped.get(why, 0) + 1
-                continue
-            todo.append(c)
-        if limit is not None:
-            todo = todo[:limit]
-        s.considered += len(todo)
-        if dry_run:
-            with engine.connect() as conn:
-                for c in todo:
-                    p = build_packet(conn, c, settings.contact_email)
-                    s.packets.append(_packet_dict(p, cfg.channel or "default"))
-            continue
-        assert channel is not None
-        batch = channel.name in ("file",)
-        if batch:
-            taken = [c for c in todo if _take(engine, c, actor, channel.name)]
-            with engine.connect() as conn:
-                packets = [build_packet(conn, c, settings.contact_email) for c in taken]
-            results = channel.submit(packets) if packets else []
-            for c, res in zip(taken, results, strict=True):
-                _apply(engine, c, res, actor, s)
-            continue
-        for c in todo:
+    stack = contextlib.ExitStack()   # channels that hold a connection keep it for the run
+    try:
+        for code, claims in sorted(by_carrier.items()):
             if stop is not None and stop():
                 break
-            if not _take(engine, c, actor, channel.name):
-                continue
-            with engine.connect() as conn:
-                packet = build_packet(conn, c, settings.contact_email)
-            (res,) = channel.submit([packet])
-            _apply(engine, c, res, actor, s)
-            if res.outcome == "paused":
-                _pause(engine, code, res.message)
+            if code in paused:
                 s.paused.append(code)
-                break
+                s.problems.append(f"{code}: channel paused ({paused[code]}); `recoup claims resume {code}` after fixing it")
+                continue
+            try:
+                cfg = channel_config(settings, contracts, code)
+                channel = None if dry_run else _opened(stack, factory(code, cfg))
+            except (ConfigError, RecoupError) as e:
+                s.problems.append(f"{code}: {e}")
+                continue
+            todo = []
+            for c in claims:
+                if c.status == "submitting" and (
+                        dry_run or channel is None or not _recover(engine, channel, c, settings, actor, s)):
+                    continue  # resolved (filed, or handed to a person), or not askable now
+                # a claim recovered back to ready (the carrier never got it) is filed in this run, below
+                why = _not_now(c, as_of)
+                if why:
+                    s.skipped[why] = s.skipped.get(why, 0) + 1
+                    continue
+                todo.append(c)
+            if limit is not None:
+                todo = todo[:limit]
+            s.considered += len(todo)
+            if dry_run:
+                with engine.connect() as conn:
+                    for c in todo:
+                        p = build_packet(conn, c, settings.contact_email)
+                        s.packets.append(_packet_dict(p, cfg.channel or "default"))
+                continue
+            assert channel is not None
+            batch = channel.name in ("file",)
+            if batch:
+                taken = [c for c in todo if _take(engine, c, actor, channel.name)]
+                with engine.connect() as conn:
+                    packets = [build_packet(conn, c, settings.contact_email) for c in taken]
+                results = channel.submit(packets) if packets else []
+                for c, res in zip(taken, results, strict=True):
+                    _apply(engine, c, res, actor, s)
+                continue
+            for c in todo:
+                if stop is not None and stop():
+                    break
+                if not _take(engine, c, actor, channel.name):
+                    continue
+                with engine.connect() as conn:
+                    packet = build_packet(conn, c, settings.contact_email)
+                (res,) = channel.submit([packet])
+                _apply(engine, c, res, actor, s)
+                if res.outcome == "paused":
+                    _pause(engine, code, res.message)
+                    s.paused.append(code)
+                    break
+    finally:
+        stack.close()
     return s
+
+
+def _opened(stack: contextlib.ExitStack, channel: Channel) -> Channel:
+    """A channel that is a context manager (the API channel: one HTTP client for the whole run
+    instead of one per request) is entered, and closed when the run ends."""
+    if hasattr(channel, "__enter__") and hasattr(channel, "__exit__"):
+        return stack.enter_context(channel)  # type: ignore[no-any-return]
+    return channel
 
 
 def _not_now(c: Any, as_of: dt.date) -> str | None:
@@ -321,37 +334,42 @@ def sync(engine: Engine, settings: Settings, contracts: ContractSet | None, *, a
                                  .where(ct.c.carrier_reference.is_not(None)).order_by(ct.c.id)))
         paused = paused_carriers(conn)
     channels: dict[str, Channel | None] = {}
-    for c in rows:
-        if stop is not None and stop():
-            break
-        if c.carrier in paused:
-            continue
-        if c.carrier not in channels:
+    stack = contextlib.ExitStack()
+    try:
+        for c in rows:
+            if stop is not None and stop():
+                break
+            if c.carrier in paused:
+                continue
+            if c.carrier not in channels:
+                try:
+                    channels[c.carrier] = _opened(stack, factory(c.carrier, channel_config(settings, contracts, c.carrier)))
+                except RecoupError as e:
+                    s.problems.append(f"{c.carrier}: {e}")
+                    channels[c.carrier] = None
+            ch = channels[c.carrier]
+            if ch is None:
+                continue
             try:
-                channels[c.carrier] = factory(c.carrier, channel_config(settings, contracts, c.carrier))
+                st = ch.status(c.carrier_reference)
             except RecoupError as e:
-                s.problems.append(f"{c.carrier}: {e}")
-                channels[c.carrier] = None
-        ch = channels[c.carrier]
-        if ch is None:
-            continue
-        try:
-            st = ch.status(c.carrier_reference)
-        except RecoupError as e:
-            s.problems.append(f"claim {c.id}: {e}")
-            continue
-        s.polled += 1
-        if st is None or (st.status == c.status and st.approved_amount is None):
-            continue
-        vals: dict[str, Any] = {}
-        if st.approved_amount is not None:
-            vals["approved_cents"] = to_cents(st.approved_amount)
-        with engine.begin() as conn:
-            try:
-                move(conn, c.id, c.status, st.status, "carrier", st.message or f"carrier status {st.status}", **vals)
-                s.changed += 1
-            except TransitionError as e:
-                s.problems.append(str(e))
+                s.problems.append(f"claim {c.id}: {e}")
+                continue
+            s.polled += 1
+            if st is None or (st.status == c.status and (
+                    st.approved_amount is None or to_cents(st.approved_amount) == c.approved_cents)):
+                continue  # nothing new: no history entry
+            vals: dict[str, Any] = {}
+            if st.approved_amount is not None:
+                vals["approved_cents"] = to_cents(st.approved_amount)
+            with engine.begin() as conn:
+                try:
+                    move(conn, c.id, c.status, st.status, "carrier", st.message or f"carrier status {st.status}", **vals)
+                    s.changed += 1
+                except TransitionError as e:
+                    s.problems.append(str(e))
+    finally:
+        stack.close()
     s.reconciled = reconcile(engine, actor).matched
     return s
 

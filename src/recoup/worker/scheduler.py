@@ -100,8 +100,10 @@ def pg_try_lock(engine: Engine, name: str, *, wait: bool = False) -> Iterator[bo
     if engine.dialect.name != "postgresql":
         yield True
         return
-    key = _lock_id(name)
     with engine.connect() as conn:
+        # one lock space per database and schema: recoups on other schemas of the server do not collide
+        where = conn.execute(text("SELECT current_database() || '.' || current_schema()")).scalar()
+        key = _lock_id(f"{where}:{name}")
         if wait:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
             got = True
