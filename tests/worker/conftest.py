@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from recoup.settings import Settings, load_settings
 from recoup.sla.contracts import load_contracts
-from recoup.store.db import make_engine
+from recoup.store.db import init_db, make_engine
 from recoup.worker.jobs import JobContext
 
 SMALL = (Path(__file__).resolve().parents[2] / ".." / "shared" / "acceptance" / "small").resolve()
@@ -98,7 +98,10 @@ def api_env(monkeypatch: pytest.MonkeyPatch, url: str, key: str = "sandbox-key-1
 
 def make_ctx(settings: Settings, *, clock: Callable[[], dt.datetime] | None = None,
              engine: Engine | None = None, **kw: object) -> JobContext:
-    eng = engine or make_engine(settings.database_url)
+    if engine is None:
+        engine = make_engine(settings.database_url)
+        init_db(engine)
+    eng = engine
     contracts_dir = settings.contracts_dir()
     extra: dict[str, object] = dict(kw)
     if clock is not None:

@@ -1,0 +1,127 @@
+"""The inbox folders: each file read once, then moved to archive/ or rejected/ with its reasons."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from recoup.cli import app
+from recoup.ingest.inbox import ingest_inbox, run_inbox
+from recoup.ingest.service import ingest_file
+from recoup.settings import Settings
+from recoup.store.db import init_db, make_engine
+from recoup.store.models import IngestedFile, Shipment
+
+from .conftest import SMALL, Inbox
+
+LINES = (SMALL / "shipments.csv").read_text(encoding="utf-8").splitlines()
+HEADER = LINES[0]
+
+
+def write(path: Path, *rows: str) -> Path:
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def bad_date(row: str) -> str:
+    return row.replace(",2026-", ",20x6-", 1)
+
+
+def engine_for(settings: Settings) -> Engine:
+    eng = make_engine(settings.database_url)
+    init_db(eng)
+    return eng
+
+
+def test_files_move_to_archive_or_rejected_with_reasons(settings: Settings, inbox: Inbox) -> None:
+    eng = engine_for(settings)
+    write(inbox.shipments / "a-good.csv", LINES[1], LINES[2])
+    write(inbox.shipments / "b-partial.csv", LINES[3], bad_date(LINES[4]))
+    (inbox.shipments / "c-garbage.csv").write_text("\x00\x01 not a manifest\n", encoding="utf-8")
+    (inbox.shipments / ".hidden.csv").write_text("x", encoding="utf-8")
+    (inbox.shipments / "d-upload.csv.part").write_text("x", encoding="utf-8")
+    scans = inbox.scans / "scans.csv"
+    shutil.copy(SMALL / "scans.csv", scans)
+    inv = sorted((SMALL / "invoices").glob("UPS-*.csv"))[0]
+    shutil.copy(inv, inbox.invoices / inv.name)
+
+    order: list[str] = []
+    run = run_inbox(eng, settings, None, on_file=lambda s, _dst: order.append(s.kind))
+    assert order == ["shipments"] * 3 + ["scans", "invoices"]       # shipments, then scans, then invoices
+
+    arch, rej = inbox.shipments / "archive", inbox.shipments / "rejected"
+    assert sorted(p.name for p in arch.iterdir()) == ["a-good.csv", "b-partial.csv", "b-partial.csv.reason"]
+    reason = (arch / "b-partial.csv.reason").read_text()
+    assert "line 3, column ship_date" in reason and "1 row(s) rejected" in reason
+    assert sorted(p.name for p in rej.iterdir()) == ["c-garbage.csv", "c-garbage.csv.reason"]
+    assert (rej / "c-garbage.csv.reason").read_text().startswith("refused: ")
+    # files being uploaded or hidden are left alone
+    assert sorted(p.name for p in inbox.shipments.iterdir() if p.is_file()) == [".hidden.csv", "d-upload.csv.part"]
+    assert (inbox.scans / "archive" / "scans.csv").exists() and (inbox.invoices / "archive" / inv.name).exists()
+    counts = run.counts()
+    assert counts["files"] == 5 and counts["archived"] == 4 and counts["rejected_files"] == 1
+    assert counts["rejected_rows"] == 1
+    assert run.reconciled is not None           # reconciliation ran after the invoices
+    with eng.connect() as c:
+        assert c.execute(select(func.count()).select_from(Shipment)).scalar() == 3
+
+
+def test_a_name_taken_in_archive_gets_a_suffix(settings: Settings, inbox: Inbox) -> None:
+    eng = engine_for(settings)
+    write(inbox.shipments / "m.csv", LINES[1])
+    ingest_inbox(eng, settings, None)
+    write(inbox.shipments / "m.csv", LINES[2])
+    ingest_inbox(eng, settings, None)
+    write(inbox.shipments / "m.csv", LINES[3])
+    ingest_inbox(eng, settings, None)
+    arch = inbox.shipments / "archive"
+    assert sorted(p.name for p in arch.iterdir()) == ["m-1.csv", "m-2.csv", "m.csv"]
+    assert LINES[1] in (arch / "m.csv").read_text() and LINES[3] in (arch / "m-2.csv").read_text()
+
+
+def test_a_crash_between_commit_and_move_only_rereads(settings: Settings, inbox: Inbox) -> None:
+    eng = engine_for(settings)
+    f = write(inbox.shipments / "s.csv", LINES[1], LINES[2])
+    first = ingest_file(eng, "shipments", f)           # committed, then "crashed" before the move
+    assert first.stored == 2 and f.exists()
+    (s,) = ingest_inbox(eng, settings, None)
+    assert s.stored == 0 and s.duplicates == 2
+    assert not f.exists() and (inbox.shipments / "archive" / "s.csv").exists()
+    with eng.connect() as c:
+        assert c.execute(select(func.count()).select_from(Shipment)).scalar() == 2
+
+
+def test_the_stop_flag_is_checked_between_files(settings: Settings, inbox: Inbox) -> None:
+    eng = engine_for(settings)
+    for i in range(1, 5):
+        write(inbox.shipments / f"f{i}.csv", LINES[i])
+    seen: list[str] = []
+    run = run_inbox(eng, settings, None, stop=lambda: len(seen) >= 2, on_file=lambda s, _d: seen.append(s.path))
+    assert run.stopped and len(run.files) == 2
+    assert sorted(p.name for p in inbox.shipments.iterdir() if p.is_file()) == ["f3.csv", "f4.csv"]
+    with eng.connect() as c:   # what was read is stored and moved; nothing half-done
+        assert c.execute(select(func.count()).select_from(IngestedFile)).scalar() == 2
+    run = run_inbox(eng, settings, None)
+    assert len(run.files) == 2 and not run.stopped
+
+
+def test_cli_ingest_inbox(worker_env: dict[str, str], inbox: Inbox) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    write(inbox.shipments / "ok.csv", LINES[1])
+    (inbox.invoices / "junk.csv").write_text("what,is,this\n1,2,3\n", encoding="utf-8")
+    res = runner.invoke(app, ["ingest", "inbox", "--format", "json"])
+    assert res.exit_code == 1, res.output
+    out = json.loads(res.stdout)
+    by_name = {Path(f["path"]).name: f for f in out["files"]}
+    assert Path(by_name["ok.csv"]["moved_to"]).parent.name == "archive"
+    assert Path(by_name["junk.csv"]["moved_to"]).parent.name == "rejected"
+    assert by_name["junk.csv"]["refused"]
+    assert "junk.csv" in res.stderr
+    res = runner.invoke(app, ["ingest", "inbox", "--format", "json"])   # nothing left: nothing read
+    assert res.exit_code == 0 and json.loads(res.stdout)["files"] == []
