@@ -1,0 +1,55 @@
+"""The APScheduler 3.x wiring: one cron job per recoup job, coalesced, one instance, a grace time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+
+from recoup.errors import ConfigError
+from recoup.settings import DEFAULT_SCHEDULES, Settings
+from recoup.worker import jobs
+from recoup.worker.scheduler import MISFIRE_GRACE_S, Worker, fire_times, latest_fire, triggers
+
+from .conftest import make_ctx
+
+UTC = dt.UTC
+
+
+def test_jobs_module_knows_nothing_of_apscheduler() -> None:
+    src = Path(jobs.__file__).read_text(encoding="utf-8")
+    assert "apscheduler" not in src.lower()
+    assert set(jobs.ORDER) == set(DEFAULT_SCHEDULES)
+
+
+def test_the_scheduler_wires_every_job(settings: Settings) -> None:
+    s = settings.model_copy(update={"schedules": {"audit": "*/10 * * * *"}})
+    worker = Worker(make_ctx(s))
+    sched = worker.build_scheduler()
+    by_id = {j.id: j for j in sched.get_jobs()}
+    assert set(by_id) == {*jobs.ORDER, "heartbeat"}
+    for name in jobs.ORDER:
+        j = by_id[name]
+        assert isinstance(j.trigger, CronTrigger)
+        assert j.coalesce is True and j.max_instances == 1 and j.misfire_grace_time == MISFIRE_GRACE_S
+    assert str(by_id["audit"].trigger.fields[6]) == "*/10"            # the minute field, from the settings
+    assert str(by_id["submit_claims"].trigger.fields[4]) == "mon-fri"   # day of week, from the defaults
+
+
+def test_bad_schedules_are_config_errors(settings: Settings) -> None:
+    with pytest.raises(ConfigError, match=r"schedules\.audit"):
+        triggers(settings.model_copy(update={"schedules": {"audit": "every hour"}}))
+    with pytest.raises(ConfigError, match="unknown job"):
+        triggers(settings.model_copy(update={"schedules": {"audits": "* * * * *"}}))
+
+
+def test_ticks_are_the_scheduled_instants() -> None:
+    t = CronTrigger.from_crontab("*/15 * * * *", timezone="UTC")
+    start = dt.datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
+    got = list(fire_times(t, start, start + dt.timedelta(hours=1)))
+    assert [x.minute for x in got] == [15, 30, 45, 0]                 # (start, end]: start excluded
+    now = dt.datetime(2026, 11, 16, 10, 37, 12, tzinfo=UTC)
+    assert latest_fire(t, now, dt.timedelta(minutes=40)) == dt.datetime(2026, 11, 16, 10, 30, tzinfo=UTC)
+    assert latest_fire(t, now, dt.timedelta(minutes=5)) is None
