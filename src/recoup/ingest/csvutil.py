@@ -89,13 +89,21 @@ class Checker:
         self.bad = np.zeros(len(df), dtype=bool)
         self.errors: list[RowError] = []
 
-    def flag(self, mask: pd.Series | np.ndarray, column: str, reason: str | pd.Series) -> None:
-        mask = np.asarray(mask, dtype=bool)
+    def flag(self, mask: pd.Series | np.ndarray, column: str, reason: str | pd.Series, *,
+             value_of: str | None = None, suffix: str = "") -> None:
+        """Mark rows bad. With `value_of`, the reason is `reason + repr(cell) + suffix`, built only
+        for the flagged rows (never for the whole column)."""
+        mask = np.asarray(pd.Series(mask).fillna(False), dtype=bool) if isinstance(mask, pd.Series) else \
+            np.asarray(mask, dtype=bool)
         if not mask.any():
             return
         idx = np.flatnonzero(mask)
         lines = self.df["line"].to_numpy()[idx]
-        reasons = reason.to_numpy()[idx] if isinstance(reason, pd.Series) else [reason] * len(idx)
+        if value_of is not None:
+            cells = self.df[value_of].to_numpy()[idx]
+            reasons = [f"{reason}{v!r}{suffix}" for v in cells]
+        else:
+            reasons = reason.to_numpy()[idx] if isinstance(reason, pd.Series) else [reason] * len(idx)
         inv = (self.df["invoice_number"].to_numpy()[idx] if "invoice_number" in self.df.columns
                else [None] * len(idx))
         for ln, rs, iv in zip(lines, reasons, inv, strict=True):
@@ -109,32 +117,32 @@ class Checker:
     def choice(self, col: str, options: frozenset[str] | set[str], lower: bool = True) -> pd.Series:
         s = self.df[col].str.lower() if lower else self.df[col]
         bad = (s != "") & ~s.isin(options)
-        self.flag(bad, col, "unknown value " + self.df[col].map(repr) + f"; expected one of {', '.join(sorted(options))}")
+        self.flag(bad, col, "unknown value ", value_of=col, suffix=f"; expected one of {', '.join(sorted(options))}")
         return s
 
     def date(self, col: str) -> pd.Series:
         s = self.df[col]
         d = pd.to_datetime(s.where(s != ""), format="%Y-%m-%d", errors="coerce")
-        self.flag((s != "") & d.isna(), col, "not a date (YYYY-MM-DD): " + s.map(repr))
+        self.flag((s != "") & d.isna(), col, "not a date (YYYY-MM-DD): ", value_of=col)
         return d
 
     def cents(self, col: str) -> pd.Series:
         s = self.df[col]
         ok = s.str.match(AMOUNT_RE)
-        self.flag((s != "") & ~ok, col, "not an amount with at most two decimals: " + s.map(repr))
+        self.flag((s != "") & ~ok, col, "not an amount with at most two decimals: ", value_of=col)
         return cents_of(s.where(ok & (s != ""), ""))
 
     def decimal_text(self, col: str) -> pd.Series:
         s = self.df[col]
         ok = s.str.match(DECIMAL_RE)
-        self.flag((s != "") & ~ok, col, "not a non-negative number: " + s.map(repr))
+        self.flag((s != "") & ~ok, col, "not a non-negative number: ", value_of=col)
         return s.where(ok & (s != ""), None)
 
     def boolean(self, col: str) -> pd.Series:
         s = self.df[col].str.lower()
         m = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False, "y": True, "n": False}
         bad = (s != "") & ~s.isin(list(m))
-        self.flag(bad, col, "not true/false: " + self.df[col].map(repr))
+        self.flag(bad, col, "not true/false: ", value_of=col)
         return s.map(m).astype(object).where(~bad & (s != ""), None)
 
     def timezone(self, col: str) -> pd.Series:
@@ -142,19 +150,30 @@ class Checker:
         zones = _zones()
         uniq = set(s.unique()) - {""}
         unknown = {z for z in uniq if z not in zones}
-        self.flag(s.isin(unknown), col, "unknown IANA time zone: " + s.map(repr))
+        self.flag(s.isin(unknown), col, "unknown IANA time zone: ", value_of=col)
         return s.where((s != "") & ~s.isin(unknown), None)
 
     def instant(self, col: str, *, require_offset: bool = True) -> tuple[pd.Series, pd.Series]:
         """ISO 8601 instants with offset -> (UTC datetime64, offset minutes Int64)."""
         s = self.df[col]
-        off = s.str.extract(r"(?:(Z)|([+-])(\d{2}):?(\d{2}))$")
-        has = off[0].notna() | off[1].notna()
-        minutes = (off[2].fillna("0").astype(int) * 60 + off[3].fillna("0").astype(int))
-        minutes = minutes.where(off[1] != "-", -minutes).where(has)
+        z = s.str.endswith("Z") | s.str.endswith("z")
+        t6 = s.str[-6:]
+        colon = t6.str.match(r"^[+-]\d\d:\d\d$").fillna(False).astype(bool)
+        t5 = s.str[-5:]
+        plain = ~colon & t5.str.match(r"^[+-]\d{4}$").fillna(False).astype(bool) & (s.str.len() > 16)
+        sign = t6.str[0].where(colon, t5.str[0])
+        hh = t6.str[1:3].where(colon, t5.str[1:3])
+        mm = t6.str[4:6].where(colon, t5.str[3:5])
+        has = (z | colon | plain).to_numpy()
+        num = (pd.to_numeric(hh.where(has, "0"), errors="coerce").fillna(0).astype("int64") * 60
+               + pd.to_numeric(mm.where(has, "0"), errors="coerce").fillna(0).astype("int64"))
+        num = num.where(~(sign == "-").fillna(False).astype(bool), -num)
+        num = num.where(~z.fillna(False).astype(bool), 0)
+        minutes = num.where(has)
+        has = pd.Series(has, index=s.index)
         utc = pd.to_datetime(s.where((s != "") & has), utc=True, format="ISO8601", errors="coerce")
-        self.flag((s != "") & ~has & require_offset, col, "no UTC offset: " + s.map(repr))
-        self.flag((s != "") & has & utc.isna(), col, "not an ISO 8601 instant: " + s.map(repr))
+        self.flag((s != "") & ~has & require_offset, col, "no UTC offset: ", value_of=col)
+        self.flag((s != "") & has & utc.isna(), col, "not an ISO 8601 instant: ", value_of=col)
         return utc, minutes.astype("Int64")
 
     def frame(self) -> pd.DataFrame:

@@ -55,7 +55,11 @@ def frame_rows(df: pd.DataFrame, columns: Sequence[str], dialect: str) -> list[t
         elif s.dtype.kind == "b":
             cols.append([bool(x) for x in s])
         else:
-            cols.append([_cell(x, dialect) for x in s.tolist()])
+            o = s.astype(object)
+            vals = np.where(pd.isna(o).to_numpy(), None, o.to_numpy()).tolist()
+            if any(not isinstance(v, (str, type(None))) for v in vals[:50]):
+                vals = [_cell(x, dialect) for x in vals]
+            cols.append(vals)
     return list(zip(*cols, strict=True)) if cols else []
 
 
