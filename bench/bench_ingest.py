@@ -106,7 +106,7 @@ def main() -> None:
                   f"peak {r['peak_bytes'] / 2**20:.0f} MiB")
             with psycopg.connect(a.pg.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as c:
                 c.execute("DROP SCHEMA IF EXISTS bench_ingest CASCADE")
-        except Exception as e:  # noqa: BLE001 - a benchmark reports and goes on
+        except Exception as e:  # a benchmark reports and goes on
             print(f"PostgreSQL skipped: {e}")
     shutil.rmtree(tmp)
 
