@@ -1,0 +1,284 @@
+"""The demo pipeline: sample data → SQLite → audit → claims filed with the local sandbox carrier →
+status sync → credit notes reconciled → the monthly report; then a summary of what happened.
+
+Nothing leaves the machine: every carrier's claims go to a :class:`~recoup.carriers.sandbox.SandboxServer`
+on 127.0.0.1 through the ``api`` channel, with :class:`DemoSettings` built here in code (the
+user's environment and config file play no part).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from recoup.carriers.base import Channel, ChannelConfig
+from recoup.demo.generate import DEFAULT_SEED, DEFAULT_SHIPMENTS, GeneratedData, generate
+from recoup.errors import RecoupError
+from recoup.settings import Settings
+
+DEFAULT_FAULTS = "429=0.05,500=0.05,reject=0.1,partial=0.1,retry_after=0,seed=7"
+SYNC_ROUNDS = 3
+SUBMIT_ROUNDS = 3
+ACTOR = "cli:demo"
+KIND_ORDER = ("late_delivery", "lost", "damaged", "void_label", "duplicate_charge", "residential_surcharge",
+              "address_correction", "delivery_area_surcharge", "dim_weight", "rate_overcharge", "fuel_surcharge")
+
+Progress = Callable[[str], None]
+
+
+class DemoSettings(Settings):
+    """Settings made in code only: no ``RECOUP_*`` environment variable, no config file."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def demo_settings(folder: Path, api_url: str, carriers: list[str]) -> Settings:
+    """Every carrier files by ``api`` at the sandbox; a key is required by the sandbox, any will do."""
+    channel = {"channel": "api", "api_url": api_url, "api_key": "demo-key", "rate_limit_per_s": 1000.0,
+               "timeout_s": 10.0, "batch_budget_s": 120.0}
+    return DemoSettings(
+        database_url=f"sqlite:///{folder / 'demo.db'}", contracts=folder / "data" / "contracts",
+        carriers={c: dict(channel) for c in carriers}, outbox=folder / "outbox", reports_dir=folder / "reports",
+        contact_email="claims@demo-merchant.example", approval_threshold=None,
+    )
+
+
+def sandbox_factory(carrier: str, config: ChannelConfig) -> Channel:
+    """The regular channel, with short retry waits: the sandbox is local (Retry-After is still honoured)."""
+    from recoup.carriers.registry import channel_for
+
+    return channel_for(carrier, dataclasses.replace(config, backoff_initial_s=0.01, backoff_max_s=0.1))
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    database: Path
+    seed: int
+    as_of: dt.date
+    data: dict[str, int]
+    carriers: list[str]
+    findings: list[dict[str, Any]]                 # per kind: count, claimable, amounts {currency: cents}
+    claims: list[dict[str, Any]]                   # per currency: opened, filed, approved, ... (cents)
+    statuses: list[tuple[str, dict[str, int]]]     # claim statuses after each step
+    unmatched_credits: dict[str, int]              # currency -> cents
+    sandbox: dict[str, Any]
+    report_month: str
+    report_files: list[Path] = field(default_factory=list)
+    report_note: str | None = None
+    problems: list[str] = field(default_factory=list)     # something failed: exit 1
+    notes: list[str] = field(default_factory=list)        # worth saying, not a failure
+    seconds: float = 0.0
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.database}"
+
+    @property
+    def contracts(self) -> Path:
+        return self.folder / "data" / "contracts"
+
+
+def run_demo(folder: Path, *, seed: int = DEFAULT_SEED, shipments: int = DEFAULT_SHIPMENTS,
+             faults: str = DEFAULT_FAULTS, progress: Progress | None = None) -> DemoResult:
+    """Run the whole pipeline in ``folder`` (which should be empty) and summarise it."""
+    from recoup.store.db import init_db, make_engine
+
+    started = time.monotonic()
+    say = progress or (lambda _msg: None)
+    folder = Path(folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    say(f"generating sample data: {shipments} shipments, seed {seed}")
+    data = generate(folder / "data", seed=seed, shipments=shipments)
+    db = folder / "demo.db"
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        init_db(engine)
+        result = _pipeline(engine, folder, data, faults, say)
+    finally:
+        engine.dispose()
+    result.database = db
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _pipeline(engine: Engine, folder: Path, data: GeneratedData, faults: str, say: Progress) -> DemoResult:
+    from recoup.audit.service import audit
+    from recoup.carriers.sandbox import SandboxServer
+    from recoup.claims.reconcile import reconcile
+    from recoup.claims.service import submit, sync
+    from recoup.sla.contracts import load_contracts
+
+    contracts = load_contracts(data.contracts)
+    if contracts.errors:
+        raise RecoupError("demo contracts do not load: " + "; ".join(contracts.errors))
+    carriers = sorted(c.carrier for c in contracts.contracts)
+    problems: list[str] = []
+    notes: list[str] = []
+
+    c = data.counts
+    say(f"ingesting {c['shipments']} shipments, {c['scans']} scans, {c['invoices']} invoices")
+    _ingest(engine, "shipments", [data.shipments], contracts, problems)
+    _ingest(engine, "scans", [data.scans], contracts, problems)
+    _ingest(engine, "invoices", data.invoices, contracts, problems)
+
+    say(f"auditing as of {data.as_of}")
+    a = audit(engine, contracts, data.as_of, actor=ACTOR)
+    for w, n in sorted(a.warnings.items()):
+        notes.append(f"audit: {w}" + (f" ({n}x)" if n > 1 else ""))
+    statuses: list[tuple[str, dict[str, int]]] = [("audit", _statuses(engine))]
+
+    with SandboxServer(faults) as sandbox:
+        settings = demo_settings(folder, sandbox.url, carriers)
+        say(f"filing claims with the sandbox carrier at {sandbox.url} (faults: {faults})")
+        for _ in range(SUBMIT_ROUNDS):
+            s = submit(engine, settings, contracts, data.as_of, actor=ACTOR, factory=sandbox_factory)
+            notes.extend(f"submit: {p}" for p in s.problems)
+            if not s.retry:
+                break
+        statuses.append(("filing", _statuses(engine)))
+        for i in range(SYNC_ROUNDS):
+            if not any(_statuses(engine).get(s, 0) for s in ("submitted", "in_review")):
+                break           # every filed claim has the carrier's final answer
+            say(f"asking the carrier for claim statuses (round {i + 1})")
+            y = sync(engine, settings, contracts, actor=ACTOR, factory=sandbox_factory)
+            notes.extend(f"sync: {p}" for p in y.problems)
+            statuses.append((f"sync {i + 1}", _statuses(engine)))
+        requests = sandbox.requests()
+        held = sandbox.claims()
+        url = sandbox.url
+    sandbox_info = {
+        "url": url, "faults": faults, "requests": len(requests),
+        "faults_injected": sum(1 for r in requests if r.get("fault")),
+        "fault_counts": dict(sorted(Counter(str(r["fault"]) for r in requests if r.get("fault")).items())),
+        "claims": len(held),
+    }
+
+    say(f"ingesting {len(data.credits)} credit notes and reconciling them with the claims")
+    _ingest(engine, "invoices", data.credits, contracts, problems)
+    reconcile(engine, ACTOR)
+    statuses.append(("credit notes", _statuses(engine)))
+
+    say(f"writing the monthly report for {data.report_month}")
+    files, note = write_report(engine, folder / "reports", data.report_month, data.as_of)
+
+    return DemoResult(
+        folder=folder, database=folder / "demo.db", seed=data.seed, as_of=data.as_of, data=dict(data.counts),
+        carriers=carriers, findings=_findings(engine), claims=_claims(engine), statuses=statuses,
+        unmatched_credits=_unmatched(engine), sandbox=sandbox_info, report_month=data.report_month,
+        report_files=files, report_note=note, problems=problems, notes=notes,
+    )
+
+
+def _ingest(engine: Engine, kind: str, paths: list[Path], contracts: Any, problems: list[str]) -> None:
+    from recoup.ingest.service import ingest_files
+
+    for s in ingest_files(engine, kind, paths, contracts=contracts):
+        if s.refused:
+            problems.append(f"{s.path}: refused: {s.refused}")
+        for e in s.errors:
+            problems.append(f"{s.path}: line {e.line}: {e.column}: {e.reason}")
+
+
+def write_report(engine: Engine, out: Path, month: str, as_of: dt.date) -> tuple[list[Path], str | None]:
+    """recovery-YYYY-MM.{xlsx,html,csv} through recoup.reports.monthly, when that module is there."""
+    try:
+        mod = importlib.import_module("recoup.reports.monthly")
+        build = mod.build_monthly
+        writers = (("xlsx", mod.write_xlsx), ("html", mod.write_html), ("csv", mod.write_csv))
+    except (ImportError, AttributeError) as e:
+        return [], f"monthly report skipped: recoup.reports.monthly is not available ({e})"
+    report = build(engine, month, as_of=as_of)
+    out.mkdir(parents=True, exist_ok=True)
+    return [Path(write(report, out / f"recovery-{month}.{ext}")) for ext, write in writers], None
+
+
+# ----------------------------------------------------------------------------- the summary
+
+def _statuses(engine: Engine) -> dict[str, int]:
+    from recoup.store.models import Claim
+
+    ct = Claim.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        n = Counter(str(r.status) for r in conn.execute(select(ct.c.status)))
+    return dict(sorted(n.items()))
+
+
+def _findings(engine: Engine) -> list[dict[str, Any]]:
+    from recoup.store.models import Finding
+
+    ft = Finding.__table__  # type: ignore[attr-defined]
+    rows: dict[str, dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for r in conn.execute(select(ft.c.kind, ft.c.claimable, ft.c.amount_cents, ft.c.currency)
+                              .where(ft.c.status == "open")):
+            row = rows.setdefault(r.kind, {"kind": r.kind, "count": 0, "claimable": 0, "amounts": {}})
+            row["count"] += 1
+            row["claimable"] += bool(r.claimable)
+            cur = r.currency or "-"
+            row["amounts"][cur] = row["amounts"].get(cur, 0) + int(r.amount_cents)
+    order = {k: i for i, k in enumerate(KIND_ORDER)}
+    return sorted(rows.values(), key=lambda r: (order.get(r["kind"], len(order)), r["kind"]))
+
+
+FILED = frozenset({"submitted", "in_review", "approved", "approved_partial", "rejected", "credited", "prepared"})
+
+
+def _claims(engine: Engine) -> list[dict[str, Any]]:
+    """Per currency: claims opened, filed, approved (count, cents), rejected, credited (count, cents)."""
+    from recoup.store.models import Claim
+
+    ct = Claim.__table__  # type: ignore[attr-defined]
+    out: dict[str, dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for r in conn.execute(select(ct).where(ct.c.status != "cancelled")):
+            cur = r.currency or "-"
+            row = out.setdefault(cur, {"currency": cur, "opened": 0, "claimed_cents": 0, "filed": 0,
+                                       "filed_cents": 0, "approved": 0, "approved_cents": 0, "rejected": 0,
+                                       "credited": 0, "credited_cents": 0, "waiting": 0})
+            row["opened"] += 1
+            row["claimed_cents"] += int(r.claimed_cents)
+            if r.filed_at is not None or r.status in FILED:
+                row["filed"] += 1
+                row["filed_cents"] += int(r.claimed_cents)
+            if r.approved_cents is not None:
+                row["approved"] += 1
+                row["approved_cents"] += int(r.approved_cents)
+            if r.status == "rejected":
+                row["rejected"] += 1
+            if int(r.credited_cents or 0) > 0:
+                row["credited"] += 1
+                row["credited_cents"] += int(r.credited_cents)
+            if r.status in ("ready", "needs_attention"):
+                row["waiting"] += 1
+    return [out[k] for k in sorted(out)]
+
+
+def _unmatched(engine: Engine) -> dict[str, int]:
+    from recoup.store.models import Credit
+
+    crt = Credit.__table__  # type: ignore[attr-defined]
+    out: dict[str, int] = {}
+    with engine.connect() as conn:
+        for r in conn.execute(select(crt.c.amount_cents, crt.c.matched_cents, crt.c.currency)):
+            left = int(r.amount_cents) - int(r.matched_cents)
+            if left > 0:
+                out[r.currency or "-"] = out.get(r.currency or "-", 0) + left
+    return dict(sorted(out.items()))
