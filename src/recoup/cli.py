@@ -300,7 +300,7 @@ def register(module: str) -> None:
     importlib.import_module(module)
 
 
-for _m in ("recoup.cli_claims", "recoup.cli_more", "recoup.cli_reports", "recoup.cli_worker", "recoup.cli_explain"):
+for _m in ("recoup.cli_claims", "recoup.cli_more", "recoup.cli_reports", "recoup.cli_worker", "recoup.cli_explain", "recoup.cli_demo"):
     try:
         register(_m)
     except ModuleNotFoundError as _e:
