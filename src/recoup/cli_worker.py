@@ -88,7 +88,7 @@ def worker_run(
 ) -> None:
     """The scheduled worker, in the foreground. SIGTERM/SIGINT: finish the unit of work in hand, exit 0."""
     from recoup.worker import logs
-    from recoup.worker.jobs import JobContext, default_worker_id
+    from recoup.worker.jobs import JobContext, cached_contracts, default_worker_id
     from recoup.worker.scheduler import Worker, stop_on_signals
 
     c = ctx_of(ctx)
@@ -97,7 +97,7 @@ def worker_run(
     settings = c.settings
     handler = logs.setup(settings, json_lines=json_logs)
     try:
-        jctx = JobContext(c.engine(check=False), settings, c.contracts, replay_as_of=day,
+        jctx = JobContext(c.engine(check=False), settings, cached_contracts(settings.contracts_dir()), replay_as_of=day,
                           worker_id=worker_id or default_worker_id())
         worker = Worker(jctx)
         worker.start()

@@ -16,9 +16,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from recoup.settings import Settings, load_settings
-from recoup.sla.contracts import load_contracts
 from recoup.store.db import init_db, make_engine
-from recoup.worker.jobs import JobContext
+from recoup.worker.jobs import JobContext, cached_contracts
 
 SMALL = (Path(__file__).resolve().parents[2] / ".." / "shared" / "acceptance" / "small").resolve()
 CARRIERS = ("ups", "fedex", "dpd_uk", "royal_mail")
@@ -106,7 +105,7 @@ def make_ctx(settings: Settings, *, clock: Callable[[], dt.datetime] | None = No
     extra: dict[str, object] = dict(kw)
     if clock is not None:
         extra["clock"] = clock
-    return JobContext(eng, settings, lambda: load_contracts(contracts_dir), **extra)  # type: ignore[arg-type]
+    return JobContext(eng, settings, cached_contracts(contracts_dir), **extra)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -150,9 +149,10 @@ class DayFiles:
         return len(files)
 
 
-def split_by_day(out: Path, per_carrier: int | None) -> DayFiles:
+def split_by_day(out: Path, per_carrier: int | None, start: dt.date) -> DayFiles:
     """Shipments by ship date, scans by the day they happened, invoices by their date (weekly), the
-    credit invoices on their date. ``per_carrier``: keep that many parcels per carrier (all the
+    credit invoices on their date; what happened before ``start`` lands on ``start`` as one manifest
+    and one scans file (the backlog). ``per_carrier``: keep that many parcels per carrier (all the
     parcels credited, then the first others), to keep a month of audits quick."""
     out.mkdir(parents=True, exist_ok=True)
     sh_head, ships = _read(SMALL / "shipments.csv")
@@ -173,19 +173,22 @@ def split_by_day(out: Path, per_carrier: int | None) -> DayFiles:
     def add(day: dt.date, kind: str, path: Path) -> None:
         files.setdefault(day, []).append((kind, path))
 
-    by_day: dict[str, list[dict[str, str]]] = {}
+    def landing(day: str) -> dt.date:
+        return max(dt.date.fromisoformat(day), start)
+
+    by_day: dict[dt.date, list[dict[str, str]]] = {}
     for r in ships:
         if r["tracking_number"] in keep:
-            by_day.setdefault(r["ship_date"], []).append(r)
+            by_day.setdefault(landing(r["ship_date"]), []).append(r)
     for day, rows in sorted(by_day.items()):
-        add(dt.date.fromisoformat(day), "shipments", _write(out / f"manifest-{day}.csv", sh_head, rows))
+        add(day, "shipments", _write(out / f"manifest-{day}.csv", sh_head, rows))
     sc_head, scans = _read(SMALL / "scans.csv")
     by_day = {}
     for r in scans:
         if r["tracking_number"] in keep:
-            by_day.setdefault(r["occurred_at"][:10], []).append(r)
+            by_day.setdefault(landing(r["occurred_at"][:10]), []).append(r)
     for day, rows in sorted(by_day.items()):
-        add(dt.date.fromisoformat(day), "scans", _write(out / f"scans-{day}.csv", sc_head, rows))
+        add(day, "scans", _write(out / f"scans-{day}.csv", sc_head, rows))
     for p in [*invoice_files, *credit_files]:
         head, rows = _read(p)
         rows = [r for r in rows if r["tracking_number"] in keep]
@@ -196,4 +199,4 @@ def split_by_day(out: Path, per_carrier: int | None) -> DayFiles:
 
 @pytest.fixture(scope="session")
 def month_data(tmp_path_factory: pytest.TempPathFactory) -> DayFiles:
-    return split_by_day(tmp_path_factory.mktemp("month"), per_carrier=20)
+    return split_by_day(tmp_path_factory.mktemp("month"), per_carrier=20, start=dt.date(2026, 10, 17))

@@ -53,3 +53,21 @@ def test_ticks_are_the_scheduled_instants() -> None:
     now = dt.datetime(2026, 11, 16, 10, 37, 12, tzinfo=UTC)
     assert latest_fire(t, now, dt.timedelta(minutes=40)) == dt.datetime(2026, 11, 16, 10, 30, tzinfo=UTC)
     assert latest_fire(t, now, dt.timedelta(minutes=5)) is None
+
+
+def test_contracts_are_loaded_again_only_when_changed(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    from .conftest import SMALL
+
+    folder = tmp_path / "contracts"
+    shutil.copytree(SMALL / "contracts", folder)
+    load = jobs.cached_contracts(folder)
+    first = load()
+    assert load() is first
+    p = folder / "ups.toml"
+    p.write_text(p.read_text(encoding="utf-8").replace('name = "UPS"', 'name = "UPS (2027)"'), encoding="utf-8")
+    os.utime(p, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns + 1_000_000_000))
+    second = load()
+    assert second is not first and any(c.name == "UPS (2027)" for c in second.contracts)

@@ -99,6 +99,39 @@ class JobContext:
         return self.contracts_loader()
 
 
+def cached_contracts(folder: Path) -> Callable[[], ContractSet]:
+    """A contracts loader for the worker: loads ``folder`` again only when a file in it changed
+    (name, size or modification time), so an edited contract takes effect at the next job without a
+    restart, and unchanged ones are not parsed for every job."""
+    from recoup.sla.contracts import load_contracts
+
+    state: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def signature() -> tuple[tuple[str, int, int], ...]:
+        if not folder.is_dir():
+            return ()
+        out = []
+        for p in folder.rglob("*"):
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            if p.is_file():
+                out.append((str(p.relative_to(folder)), st.st_mtime_ns, st.st_size))
+        return tuple(sorted(out))
+
+    def load() -> ContractSet:
+        sig = signature()
+        with lock:
+            if "set" not in state or state["sig"] != sig:
+                state["set"] = load_contracts(folder)   # ConfigError (no folder) is raised, not cached
+                state["sig"] = sig
+            return state["set"]  # type: ignore[no-any-return]
+
+    return load
+
+
 # ----------------------------------------------------------------------------------------- jobs
 
 def ingest_inbox(ctx: JobContext) -> dict[str, int]:
