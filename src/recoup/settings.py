@@ -39,6 +39,9 @@ class CarrierSettings(BaseModel):
     timeout_s: float = 20.0
     batch_budget_s: float = 300.0
     max_attempts: int = 5
+    backoff_initial_s: float = 0.5      # first retry waits up to this, doubling ...
+    backoff_max_s: float = 30.0         # ... up to this
+    max_wait_s: float = 60.0            # a longer Retry-After: give up for this run
     smtp_url: str | None = Field(default=None, repr=False)    # may hold a password: environment only
     claims_email: str | None = None
     from_email: str | None = None
