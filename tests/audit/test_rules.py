@@ -924,3 +924,31 @@ def test_decision_das_without_a_destination_postal_code_is_not_judged(kit) -> No
     kit.delivered("T1", "2026-10-08T12:00:00-04:00")
     kit.line("T1", "I1", "2026-10-10", "delivery_area", "4.10")
     assert kit.findings("2026-10-20") == []
+
+
+def test_weights_of_ten_and_more_read_plainly(kit) -> None:  # type: ignore[no-untyped-def]
+    # found by the differential run against the first implementation: 10 lb was shown as "1E+1"
+    _transport(kit, "30.00", billed_weight="20", weight="10")   # card at 10 lb: 16.00
+    f = kit.one("2026-10-20", "dim_weight")
+    assert json.loads(f["evidence"])["correct_weight"] == "10"
+    assert f["reason"].startswith("billed 20 lb, correct billable weight 10:")
+
+
+def test_converted_billed_weight_is_shown_in_the_contract_unit(kit) -> None:  # type: ignore[no-untyped-def]
+    kit.kg_contract()
+    _transport(kit, "30.00", billed_weight="13", weight_unit="lb", weight="5", carrier="dpd_uk", zone="MAINLAND",
+               contract=False)
+    f = kit.one("2026-10-20", "dim_weight")
+    assert f["reason"].startswith("billed 6 kg, correct billable weight 5:")   # 13 lb = 5.9 kg -> 6
+
+
+def test_reasons_do_not_change_with_the_audit_date(kit) -> None:  # type: ignore[no-untyped-def]
+    # an incremental audit re-judges only what changed: a reason must not age by itself
+    kit.contract()
+    _in_transit(kit, "T1")
+    kit.ship("T2")
+    kit.scan("T2", "2026-10-05T09:00:00-04:00", "label_created")
+    kit.line("T2", "I1", "2026-10-12", "transportation", "25.00")
+    a = {f["key"]: f["reason"] for f in kit.findings("2026-10-20")}
+    b = {f["key"]: f["reason"] for f in kit.findings("2026-10-25")}
+    assert a == b and len(a) == 2

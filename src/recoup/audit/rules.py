@@ -14,20 +14,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from recoup.audit.weights import as_decimal, billed_weight_in, correct_billable_weight
+from recoup.audit.weights import (
+    as_decimal,
+    billable_increments,
+    billed_weight_in,
+    compare_billed,
+    weight_text,
+)
 from recoup.money import fmt
 from recoup.sla.calendar import promised_date
-from recoup.sla.contracts import Contract, ContractSet, RateCard, normalise_postal
+from recoup.sla.contracts import Contract, ContractSet, RateCard, Suspension, normalise_postal
 
 SERVICE_KINDS = ("lost", "damaged", "void_label", "late_delivery")
 BILLING_KINDS = ("duplicate_charge", "residential_surcharge", "address_correction", "delivery_area_surcharge",
@@ -88,8 +97,20 @@ def prepare_frames(shipments: pd.DataFrame, scans: pd.DataFrame, lines: pd.DataF
     return AuditFrames(ships.reset_index(drop=True), sc.reset_index(drop=True), ln.reset_index(drop=True))
 
 
-def _d(x: object) -> dt.date:
-    return pd.Timestamp(x).date()  # type: ignore[arg-type]
+DAY_NS = 86_400_000_000_000
+MIN_NS = 60_000_000_000
+
+
+def _days(values: object) -> np.ndarray:
+    """Dates (datetime64 / Timestamps / NaT) as int64 days since 1970-01-01; NaT as INT64 min."""
+    return np.asarray(pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[D]").view("int64"))
+
+
+NAT = np.iinfo(np.int64).min
+
+
+def _dates(days: np.ndarray) -> list[dt.date]:
+    return list(np.asarray(days, dtype="int64").view("datetime64[D]").astype(object))
 
 
 def _fmt_local(ts: pd.Timestamp) -> str:
@@ -97,300 +118,536 @@ def _fmt_local(ts: pd.Timestamp) -> str:
     return s[:-2] + ":" + s[-2:]
 
 
+def _offset_text(minutes: np.ndarray) -> list[str]:
+    out = []
+    for m in minutes.tolist():
+        sign = "-" if m < 0 else "+"
+        h, mm = divmod(abs(int(m)), 60)
+        out.append(f"{sign}{h:02d}:{mm:02d}")
+    return out
+
+
+def _fmt_instants(ns: np.ndarray, off: np.ndarray, has_off: np.ndarray, tz: np.ndarray) -> list[str]:
+    """Local 'YYYY-MM-DDTHH:MM+HH:MM' of UTC instants: in the recorded offset, else the time zone."""
+    out: list[str] = [""] * len(ns)
+    if not len(ns):
+        return out
+    if has_off.any():
+        i = np.flatnonzero(has_off)
+        local = pd.to_datetime(ns[i] + off[i] * MIN_NS).strftime("%Y-%m-%dT%H:%M")
+        for j, a, b in zip(i.tolist(), local, _offset_text(off[i]), strict=True):
+            out[j] = a + b
+    rest = np.flatnonzero(~has_off)
+    if len(rest):
+        zones = pd.Series(tz[rest])
+        for z, grp in zones.groupby(zones, sort=True).groups.items():
+            j = rest[np.asarray(grp)]
+            loc = pd.DatetimeIndex(pd.to_datetime(ns[j], utc=True)).tz_convert(str(z))
+            for jj, txt in zip(j.tolist(), loc.strftime("%Y-%m-%dT%H:%M%z"), strict=True):
+                out[jj] = txt[:-2] + ":" + txt[-2:]
+    return out
+
+
+def _keys(df: pd.DataFrame) -> pd.Index:
+    return pd.Index(df["carrier"].astype(str).to_numpy(dtype=object) + "\x1f"
+                    + df["tracking_number"].astype(str).to_numpy(dtype=object))
+
+
+def _first_per(sid: np.ndarray, n: int) -> np.ndarray:
+    """Index of the first row of each sid in rows sorted by sid (-1 where none)."""
+    first = np.full(n, -1, dtype=np.int64)
+    if len(sid):
+        u, i = np.unique(sid, return_index=True)
+        first[u] = i
+    return first
+
+
+def _last_per(sid: np.ndarray, n: int) -> np.ndarray:
+    last = np.full(n, -1, dtype=np.int64)
+    if len(sid):
+        u, i = np.unique(sid[::-1], return_index=True)
+        last[u] = len(sid) - 1 - i
+    return last
+
+
+def _take(values: np.ndarray, rows: np.ndarray, fill: int) -> np.ndarray:
+    """values[rows] where rows >= 0, else fill."""
+    out = np.full(len(rows), fill, dtype=np.int64)
+    m = rows >= 0
+    out[m] = values[rows[m]]
+    return out
+
+
+def _any_per(sid: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[sid[mask]] = True
+    return out
+
+
+def _sum_per(sid: np.ndarray, amounts: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=np.int64)
+    np.add.at(out, sid, amounts.astype(np.int64))
+    return out
+
+
+def _str_col(s: pd.Series) -> np.ndarray:
+    """Text column as an object array, missing values as None."""
+    a = s.to_numpy(dtype=object)
+    return np.where(pd.isna(a), None, a)
+
+
 def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date) -> AuditResult:
     warnings: Counter[str] = Counter()
-    ships = frames.shipments.copy()
-    out: list[dict[str, object]] = []
+    ships = frames.shipments.reset_index(drop=True)
     if ships.empty:
         return AuditResult(pd.DataFrame(columns=FINDING_COLUMNS), warnings, 0)
-    # the contract of each shipment
-    ships["ci"] = -1
-    for i, (carrier, account) in enumerate(zip(ships["carrier"], ships["account_number"], strict=True)):
-        k = contracts.match(carrier, account if isinstance(account, str) else None)
+    # the contract of each shipment, decided once per (carrier, account)
+    carriers = ships["carrier"].astype(str).to_numpy(dtype=object)
+    accounts = _str_col(ships["account_number"])
+    pair_codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([carriers, np.where(accounts == None, "", accounts)]))  # noqa: E711
+    pair_ci = np.full(len(pairs), -1, dtype=np.int64)
+    for i, (carrier, account) in enumerate(pairs):
+        k = contracts.match(carrier, account or None)
         if k is not None:
-            ships.iat[i, ships.columns.get_loc("ci")] = contracts.contracts.index(k)
-    for carrier in sorted(set(ships.loc[ships["ci"] < 0, "carrier"])):
+            pair_ci[i] = next(j for j, x in enumerate(contracts.contracts) if x is k)
+    ci = pair_ci[pair_codes]
+    for carrier in sorted(set(carriers[ci < 0])):
         warnings[f"{carrier}: no contract loaded: its shipments are not audited"] += int(
-            ((ships["ci"] < 0) & (ships["carrier"] == carrier)).sum())
+            ((ci < 0) & (carriers == carrier)).sum())
+    keys = _keys(ships)
+    if not keys.is_unique:
+        raise ValueError("shipments must be unique by (carrier, tracking_number)")
+    sc, ln = frames.scans, frames.lines
+    sc_sid = keys.get_indexer(_keys(sc)) if len(sc) else np.zeros(0, dtype=np.int64)
+    ln_sid = keys.get_indexer(_keys(ln)) if len(ln) else np.zeros(0, dtype=np.int64)
+    sc_ci = np.where(sc_sid >= 0, ci[sc_sid], -1) if len(sc) else sc_sid
+    ln_ci = np.where(ln_sid >= 0, ci[ln_sid], -1) if len(ln) else ln_sid
+    out: list[pd.DataFrame] = []
     audited = 0
-    for ci, sh in ships[ships["ci"] >= 0].groupby("ci", sort=True):
-        c = contracts.contracts[int(ci)]
-        keyset = sh[["carrier", "tracking_number"]]
-        sc = frames.scans.merge(keyset, on=["carrier", "tracking_number"], how="inner")
-        ln = frames.lines.merge(keyset, on=["carrier", "tracking_number"], how="inner")
-        out.extend(_audit_contract(c, sh.reset_index(drop=True), sc, ln, as_of, warnings))
-        audited += len(sh)
-    df = pd.DataFrame(out, columns=FINDING_COLUMNS)
-    return AuditResult(df, warnings, audited)
+    for c_i in sorted(set(ci[ci >= 0].tolist())):
+        c = contracts.contracts[c_i]
+        rows = np.flatnonzero(ci == c_i)
+        local = np.full(len(ships), -1, dtype=np.int64)
+        local[rows] = np.arange(len(rows))
+        sm = sc_ci == c_i
+        lm = ln_ci == c_i
+        sh = ships.iloc[rows].reset_index(drop=True)
+        s_part = sc.loc[sm].reset_index(drop=True).assign(sid=local[sc_sid[sm]])
+        l_part = ln.loc[lm].reset_index(drop=True).assign(sid=local[ln_sid[lm]])
+        out.append(_audit_contract(c, sh, s_part, l_part, as_of, warnings))
+        audited += len(rows)
+    out = [o for o in out if len(o)]
+    df = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=FINDING_COLUMNS)
+    return AuditResult(df[FINDING_COLUMNS], warnings, audited)
 
 
-def _local_dates(ev: pd.DataFrame, tz_of: pd.Series) -> pd.Series:
-    """Local date of each event: in the offset recorded with it, else the destination time zone."""
-    out = pd.Series(pd.NaT, index=ev.index, dtype="datetime64[ns]")
-    has = ev["utc_offset_min"].notna()
-    if has.any():
-        loc = ev.loc[has, "occurred_at"].dt.tz_convert("UTC").dt.tz_localize(None) + pd.to_timedelta(
-            ev.loc[has, "utc_offset_min"].astype("int64"), unit="min")
-        out.loc[has] = loc.dt.normalize()
-    rest = ev.index[~has]
+class _Found:
+    """Findings of one contract, gathered column-wise."""
+
+    def __init__(self, carrier: str, currency: str, as_of_day: int) -> None:
+        self.carrier, self.currency, self.as_of = carrier, currency, as_of_day
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, kind: str, tn: np.ndarray, invoice: np.ndarray | None, line_id: np.ndarray | None,
+            amount: np.ndarray, currency: np.ndarray | None, deadline: np.ndarray, claimable: np.ndarray,
+            reason: list[str], evidence: list[str]) -> None:
+        n = len(tn)
+        if not n:
+            return
+        tn_o = np.asarray(tn, dtype=object)
+        if line_id is None:
+            key = [f"{kind}|{self.carrier}|{t}" for t in tn_o]
+            ids: list[object] = [None] * n
+            inv: list[object] = [None] * n
+        else:
+            key = [f"{kind}|{self.carrier}|{t}|{i}" for t, i in zip(tn_o, line_id.tolist(), strict=True)]
+            ids = line_id.tolist()
+            inv = list(np.asarray(invoice, dtype=object)) if invoice is not None else [None] * n
+        cur = [self.currency] * n if currency is None else [
+            x if isinstance(x, str) and x else self.currency for x in np.asarray(currency, dtype=object)]
+        self.parts.append(pd.DataFrame({
+            "key": key, "kind": kind, "carrier": self.carrier, "tracking_number": tn_o,
+            "invoice_number": pd.Series(inv, dtype=object), "invoice_line_id": pd.Series(ids, dtype=object),
+            "amount_cents": np.asarray(amount, dtype=np.int64), "currency": cur,
+            "deadline": _dates(deadline), "claimable": np.asarray(claimable, dtype=bool),
+            "reason": reason, "evidence": evidence,
+        }))
+
+    def frame(self) -> pd.DataFrame:
+        return pd.concat(self.parts, ignore_index=True) if self.parts else pd.DataFrame(columns=FINDING_COLUMNS)
+
+
+def _local_days(occ: np.ndarray, off: np.ndarray, has_off: np.ndarray, tz: np.ndarray) -> np.ndarray:
+    """Local date (days since epoch) of each instant: in its recorded offset, else its time zone."""
+    out = np.zeros(len(occ), dtype=np.int64)
+    if has_off.any():
+        out[has_off] = (occ[has_off] + off[has_off] * MIN_NS) // DAY_NS
+    rest = np.flatnonzero(~has_off)
     if len(rest):
-        tzs = tz_of.loc[rest]
-        for tz, idx in tzs.groupby(tzs).groups.items():
-            out.loc[idx] = ev.loc[idx, "occurred_at"].dt.tz_convert(str(tz)).dt.tz_localize(None).dt.normalize()
+        zones = pd.Series(tz[rest])
+        for z, grp in zones.groupby(zones, sort=True).groups.items():
+            j = rest[np.asarray(grp)]
+            loc = pd.DatetimeIndex(pd.to_datetime(occ[j], utc=True)).tz_convert(str(z)).tz_localize(None)
+            out[j] = loc.to_numpy(dtype="datetime64[ns]").view("int64") // DAY_NS
     return out
 
 
 def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.DataFrame, as_of: dt.date,
-                    warnings: Counter[str]) -> list[dict[str, object]]:
+                    warnings: Counter[str]) -> pd.DataFrame:
     rules = c.claims
     n = len(sh)
-    sh = sh.copy()
-    sh["sid"] = np.arange(n)
-    sh["tz"] = sh["dest_timezone"].where(sh["dest_timezone"].notna() & (sh["dest_timezone"] != ""), c.calendar.timezone)
-    sid_of = sh.set_index(["carrier", "tracking_number"])["sid"]
-    as_of_np = np.datetime64(as_of, "D")
-    ship_d = sh["ship_date"].to_numpy(dtype="datetime64[D]")
-    out: list[dict[str, object]] = []
+    as_of_day = int(np.datetime64(as_of, "D").view("int64"))
+    found = _Found(c.carrier, c.currency, as_of_day)
+    tn = sh["tracking_number"].astype(str).to_numpy(dtype=object)
+    svc = sh["service"].astype(str).to_numpy(dtype=object)
+    ship_day = _days(sh["ship_date"])
+    dest_tz = _str_col(sh["dest_timezone"])
+    tz = np.where((dest_tz == None) | (dest_tz == ""), c.calendar.timezone, dest_tz).astype(object)  # noqa: E711
 
-    # ---- events
+    # ---- events, ordered by instant, ties in read order
     if len(sc):
-        sc = sc.assign(sid=sid_of.reindex(pd.MultiIndex.from_frame(sc[["carrier", "tracking_number"]])).to_numpy())
-        sc = sc.sort_values(["sid", "occurred_at", "id"], kind="stable").reset_index(drop=True)
-        sc["local_date"] = _local_dates(sc, pd.Series(sh["tz"].to_numpy()[sc["sid"].to_numpy()], index=sc.index))
+        occ_all = sc["occurred_at"].to_numpy(dtype="datetime64[ns]").view("int64")
+        order = np.lexsort((sc["id"].to_numpy(dtype=np.int64), occ_all, sc["sid"].to_numpy(dtype=np.int64)))
+        e_sid = sc["sid"].to_numpy(dtype=np.int64)[order]
+        e_occ = occ_all[order]
+        off_s = sc["utc_offset_min"]
+        e_has_off = off_s.notna().to_numpy()[order]
+        e_off = off_s.fillna(0).to_numpy(dtype=np.int64)[order]
+        e_status = sc["status"].astype(str).to_numpy(dtype=object)[order]
+        e_reason = _str_col(sc["exception_reason"])[order]
     else:
-        sc = pd.DataFrame(columns=["sid", "occurred_at", "status", "exception_reason", "local_date", "utc_offset_min"])
-    g = sc.groupby("sid")
-    is_deliv = sc["status"] == "delivered"
-    first_deliv = sc[is_deliv].groupby("sid").head(1).set_index("sid")
-    delivered_at = first_deliv["occurred_at"].reindex(range(n))
-    delivered_off = first_deliv["utc_offset_min"].reindex(range(n))
-    delivered_date = first_deliv["local_date"].reindex(range(n))
-    final = sc[sc["status"].isin(FINAL_STATUSES)].groupby("sid").size().reindex(range(n), fill_value=0) > 0
-    carrier_scans = sc[sc["status"] != "label_created"].groupby("sid").size().reindex(range(n), fill_value=0)
-    lost_ev = sc[sc["status"] == "lost"].groupby("sid").size().reindex(range(n), fill_value=0) > 0
-    dmg_mask = (sc["status"] == "damaged") | (sc["exception_reason"] == "damage")
-    first_dmg = sc[dmg_mask].groupby("sid").head(1).set_index("sid")
-    damaged = pd.Series(False, index=range(n))
-    damaged.loc[first_dmg.index] = True
-    last_idx = g["occurred_at"].idxmax() if len(sc) else pd.Series(dtype="int64")
-    # latest instant; ties keep read order: take the last row with the max instant
-    if len(sc):
-        mx = g["occurred_at"].transform("max")
-        last_rows = sc[sc["occurred_at"] == mx].groupby("sid").tail(1).set_index("sid")
-        last_date = last_rows["local_date"].reindex(range(n))
-    else:
-        last_date = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-    del last_idx
-    # excluded exception strictly before delivered_at
-    excl = pd.Series(None, index=range(n), dtype=object)
-    if len(sc) and rules.excluded_exception_reasons:
-        dat = delivered_at.reindex(sc["sid"]).to_numpy()
-        before = sc["occurred_at"].to_numpy() < dat
-        m = before & sc["exception_reason"].isin(rules.excluded_exception_reasons).to_numpy()
-        ex = sc[m].groupby("sid").head(1).set_index("sid")
-        excl.loc[ex.index] = [f"{r} exception at {_fmt_ev(t, o, tz)}" for r, t, o, tz in zip(
-            ex["exception_reason"], ex["occurred_at"], ex["utc_offset_min"],
-            sh["tz"].to_numpy()[ex.index.to_numpy()], strict=True)]
+        e_sid = e_occ = e_off = np.zeros(0, dtype=np.int64)
+        e_has_off = np.zeros(0, dtype=bool)
+        e_status = e_reason = np.zeros(0, dtype=object)
+    e_day = _local_days(e_occ, e_off, e_has_off, tz[e_sid])
+    is_deliv = e_status == "delivered"
+    d_rows = np.flatnonzero(is_deliv)
+    first_d = _first_per(e_sid[d_rows], n)
+    deliv_row = _take(d_rows, first_d, -1)
+    delivered = deliv_row >= 0
+    deliv_ns = _take(e_occ, deliv_row, NAT)
+    deliv_day = _take(e_day, deliv_row, NAT)
+    final = _any_per(e_sid, np.isin(e_status, FINAL_STATUSES), n)
+    carrier_scan = _any_per(e_sid, e_status != "label_created", n)
+    lost_ev = _any_per(e_sid, e_status == "lost", n)
+    dmg_rows = np.flatnonzero((e_status == "damaged") | (e_reason == "damage"))
+    first_dmg = _first_per(e_sid[dmg_rows], n)
+    dmg_row = _take(dmg_rows, first_dmg, -1)
+    damaged = dmg_row >= 0
+    last_row = _last_per(e_sid, n)
+    last_day = _take(e_day, last_row, NAT)
+    # an excluded exception strictly before the delivery
+    excl_row = np.full(n, -1, dtype=np.int64)
+    if len(e_sid) and rules.excluded_exception_reasons:
+        m = np.isin(e_reason, list(rules.excluded_exception_reasons)) & delivered[e_sid]
+        m &= e_occ < deliv_ns[e_sid]
+        x_rows = np.flatnonzero(m)
+        fx = _first_per(e_sid[x_rows], n)
+        excl_row = _take(x_rows, fx, -1)
 
-    # ---- billed charges and duplicates
+    # ---- billed charges (positive lines by invoice date, number as text, line order) and duplicates
     if len(ln):
-        ln = ln.assign(sid=sid_of.reindex(pd.MultiIndex.from_frame(ln[["carrier", "tracking_number"]])).to_numpy())
-        pos = ln[ln["amount_cents"] > 0].sort_values(
-            ["sid", "invoice_date", "invoice_number", "line_no"], kind="stable").reset_index(drop=True)
+        pos = ln[ln["amount_cents"].to_numpy(dtype=np.int64) > 0]
     else:
-        pos = pd.DataFrame(columns=["sid", "id", "invoice_number", "invoice_date", "line_no", "charge_type",
-                                    "amount_cents", "billed_weight", "weight_unit", "zone", "currency"])
-    dup = pos.duplicated(["sid", "charge_type", "amount_cents"], keep="first")
+        pos = ln
+    if len(pos):
+        inv_txt = pos["invoice_number"].astype(str).to_numpy(dtype=object)
+        inv_code = pd.factorize(inv_txt, sort=True)[0]
+        order = np.lexsort((pos["line_no"].to_numpy(dtype=np.int64), inv_code, _days(pos["invoice_date"]),
+                            pos["sid"].to_numpy(dtype=np.int64)))
+        pos = pos.iloc[order].reset_index(drop=True)
+        dup = pos.duplicated(["sid", "charge_type", "amount_cents"], keep="first").to_numpy()
+    else:
+        dup = np.zeros(0, dtype=bool)
     dups = pos[dup]
     billed = pos[~dup].reset_index(drop=True)
-    bsum = billed.groupby("sid")["amount_cents"].sum().reindex(range(n), fill_value=0).astype(np.int64)
-    first_line = billed.groupby("sid").head(1).set_index("sid")
-    first_inv_date = first_line["invoice_date"].reindex(range(n))
-    is_billed = billed.groupby("sid").size().reindex(range(n), fill_value=0) > 0
+    b_sid = billed["sid"].to_numpy(dtype=np.int64) if len(billed) else np.zeros(0, dtype=np.int64)
+    b_amt = billed["amount_cents"].to_numpy(dtype=np.int64) if len(billed) else np.zeros(0, dtype=np.int64)
+    b_type = billed["charge_type"].astype(str).to_numpy(dtype=object) if len(billed) else np.zeros(0, dtype=object)
+    b_day = _days(billed["invoice_date"]) if len(billed) else np.zeros(0, dtype=np.int64)
+    b_id = billed["id"].to_numpy(dtype=np.int64) if len(billed) else np.zeros(0, dtype=np.int64)
+    bsum = _sum_per(b_sid, b_amt, n)
+    first_b = _first_per(b_sid, n)
+    is_billed = first_b >= 0
+    first_inv_day = _take(b_day, first_b, NAT)
 
     # ---- value due
     liab = rules.default_liability_cents
-    item = pd.to_numeric(sh["item_value_cents"], errors="coerce").fillna(0).astype(np.int64)
-    decl = pd.to_numeric(sh["declared_value_cents"], errors="coerce").fillna(0).astype(np.int64)
+    item = pd.to_numeric(sh["item_value_cents"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+    decl = pd.to_numeric(sh["declared_value_cents"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
     value_due = np.minimum(item, np.maximum(decl, liab))
 
-    # ---- service findings: lost, damaged, void_label, late_delivery (first that applies)
-    age_last = (as_of_np - last_date.to_numpy(dtype="datetime64[D]")).astype("timedelta64[D]").astype("float")
-    is_lost = (~final) & (carrier_scans > 0) & (lost_ev | (age_last >= rules.lost_after_days))
+    # ---- service findings: the first of lost, damaged, void_label, late_delivery that applies
+    has_last = last_day != NAT
+    is_lost = ~final & carrier_scan & (lost_ev | (has_last & (as_of_day - last_day >= rules.lost_after_days)))
     is_dmg = damaged & ~is_lost
-    age_ship = (as_of_np - ship_d).astype("timedelta64[D]").astype(np.int64)
-    is_void = is_billed & (carrier_scans == 0) & (age_ship >= rules.void_after_days) & ~is_lost & ~is_dmg
-    service_kind = pd.Series(None, index=range(n), dtype=object)
-    service_kind[is_void] = "void_label"
-    service_kind[is_dmg] = "damaged"
-    service_kind[is_lost] = "lost"
-
-    # late delivery
-    late_info = _late(c, sh, delivered_at, delivered_off, delivered_date, first_inv_date, warnings)
-    late = late_info["late"] & service_kind.isna()
-    service_kind[late] = "late_delivery"
-
+    is_void = is_billed & ~carrier_scan & (as_of_day - ship_day >= rules.void_after_days) & ~is_lost & ~is_dmg
+    late = _late(c, sh, svc, tz, delivered, deliv_ns, deliv_day, deliv_row, e_off, e_has_off, first_inv_day,
+                 warnings)
+    is_late = late["late"] & ~is_lost & ~is_dmg & ~is_void
     refund = rules.value_claims_refund_shipping
-    suppress_all = pd.Series(False, index=range(n))
-    suppress_types: dict[int, tuple[str, ...]] = {}
-    carrier = c.carrier
-    for sid in np.flatnonzero(service_kind.notna().to_numpy()):
-        kind = service_kind[sid]
-        row = sh.iloc[sid]
-        tn = row["tracking_number"]
-        ev: dict[str, object] = {"ship_date": str(_d(row["ship_date"])), "service": row["service"]}
-        excluded = None
-        if kind == "lost":
-            amount = int(value_due[sid]) + (int(bsum[sid]) if refund else 0)
-            deadline = _d(row["ship_date"]) + dt.timedelta(days=rules.loss_window_days)
-            why = ("a lost scan" if lost_ev[sid] else
-                   f"no delivery; last event on {_d(last_date[sid])}, {int(age_last[sid])} days before {as_of}")
-            reason = f"lost: {why}; value due {fmt(int(value_due[sid]))}" + (
-                f" + billed charges {fmt(int(bsum[sid]))}" if refund and bsum[sid] else "")
-        elif kind == "damaged":
-            amount = int(value_due[sid]) + (int(bsum[sid]) if refund else 0)
-            base = delivered_date[sid] if pd.notna(delivered_date[sid]) else first_dmg.loc[sid, "local_date"]
-            deadline = _d(base) + dt.timedelta(days=rules.damage_window_days)
-            reason = f"damaged ({first_dmg.loc[sid, 'status']} event on {_d(first_dmg.loc[sid, 'local_date'])}); " \
-                     f"value due {fmt(int(value_due[sid]))}" + (
-                         f" + billed charges {fmt(int(bsum[sid]))}" if refund and bsum[sid] else "")
-        elif kind == "void_label":
-            amount = int(bsum[sid])
-            deadline = _d(first_inv_date[sid]) + dt.timedelta(days=rules.dispute_window_days)
-            reason = f"billed {fmt(amount)} but no carrier scan in {int(age_ship[sid])} days since ship date"
-        else:
-            refundable = billed[(billed["sid"] == sid) & billed["charge_type"].isin(rules.late_refund_charges)]
-            amount = int(refundable["amount_cents"].sum())
-            deadline = late_info["file_by"][sid]
-            reason = late_info["reason"][sid]
-            susp = c.suspended(str(row["service"]), _d(row["ship_date"]))
-            if isinstance(excl[sid], str):
-                excluded = f"excluded: {excl[sid]}"
-            elif susp is not None:
-                excluded = f"guarantee suspended {susp.start}..{susp.end} for {row['service']}"
-            ev["lines"] = [int(x) for x in refundable["id"]]
-        claimable = excluded is None and as_of <= deadline
-        if excluded:
-            reason += f"; not claimable: {excluded}"
-        elif not claimable:
-            reason += f"; window closed on {deadline}"
-        out.append(_row(kind, carrier, tn, None, None, amount, c.currency, deadline, claimable, reason, ev))
-        if claimable:
-            if kind in ("void_label",) or (kind in ("lost", "damaged") and refund):
-                suppress_all[sid] = True
-            elif kind == "late_delivery":
-                suppress_types[int(sid)] = rules.late_refund_charges
+    dmg_day = _take(e_day, dmg_row, NAT)
+    ev_base = [f'"service": {json.dumps(s)}, "ship_date": "{d}"' for s, d in zip(svc, _dates(ship_day), strict=True)]
+    suppress_all = np.zeros(n, dtype=bool)
 
-    # ---- billing findings
-    disp = dt.timedelta(days=rules.dispute_window_days)
-    for r in dups.itertuples(index=False):
-        sid = int(r.sid)
-        deadline = _d(r.invoice_date) + disp
-        out.append(_row("duplicate_charge", carrier, sh.at[sid, "tracking_number"], r.invoice_number, int(r.id),
-                        int(r.amount_cents), r.currency or c.currency, deadline, as_of <= deadline,
-                        f"{r.charge_type} {fmt(int(r.amount_cents))} billed again on {r.invoice_number}",
-                        {"line": int(r.id)}))
-    if billed.empty:
+    def value_reason(i: int) -> str:
+        return f"value due {fmt(int(value_due[i]))}" + (
+            f" + billed charges {fmt(int(bsum[i]))}" if refund and bsum[i] else "")
+
+    def service(kind: str, mask: np.ndarray, amount: np.ndarray, deadline: np.ndarray, reasons: list[str],
+                excluded: list[str | None] | None = None, evidence: list[str] | None = None) -> np.ndarray:
+        idx = np.flatnonzero(mask)
+        ok = as_of_day <= deadline[idx]
+        claimable = ok if excluded is None else ok & np.array([x is None for x in excluded], dtype=bool)
+        rs = []
+        for j, (r, okk) in enumerate(zip(reasons, ok.tolist(), strict=True)):
+            x = excluded[j] if excluded is not None else None
+            if x:
+                r += f"; not claimable: {x}"
+            elif not okk:
+                r += f"; window closed on {_dates(deadline[idx[j]:idx[j] + 1])[0]}"
+            rs.append(r)
+        ev = evidence if evidence is not None else ["{" + ev_base[i] + "}" for i in idx.tolist()]
+        found.add(kind, tn[idx], None, None, amount[idx], None, deadline[idx], claimable, rs, ev)
+        out = np.zeros(n, dtype=bool)
+        out[idx[claimable]] = True
         return out
-    b = billed.copy()
-    sup = suppress_all.to_numpy()[b["sid"].to_numpy()]
-    for sid, types in suppress_types.items():
-        sup |= (b["sid"].to_numpy() == sid) & b["charge_type"].isin(types).to_numpy()
-    b = b[~sup]
-    shb = sh.iloc[b["sid"].to_numpy()].reset_index(drop=True)
-    b = b.reset_index(drop=True)
 
-    def add(mask: pd.Series | np.ndarray, kind: str, amounts: np.ndarray | pd.Series, why: list[str] | pd.Series) -> None:
-        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
-        am = np.asarray(amounts)
-        whys = list(why) if not isinstance(why, pd.Series) else why.tolist()
-        for i in idx:
-            r = b.iloc[i]
-            deadline = _d(r["invoice_date"]) + disp
-            out.append(_row(kind, carrier, shb.at[i, "tracking_number"], r["invoice_number"], int(r["id"]),
-                            int(am[i]), r["currency"] or c.currency, deadline, as_of <= deadline, whys[i],
-                            {"line": int(r["id"])}))
-
-    ct = b["charge_type"]
-    amt = b["amount_cents"].to_numpy(dtype=np.int64)
-    res = (ct == "residential") & (shb["dest_residential"] == False)  # noqa: E712 - None is "not judged"
-    add(res, "residential_surcharge", amt, ["residential surcharge on an address the manifest says is commercial"] * len(b))
-    adc = (ct == "address_correction") & (shb["address_validated"] == True)  # noqa: E712
-    add(adc, "address_correction", amt, ["address correction on an address validated before shipping"] * len(b))
-    if c.das_postal_codes is not None:
-        das = c.das_postal_codes
-        in_das = [_in_das(p, ctry, das) for p, ctry in zip(shb["dest_postal"], shb["dest_country"], strict=True)]
-        m = (ct == "delivery_area").to_numpy() & ~np.array(in_das, dtype=bool)
-        add(m, "delivery_area_surcharge", amt,
-            [f"delivery area surcharge; {p} is not in the contract's DAS list" for p in shb["dest_postal"]])
-    # fuel
-    # the base is every billed transportation line (duplicates out), suppressed for a claim or not
-    tr = billed[billed["charge_type"] == "transportation"].groupby(["sid", "invoice_number"])["amount_cents"].sum()
-    fuel_rows = np.flatnonzero((ct == "fuel").to_numpy())
-    fuel_amt = np.zeros(len(b), dtype=np.int64)
-    fuel_mask = np.zeros(len(b), dtype=bool)
-    fuel_why = [""] * len(b)
-    for i in fuel_rows:
-        srow = shb.iloc[i]
-        pct = fuel_percent(c, str(srow["service"]), _d(srow["ship_date"]))
-        if pct is None:
-            warnings[f"{carrier}: no fuel table row for service {srow['service']} on its ship date: "
-                     "fuel not judged"] += 1
-            continue
-        base = int(tr.get((b.at[i, "sid"], b.at[i, "invoice_number"]), 0))
-        bp = int(pct * 100)
-        if Decimal(bp) != pct * 100:
-            expected = int((Decimal(base) * pct / 100).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+    amount_value = value_due + (bsum if refund else 0)
+    # lost
+    li = np.flatnonzero(is_lost)
+    reasons = [("lost: a lost scan" if lost_ev[i] else
+                f"lost: no delivery; last event on {d}, {rules.lost_after_days} days or more before the audit date")
+               + f"; {value_reason(i)}" for i, d in zip(li.tolist(), _dates(last_day[li]), strict=True)]
+    cl = service("lost", is_lost, amount_value, ship_day + rules.loss_window_days, reasons)
+    if refund:
+        suppress_all |= cl
+    # damaged
+    di = np.flatnonzero(is_dmg)
+    base = np.where(delivered, deliv_day, dmg_day)
+    reasons = [f"damaged ({e_status[dmg_row[i]]} event on {d}); {value_reason(i)}"
+               for i, d in zip(di.tolist(), _dates(dmg_day[di]), strict=True)]
+    cl = service("damaged", is_dmg, amount_value, base + rules.damage_window_days, reasons)
+    if refund:
+        suppress_all |= cl
+    # void label
+    vi = np.flatnonzero(is_void)
+    reasons = [f"billed {fmt(int(bsum[i]))} but no carrier scan since the ship date {d} "
+               f"(void after {rules.void_after_days} days)" for i, d in zip(vi.tolist(), _dates(ship_day[vi]), strict=True)]
+    suppress_all |= service("void_label", is_void, bsum, first_inv_day + rules.dispute_window_days, reasons)
+    # late delivery
+    ti = np.flatnonzero(is_late)
+    refundable = np.isin(b_type, list(rules.late_refund_charges))
+    r_rows = np.flatnonzero(refundable & is_late[b_sid]) if len(b_sid) else np.zeros(0, dtype=np.int64)
+    late_amt = _sum_per(b_sid[r_rows], b_amt[r_rows], n)
+    r_sid = b_sid[r_rows]
+    r_ids = b_id[r_rows]
+    lines_of: dict[int, list[int]] = {}
+    if len(r_rows):
+        o = np.argsort(r_sid, kind="stable")
+        for s_, i_ in zip(r_sid[o].tolist(), r_ids[o].tolist(), strict=True):
+            lines_of.setdefault(s_, []).append(i_)
+    susp = _suspensions(c, svc[ti], ship_day[ti])
+    excluded: list[str | None] = []
+    for j, i in enumerate(ti.tolist()):
+        if excl_row[i] >= 0:
+            r = excl_row[i]
+            excluded.append(f"excluded: {e_reason[r]} exception at "
+                            + _fmt_instants(e_occ[r:r + 1], e_off[r:r + 1], e_has_off[r:r + 1], tz[i:i + 1])[0])
+        elif susp[j] is not None:
+            sp = susp[j]
+            assert sp is not None
+            excluded.append(f"guarantee suspended {sp.start}..{sp.end} for {svc[i]}")
         else:
-            expected = (base * bp * 2 + 10000) // 20000
-        diff = int(amt[i]) - expected
-        if diff >= 1:
-            fuel_mask[i] = True
-            fuel_amt[i] = diff
-            fuel_why[i] = (f"fuel {fmt(int(amt[i]))} > {pct}% of transportation {fmt(base)} = {fmt(expected)}")
-    add(fuel_mask, "fuel_surcharge", fuel_amt, fuel_why)
+            excluded.append(None)
+    evidence = ["{" + f'"lines": {json.dumps(lines_of.get(i, []))}, ' + ev_base[i] + "}" for i in ti.tolist()]
+    late_cl = service("late_delivery", is_late, late_amt, late["file_by"], [late["reason"][i] for i in ti.tolist()],
+                      excluded, evidence)
+
+    # ---- billing findings, one per offending line
+    disp = rules.dispute_window_days
+    if len(dups):
+        d_day = _days(dups["invoice_date"])
+        d_amt = dups["amount_cents"].to_numpy(dtype=np.int64)
+        d_inv = dups["invoice_number"].astype(str).to_numpy(dtype=object)
+        reasons = [f"{t} {fmt(a)} billed again on {v}" for t, a, v in zip(
+            dups["charge_type"].astype(str), d_amt.tolist(), d_inv, strict=True)]
+        ids = dups["id"].to_numpy(dtype=np.int64)
+        found.add("duplicate_charge", tn[dups["sid"].to_numpy(dtype=np.int64)], d_inv, ids, d_amt,
+                  _str_col(dups["currency"]), d_day + disp, as_of_day <= d_day + disp, reasons,
+                  [f'{{"line": {i}}}' for i in ids.tolist()])
+    if not len(billed):
+        return found.frame()
+    keep = ~suppress_all[b_sid] & ~(late_cl[b_sid] & refundable)
+    b = billed[keep].reset_index(drop=True)
+    bs = b_sid[keep]
+    ba = b_amt[keep]
+    bt = b_type[keep]
+    bd = b_day[keep]
+    bid = b_id[keep]
+    binv = b["invoice_number"].astype(str).to_numpy(dtype=object)
+    bcur = _str_col(b["currency"])
+    deadline = bd + disp
+    claimable = as_of_day <= deadline
+
+    def billing(kind: str, mask: np.ndarray, amounts: np.ndarray, reasons: list[str],
+                evidence: list[str] | None = None) -> None:
+        idx = np.flatnonzero(mask)
+        found.add(kind, tn[bs[idx]], binv[idx], bid[idx], amounts[idx], bcur[idx], deadline[idx], claimable[idx],
+                  reasons, evidence if evidence is not None else [f'{{"line": {i}}}' for i in bid[idx].tolist()])
+
+    res = np.array([v is False for v in sh["dest_residential"].tolist()], dtype=bool)
+    m = (bt == "residential") & res[bs]
+    billing("residential_surcharge", m, ba,
+            ["residential surcharge on an address the manifest says is commercial"] * int(m.sum()))
+    val = np.array([v is True for v in sh["address_validated"].tolist()], dtype=bool)
+    m = (bt == "address_correction") & val[bs]
+    billing("address_correction", m, ba, ["address correction on an address validated before shipping"] * int(m.sum()))
+    if c.das_postal_codes is not None:
+        postal = _str_col(sh["dest_postal"])
+        in_das = _das_flags(postal, _str_col(sh["dest_country"]), c.das_postal_codes)
+        m = (bt == "delivery_area") & ~in_das[bs]
+        billing("delivery_area_surcharge", m, ba,
+                [f"delivery area surcharge; {postal[s_]} is not in the contract's DAS list" for s_ in bs[m].tolist()])
+    # fuel: the base is every billed transportation line of the invoice (duplicates out), refunded or not
+    fm = bt == "fuel"
+    if fm.any():
+        fuel_amt, fuel_why, fuel_mask = _fuel(c, billed, b_sid, b_type, b_amt, bs, binv, ba, fm, svc, ship_day,
+                                              warnings)
+        billing("fuel_surcharge", fuel_mask, fuel_amt, fuel_why)
     # dim weight and rate overcharge
-    tmask = (ct == "transportation").to_numpy()
-    for i in np.flatnonzero(tmask):
-        srow = shb.iloc[i]
-        svc = c.services.get(str(srow["service"]))
-        if svc is None or svc.rates is None:
-            continue
-        correct = correct_billable_weight(
-            weight=srow["weight"], weight_unit=srow["weight_unit"], length=srow["length"], width=srow["width"],
-            height=srow["height"], dim_unit=srow["dim_unit"], contract_weight_unit=c.weight_unit,
-            contract_dim_unit=c.dim_unit, dim_divisor=c.dim_divisor, weight_increment=c.weight_increment,
-            dim_rounding=c.dim_rounding)
-        if correct is None:
-            continue
-        r = b.iloc[i]
-        billed_w = billed_weight_in(r["billed_weight"], r["weight_unit"] if isinstance(r["weight_unit"], str) else None,
-                                    c.weight_unit, c.weight_increment)
-        if billed_w is None:
-            billed_w = correct
-        if billed_w < correct:
-            continue
-        zone = r["zone"] if isinstance(r["zone"], str) else None
-        price = svc.rates.price(zone, as_decimal(correct))
-        if price is None:
-            warnings[_unpriced(c, svc.rates, zone, as_decimal(correct))] += 1
-            continue
-        diff = int(amt[i]) - price
-        if diff < 1:
-            continue
-        kind = "dim_weight" if billed_w > correct else "rate_overcharge"
-        why = (f"billed {_w(billed_w)} {c.weight_unit}, correct billable weight {_w(correct)}: "
-               f"{fmt(int(amt[i]))} vs rate card {fmt(price)} (zone {zone})")
-        deadline = _d(r["invoice_date"]) + disp
-        out.append(_row(kind, carrier, srow["tracking_number"], r["invoice_number"], int(r["id"]), diff,
-                        r["currency"] or c.currency, deadline, as_of <= deadline, why,
-                        {"line": int(r["id"]), "correct_weight": _w(correct), "rate": fmt(price)}))
+    tm = bt == "transportation"
+    if tm.any():
+        _weights(c, sh, b, bs, ba, tm, svc, warnings, billing)
+    return found.frame()
+
+
+def _suspensions(c: Contract, svc: np.ndarray, ship_day: np.ndarray) -> list[Suspension | None]:
+    cache: dict[tuple[str, int], Suspension | None] = {}
+    out = []
+    for s_, d in zip(svc.tolist(), ship_day.tolist(), strict=True):
+        k = (s_, d)
+        if k not in cache:
+            cache[k] = c.suspended(s_, _dates(np.array([d]))[0])
+        out.append(cache[k])
     return out
 
 
-def _w(f: Fraction) -> str:
-    d = as_decimal(f)
-    return str(d.normalize()) if d == d.to_integral_value() else str(d.quantize(Decimal("0.001")).normalize())
+def _das_flags(postal: np.ndarray, country: np.ndarray, das: frozenset[str]) -> np.ndarray:
+    codes, uniq = pd.factorize(pd.MultiIndex.from_arrays([
+        np.where(postal == None, "", postal), np.where(country == None, "", country)]))  # noqa: E711
+    flags = np.array([_in_das(p, ctry, das) for p, ctry in uniq], dtype=bool)
+    return flags[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+
+def _fuel(c: Contract, billed: pd.DataFrame, b_sid: np.ndarray, b_type: np.ndarray, b_amt: np.ndarray,
+          bs: np.ndarray, binv: np.ndarray, ba: np.ndarray, fm: np.ndarray, svc: np.ndarray, ship_day: np.ndarray,
+          warnings: Counter[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
+    n_rows = len(bs)
+    # transportation per (shipment, invoice)
+    tmask = b_type == "transportation"
+    all_inv = billed["invoice_number"].astype(str).to_numpy(dtype=object)
+    base_of = pd.Series(b_amt[tmask]).groupby([b_sid[tmask], all_inv[tmask]]).sum()
+    fi = np.flatnonzero(fm)
+    base = np.zeros(n_rows, dtype=np.int64)
+    if len(base_of):
+        got = base_of.reindex(pd.MultiIndex.from_arrays([bs[fi], binv[fi]])).fillna(0).to_numpy(dtype=np.int64)
+        base[fi] = got
+    # the fuel percent of each (service, ship date)
+    pairs_codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([svc[bs[fi]], ship_day[bs[fi]]]))
+    pcts = [fuel_percent(c, s_, _dates(np.array([d]))[0]) for s_, d in pairs]
+    num = np.zeros(len(pairs), dtype=np.int64)     # percent = num / 10**scale
+    scale = np.zeros(len(pairs), dtype=np.int64)
+    has = np.zeros(len(pairs), dtype=bool)
+    for k, p in enumerate(pcts):
+        if p is None:
+            continue
+        has[k] = True
+        t = p.normalize().as_tuple()
+        e = -int(t.exponent) if int(t.exponent) < 0 else 0
+        num[k] = int(p.scaleb(e))
+        scale[k] = e
+    fuel_amt = np.zeros(n_rows, dtype=np.int64)
+    why: list[str] = []
+    mask = np.zeros(n_rows, dtype=bool)
+    ok = has[pairs_codes]
+    for s_, cnt in pd.Series(svc[bs[fi]][~ok]).value_counts(sort=False).items():
+        warnings[f"{c.carrier}: no fuel table row for service {s_} on its ship date: fuel not judged"] += int(cnt)
+    j = fi[ok]
+    pc = pairs_codes[ok]
+    denom = 100 * 10 ** scale[pc]
+    # half-up: floor(base * pct / 100 + 1/2), all integers
+    expected = (2 * base[j] * num[pc] + denom) // (2 * denom)
+    diff = ba[j] - expected
+    hit = diff >= 1
+    jj = j[hit]
+    fuel_amt[jj] = diff[hit]
+    mask[jj] = True
+    for k_, e_, jx in zip(pc[hit].tolist(), expected[hit].tolist(), jj.tolist(), strict=True):
+        why.append(f"fuel {fmt(int(ba[jx]))} > {pcts[k_]}% of transportation {fmt(int(base[jx]))} = {fmt(int(e_))}")
+    return fuel_amt, why, mask
+
+
+def _weights(c: Contract, sh: pd.DataFrame, b: pd.DataFrame, bs: np.ndarray, ba: np.ndarray, tm: np.ndarray,
+             svc: np.ndarray, warnings: Counter[str], billing: Callable[..., None]) -> None:
+    """dim_weight / rate_overcharge of the transportation lines whose service has a rate card."""
+    rated = {code: s.rates for code, s in c.services.items() if s.rates is not None}
+    ti = np.flatnonzero(tm & np.isin(svc[bs], list(rated)))
+    if not len(ti):
+        return
+    si = bs[ti]
+    k, ok = billable_increments(
+        weight=sh["weight"].to_numpy(dtype=object)[si], weight_unit=_str_col(sh["weight_unit"])[si],
+        length=sh["length"].to_numpy(dtype=object)[si], width=sh["width"].to_numpy(dtype=object)[si],
+        height=sh["height"].to_numpy(dtype=object)[si], dim_unit=_str_col(sh["dim_unit"])[si],
+        contract_weight_unit=c.weight_unit, contract_dim_unit=c.dim_unit, dim_divisor=c.dim_divisor,
+        weight_increment=c.weight_increment, dim_rounding=c.dim_rounding)
+    cmp = compare_billed(b["billed_weight"].to_numpy(dtype=object)[ti], _str_col(b["weight_unit"])[ti], k,
+                         contract_weight_unit=c.weight_unit, weight_increment=c.weight_increment)
+    judged = ok & (cmp >= 0)             # billed below the correct weight: not judged
+    zones = _str_col(b["zone"])[ti]
+    price = np.full(len(ti), -1, dtype=np.int64)
+    inc = Fraction(str(c.weight_increment))
+    groups = pd.DataFrame({"svc": svc[si], "zone": np.where(zones == None, "\x00", zones)})  # noqa: E711
+    for (code, zone), grp in groups[judged].groupby(["svc", "zone"], sort=True).groups.items():
+        card = rated[code]
+        j = np.asarray(grp)
+        z = None if zone == "\x00" else zone
+        col = card.zone_column(z)
+        kk = k[j]
+        if col is None:
+            warnings[_unpriced(c, card, z, Decimal(0))] += len(j)
+            continue
+        bounds = np.array([math.floor(Fraction(str(w)) / inc) for w in card.weights], dtype=np.int64)
+        band = np.searchsorted(bounds, kk, side="left")
+        cells = np.array([-1 if v is None else v for v in col] + [-1], dtype=np.int64)
+        p = cells[np.minimum(band, len(bounds))]
+        for kb in np.unique(kk[p < 0]).tolist():
+            warnings[_unpriced(c, card, z, Decimal(kb) * c.weight_increment)] += int((kk[p < 0] == kb).sum())
+        price[j] = p
+    diff = ba[ti] - price
+    hit = judged & (price >= 0) & (diff >= 1)
+    h = np.flatnonzero(hit)
+    for kind, sel in (("dim_weight", cmp[h] > 0), ("rate_overcharge", cmp[h] == 0)):
+        hh = h[sel]
+        mask = np.zeros(len(bs), dtype=bool)
+        mask[ti[hh]] = True
+        amounts = np.zeros(len(bs), dtype=np.int64)
+        amounts[ti[hh]] = diff[hh]
+        order = np.argsort(ti[hh], kind="stable")
+        hh = hh[order]
+        billed_w = b["billed_weight"].to_numpy(dtype=object)[ti[hh]]
+        billed_u = _str_col(b["weight_unit"])[ti[hh]]
+        reasons, evidence = [], []
+        for x, bw, bu in zip(hh.tolist(), billed_w, billed_u, strict=True):
+            cw = weight_text(int(k[x]), c.weight_increment)
+            got = billed_weight_in(bw, bu, c.weight_unit, c.weight_increment)
+            shown = cw if got is None else format(as_decimal(got).normalize(), "f")
+            reasons.append(f"billed {shown} {c.weight_unit}, correct billable weight {cw}: "
+                           f"{fmt(int(ba[ti[x]]))} vs rate card {fmt(int(price[x]))} (zone {zones[x]})")
+            evidence.append(json.dumps({"correct_weight": cw, "line": int(b["id"].iat[ti[x]]),
+                                        "rate": fmt(int(price[x]))}, sort_keys=True))
+        billing(kind, mask, amounts, reasons, evidence)
 
 
 def fuel_percent(c: Contract, service: str, ship_date: dt.date) -> Decimal | None:
@@ -451,86 +708,77 @@ def _in_das(postal: object, country: object, das: frozenset[str]) -> bool:
     return False
 
 
-def _fmt_ev(t: pd.Timestamp, off: object, tz: str) -> str:
-    if off is not None and not pd.isna(off):  # type: ignore[call-overload]
-        local = t.tz_convert(dt.timezone(dt.timedelta(minutes=int(off))))  # type: ignore[call-overload]
-    else:
-        local = t.tz_convert(tz)
-    return _fmt_local(local)
-
-
-def _late(c: Contract, sh: pd.DataFrame, delivered_at: pd.Series, delivered_off: pd.Series, delivered_date: pd.Series,
-          first_inv_date: pd.Series, warnings: Counter[str]) -> dict[str, pd.Series]:
+def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delivered: np.ndarray,
+          deliv_ns: np.ndarray, deliv_day: np.ndarray, deliv_row: np.ndarray, e_off: np.ndarray,
+          e_has_off: np.ndarray, first_inv_day: np.ndarray, warnings: Counter[str]) -> dict[str, Any]:
     n = len(sh)
-    late = pd.Series(False, index=range(n))
-    file_by = pd.Series(None, index=range(n), dtype=object)
-    reason = pd.Series(None, index=range(n), dtype=object)
+    late = np.zeros(n, dtype=bool)
+    file_by = np.full(n, NAT, dtype=np.int64)
+    reason: dict[int, str] = {}
     rules = c.claims
-    svc = sh["service"].astype(str)
-    for code in sorted(set(svc)):
+    promised_txt = _str_col(sh["promised_delivery"])
+    ship_day = _days(sh["ship_date"])
+    for code in sorted(set(svc.tolist())):
         s = c.services.get(code)
+        m = svc == code
         if s is None:
             warnings[f"{c.carrier}: service {code} is not in the contract {c.path.name}: not judged for lateness"] += \
-                int((svc == code).sum())
+                int(m.sum())
             continue
         if not s.guaranteed:
             continue
-        idx = np.flatnonzero((svc == code).to_numpy() & delivered_at.notna().to_numpy())
+        idx = np.flatnonzero(m & delivered)
         if not len(idx):
             continue
-        sub = sh.iloc[idx]
-        given = sub["promised_delivery"].notna() & (sub["promised_delivery"] != "")
-        promised_day = pd.Series(pd.NaT, index=sub.index, dtype="datetime64[ns]")
-        deadline_at = pd.Series(pd.NaT, index=sub.index, dtype="datetime64[ns, UTC]")
-        deadline_txt = pd.Series("", index=sub.index, dtype=object)
+        txt = promised_txt[idx]
+        given = np.array([isinstance(t, str) and t != "" for t in txt], dtype=bool)
+        deadline_ns = np.full(len(idx), NAT, dtype=np.int64)
+        promised_day = np.full(len(idx), NAT, dtype=np.int64)
+        deadline_txt: list[str] = [""] * len(idx)
         if given.any():
-            txt = sub.loc[given, "promised_delivery"].astype(str)
-            deadline_at.loc[given] = pd.to_datetime(txt, utc=True, format="ISO8601")
-            promised_day.loc[given] = pd.to_datetime(txt.str[:10])
-            deadline_txt.loc[given] = txt.str[:16] + txt.str[-6:].where(~txt.str.endswith("Z"), "Z")
-        comp = ~given
-        if comp.any():
+            g = np.flatnonzero(given)
+            t = pd.Series(txt[g].astype(str))
+            deadline_ns[g] = pd.to_datetime(t, utc=True, format="ISO8601").to_numpy(dtype="datetime64[ns]").view("int64")
+            promised_day[g] = pd.to_datetime(t.str[:10]).to_numpy(dtype="datetime64[D]").view("int64")
+            for j, x in zip(g.tolist(), t.tolist(), strict=True):
+                deadline_txt[j] = x[:16] + ("Z" if x.endswith("Z") else x[-6:])
+        comp = np.flatnonzero(~given)
+        if len(comp):
             if s.transit_days is None:
                 warnings[f"{c.carrier}: service {code} has no transit_days and no promised_delivery: not judged"] += \
-                    int(comp.sum())
-                comp_idx = sub.index[comp]
-                comp = pd.Series(False, index=sub.index)
-                del comp_idx
+                    len(comp)
             else:
-                ship = sub.loc[comp, "ship_date"].to_numpy(dtype="datetime64[D]")
-                pdays = promised_date(c.calendar, ship, np.full(len(ship), s.transit_days))
-                promised_day.loc[comp] = pdays.astype("datetime64[ns]")
+                ship = ship_day[idx[comp]].view("datetime64[D]")
+                pdays = promised_date(c.calendar, ship, np.full(len(ship), s.transit_days)).astype("int64")
+                promised_day[comp] = pdays
                 ct = s.commit_time or dt.time(23, 59)
-                local = pd.Series(pdays.astype("datetime64[ns]"), index=sub.index[comp]) + pd.Timedelta(
-                    hours=ct.hour, minutes=ct.minute)
-                tzs = sub.loc[comp, "tz"]
-                for tz, tidx in tzs.groupby(tzs).groups.items():
-                    loc = local.loc[tidx].dt.tz_localize(str(tz), ambiguous=np.ones(len(tidx), dtype=bool),
-                                                         nonexistent="shift_forward")
-                    deadline_at.loc[tidx] = loc.dt.tz_convert("UTC")
-                    deadline_txt.loc[tidx] = [_fmt_local(x) for x in loc]
-        dat = delivered_at.iloc[idx].set_axis(sub.index)
-        is_late = (dat > deadline_at) & deadline_at.notna()
-        for j in sub.index[is_late.to_numpy()]:
-            pos = int(sh.index.get_loc(j))
-            late.iat[pos] = True
-            anchor = rules.late_window_from
-            if anchor == "delivered":
-                base = delivered_date.iat[pos]
-            elif anchor == "invoice" and pd.notna(first_inv_date.iat[pos]):
-                base = first_inv_date.iat[pos]
-            else:
-                base = promised_day.loc[j]
-            file_by.iat[pos] = _d(base) + dt.timedelta(days=rules.late_window_days)
-            tz = str(sh.at[j, "tz"])
-            reason.iat[pos] = (f"delivered {_fmt_ev(dat.loc[j], delivered_off.iat[pos], tz)}, "
-                               f"promised by {deadline_txt.loc[j]}")
+                local = pdays * DAY_NS + (ct.hour * 60 + ct.minute) * MIN_NS
+                zones = pd.Series(tz[idx[comp]])
+                for z, grp in zones.groupby(zones, sort=True).groups.items():
+                    jj = comp[np.asarray(grp)]
+                    loc = pd.DatetimeIndex(pd.to_datetime(local[np.asarray(grp)])).tz_localize(
+                        str(z), ambiguous=np.ones(len(jj), dtype=bool), nonexistent="shift_forward")
+                    deadline_ns[jj] = loc.tz_convert("UTC").tz_localize(None).to_numpy(
+                        dtype="datetime64[ns]").view("int64")
+                    for j, x in zip(jj.tolist(), loc.strftime("%Y-%m-%dT%H:%M%z"), strict=True):
+                        deadline_txt[j] = x[:-2] + ":" + x[-2:]
+        dns = deliv_ns[idx]
+        is_late = (deadline_ns != NAT) & (dns > deadline_ns)
+        li = np.flatnonzero(is_late)
+        if not len(li):
+            continue
+        rows = idx[li]
+        late[rows] = True
+        anchor = rules.late_window_from
+        if anchor == "delivered":
+            base = deliv_day[rows]
+        elif anchor == "invoice":
+            base = np.where(first_inv_day[rows] != NAT, first_inv_day[rows], promised_day[li])
+        else:
+            base = promised_day[li]
+        file_by[rows] = base + rules.late_window_days
+        dr = deliv_row[rows]
+        shown = _fmt_instants(dns[li], e_off[dr], e_has_off[dr], tz[rows])
+        for r, a, j in zip(rows.tolist(), shown, li.tolist(), strict=True):
+            reason[r] = f"delivered {a}, promised by {deadline_txt[j]}"
     return {"late": late, "file_by": file_by, "reason": reason}
-
-
-def _row(kind: str, carrier: str, tn: str, invoice: str | None, line_id: int | None, amount: int, currency: str,
-         deadline: dt.date, claimable: bool, reason: str, evidence: dict[str, object]) -> dict[str, object]:
-    key = f"{kind}|{carrier}|{tn}" + (f"|{line_id}" if line_id is not None else "")
-    return {"key": key, "kind": kind, "carrier": carrier, "tracking_number": tn, "invoice_number": invoice,
-            "invoice_line_id": line_id, "amount_cents": int(amount), "currency": currency, "deadline": deadline,
-            "claimable": bool(claimable), "reason": reason, "evidence": json.dumps(evidence, sort_keys=True)}

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
+
+import numpy as np
+import pandas as pd
 
 LB_PER_KG = Fraction("2.20462")
 CM_PER_IN = Fraction("2.54")
@@ -74,3 +78,83 @@ def billed_weight_in(billed: object, unit: str | None, contract_weight_unit: str
 
 def as_decimal(f: Fraction) -> Decimal:
     return Decimal(f.numerator) / Decimal(f.denominator)
+
+
+# ----------------------------------------------------------------------------- vectorised, still exact
+#
+# The audit computes billable weights for every transportation line at once. The exact arithmetic is
+# done once per distinct value (a weight and its unit, a dimension and its unit) with fractions; per
+# row only integers remain: a weight is a whole number of the contract's ``weight_increment``.
+
+
+def _distinct(values: Sequence[object], units: Sequence[object]) -> tuple[np.ndarray, list[tuple[object, str | None]]]:
+    """Codes of each row's (value, unit) and the distinct pairs."""
+    v = pd.Series(values, dtype=object)
+    u = pd.Series(units, dtype=object)
+    keys = pd.MultiIndex.from_arrays([v.where(v.notna(), ""), u.where(u.notna(), "")])
+    codes, uniq = pd.factorize(keys)
+    return np.asarray(codes), [(a, b or None) for a, b in uniq]
+
+
+def billable_increments(*, weight: Sequence[object], weight_unit: Sequence[object], length: Sequence[object],
+                        width: Sequence[object], height: Sequence[object], dim_unit: Sequence[object],
+                        contract_weight_unit: str, contract_dim_unit: str, dim_divisor: Decimal,
+                        weight_increment: Decimal, dim_rounding: str) -> tuple[np.ndarray, np.ndarray]:
+    """The correct billable weight of each row as a whole number of increments (int64), and whether it
+    can be judged (a weight, or all three dimensions). Equal to ``correct_billable_weight / increment``."""
+    inc = Fraction(str(weight_increment))
+    div = Fraction(str(dim_divisor))
+    n = len(weight)
+    codes, uniq = _distinct(weight, weight_unit)
+    per = np.array([-1 if (f := _frac(v)) is None else math.ceil(convert_weight(f, u, contract_weight_unit) / inc)
+                    for v, u in uniq], dtype=np.int64)
+    k_act = per[codes] if n else np.zeros(0, dtype=np.int64)
+    d = np.zeros((3, n), dtype=np.int64)
+    for j, col in enumerate((length, width, height)):
+        codes, uniq = _distinct(col, dim_unit)
+        per = np.array([-1 if (f := _frac(v)) is None else round_dim(convert_dim(f, u, contract_dim_unit), dim_rounding)
+                        for v, u in uniq], dtype=np.int64)
+        d[j] = per[codes] if n else d[j]
+    has_dims = (d >= 0).all(axis=0)
+    step = div * inc                       # dim weight / increment = prod / step
+    k_dim = np.full(n, -1, dtype=np.int64)
+    if has_dims.any():
+        dd = d[:, has_dims]
+        if int(dd.max()) ** 3 * step.denominator < 2**62 and step.numerator < 2**62:   # int64 is exact
+            k_dim[has_dims] = -((-(dd[0] * dd[1] * dd[2] * step.denominator)) // step.numerator)
+        else:
+            prod = dd[0].astype(object) * dd[1] * dd[2] * step.denominator
+            k_dim[has_dims] = np.array([-(-int(x) // step.numerator) for x in prod], dtype=np.int64)
+    k = np.maximum(k_act, k_dim)
+    return k, k >= 0
+
+
+def compare_billed(billed: Sequence[object], unit: Sequence[object], k: np.ndarray, *, contract_weight_unit: str,
+                   weight_increment: Decimal) -> np.ndarray:
+    """Sign of (billed weight - correct weight) per row, the correct one being ``k`` increments; a billed
+    weight in another unit is converted and rounded up to the increment first. 0 where none is billed."""
+    inc = Fraction(str(weight_increment))
+    codes, uniq = _distinct(billed, unit)
+    fl = np.zeros(len(uniq), dtype=np.int64)
+    exact = np.zeros(len(uniq), dtype=bool)
+    has = np.zeros(len(uniq), dtype=bool)
+    for i, (v, u) in enumerate(uniq):
+        f = _frac(v)
+        if f is None:
+            continue
+        has[i] = True
+        if u and u != contract_weight_unit:
+            fl[i], exact[i] = math.ceil(convert_weight(f, u, contract_weight_unit) / inc), True
+        else:
+            x = f / inc
+            fl[i], exact[i] = math.floor(x), x.denominator == 1
+    if not len(k):
+        return np.zeros(0, dtype=np.int64)
+    fl_r, ex_r, has_r = fl[codes], exact[codes], has[codes]
+    out = np.where(ex_r, np.sign(fl_r - k), np.where(fl_r >= k, 1, -1))
+    return np.where(has_r, out, 0).astype(np.int64)
+
+
+def weight_text(k: int, weight_increment: Decimal) -> str:
+    """k increments as a plain decimal text: 11, 10, 5.5, 0.3."""
+    return format((Decimal(int(k)) * Decimal(weight_increment)).normalize(), "f")
