@@ -190,7 +190,13 @@ class Worker:
                 from recoup.store.db import init_db
 
                 with pg_try_lock(self.ctx.engine, "recoup.migrate", wait=True):
-                    msg = init_db(self.ctx.engine)
+                    try:
+                        msg = init_db(self.ctx.engine)
+                    except StoreError:
+                        raise
+                    except Exception as e:   # e.g. a schema newer than this recoup knows
+                        raise StoreError(f"cannot create or migrate the database schema: {type(e).__name__}: {e} "
+                                         "(is a newer recoup using this database?)") from None
                 self.log.info("%s", msg)
             else:
                 from recoup.store.db import check_schema
@@ -240,9 +246,9 @@ class Worker:
         try:
             try:
                 with ctx.engine.begin() as conn:
-                    rid = conn.execute(insert(t).values(job=job, tick=key, worker=ctx.worker_id, started_at=utcnow(),
-                                                        outcome="running", counts="{}", detail="")
-                                       ).inserted_primary_key[0]
+                    pk = conn.execute(insert(t).values(job=job, tick=key, worker=ctx.worker_id, started_at=utcnow(),
+                                                       outcome="running", counts="{}", detail="")).inserted_primary_key
+                    rid = int(pk[0]) if pk is not None else None
             except IntegrityError:
                 self.log.info("%s for %s: already taken by another worker", job, key, extra=extra)
                 return None

@@ -69,8 +69,8 @@ def rejected_inbox_files(settings: Settings) -> list[dict[str, Any]]:
             reason_file = Path(str(p) + ".reason")
             first = ""
             if reason_file.exists():
-                first = reason_file.read_text(encoding="utf-8", errors="replace").splitlines()[:1]
-                first = first[0] if first else ""
+                lines = reason_file.read_text(encoding="utf-8", errors="replace").splitlines()
+                first = lines[0] if lines else ""
             out.append({"kind": kind, "file": str(p), "reason": first})
     return out
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -33,7 +34,8 @@ def default_tracking_client(carrier: str, cs: CarrierSettings) -> TrackingClient
     url = cs.tracking_api_url
     assert url
     key = cs.tracking_api_key or ""
-    opts = {"timeout_s": cs.timeout_s, "rate_limit_per_s": cs.rate_limit_per_s, "max_attempts": cs.max_attempts}
+    opts: dict[str, Any] = {"timeout_s": cs.timeout_s, "rate_limit_per_s": cs.rate_limit_per_s,
+                            "max_attempts": cs.max_attempts}
     if carrier == "ups":
         return ups_client(key, base_url=url, **opts)
     if carrier == "fedex":
