@@ -151,7 +151,7 @@ def ingest_inbox(ctx: JobContext) -> dict[str, int]:
 
 def pull_tracking(ctx: JobContext) -> dict[str, int]:
     from recoup.shipments.pull import pull
-    from recoup.worker.tracking import default_tracking_client, open_parcels, store_pulled
+    from recoup.worker.tracking import default_tracking_client, merge, open_parcels, store_pulled
 
     carriers = {code: cs for code, cs in sorted(ctx.settings.carriers.items()) if cs.tracking_api_url}
     if not carriers:
@@ -177,11 +177,12 @@ def pull_tracking(ctx: JobContext) -> dict[str, int]:
                 problems.append(f"{code}: tracking API refused the credentials: {e}")
                 break
             counts["asked"] += len(chunk)
-            for r in results:
-                s = store_pulled(ctx.engine, code, r, contracts, ctx.now())
+            batch = merge(results)
+            if batch is not None:
+                s = store_pulled(ctx.engine, code, batch, contracts, ctx.now())
                 counts["stored"] += s.stored
                 counts["duplicates"] += s.duplicates
-                counts["not_found"] += len(r.errors)
+                counts["not_found"] += len(batch.errors)
     if problems:
         raise JobFailed("; ".join(problems), counts)
     return counts

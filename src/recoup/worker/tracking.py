@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import warnings
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -57,6 +60,22 @@ def open_parcels(engine: Engine, carrier: str, as_of: dt.date) -> list[str]:
     with engine.connect() as conn:
         rows = conn.execute(q, {"c": carrier, "t": True, "since": since, "as_of": as_of}).fetchmany(PULL_LIMIT)
     return [r[0] for r in rows]
+
+
+def merge(results: list[ReadResult]) -> ReadResult | None:
+    """One ReadResult for a batch of answers (one ``ingested_file`` row per batch, not per parcel)."""
+    if not results:
+        return None
+    frames = [r.frame for r in results if len(r.frame)]
+    with warnings.catch_warnings():   # pandas warns about all-NA columns in concat; the columns are fixed
+        warnings.simplefilter("ignore", FutureWarning)
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else (frames or [results[0].frame])[0]
+    codes: Counter[str] = Counter()
+    for r in results:
+        codes.update(r.unknown_codes)
+    return ReadResult(format=results[0].format, frame=frame, read=sum(r.read for r in results),
+                      errors=[e for r in results for e in r.errors], unknown_codes=codes,
+                      notes=[n for r in results for n in r.notes])
 
 
 def store_pulled(engine: Engine, carrier: str, result: ReadResult, contracts: ContractSet | None,
