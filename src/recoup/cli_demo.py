@@ -185,6 +185,8 @@ def _tail(r: DemoResult, kept: bool) -> list[tuple[str, str]]:
     if r.report_files:
         for i, p in enumerate(r.report_files):
             out.append(("report" if i == 0 else "", str(p)))
+        out.append(("", f"({r.report_month}: the data's findings, spend, credits and SLA; the report counts "
+                        "claims in the month they are opened, today)"))
     else:
         out.append(("report", r.report_note or "not written"))
     if kept:
