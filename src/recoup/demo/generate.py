@@ -1073,7 +1073,7 @@ def _write(folder: Path, parcels: list[Parcel], invoices: dict[tuple[str, str], 
                             "credit", cents_text(-cents), "", "", "", "", "", f"ADJ-{rng.randrange(10**7):07d}", text])
 
     order = {k: i for i, k in enumerate((*SERVICE_KINDS, *BILLING_KINDS))}
-    rows = sorted(planted, key=lambda f: (order[f.kind], f.carrier, f.tracking_number, f.invoice_number or "",
-                                          f.amount_cents or 0))
-    (folder / "planted.json").write_text(json.dumps([f.as_dict() for f in rows], indent=1) + "\n", encoding="utf-8")
+    listed = sorted(planted, key=lambda f: (order[f.kind], f.carrier, f.tracking_number, f.invoice_number or "",
+                                            f.amount_cents or 0))
+    (folder / "planted.json").write_text(json.dumps([f.as_dict() for f in listed], indent=1) + "\n", encoding="utf-8")
     return counts

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from recoup.carriers.base import Channel, ChannelConfig
 from recoup.demo.generate import DEFAULT_SEED, DEFAULT_SHIPMENTS, GeneratedData, generate
 from recoup.errors import RecoupError
-from recoup.settings import Settings
+from recoup.settings import CarrierSettings, Settings
 
 DEFAULT_FAULTS = "429=0.05,500=0.05,reject=0.1,partial=0.1,retry_after=0,seed=7"
 SYNC_ROUNDS = 3
@@ -51,11 +51,11 @@ class DemoSettings(Settings):
 
 def demo_settings(folder: Path, api_url: str, carriers: list[str]) -> Settings:
     """Every carrier files by ``api`` at the sandbox; a key is required by the sandbox, any will do."""
-    channel = {"channel": "api", "api_url": api_url, "api_key": "demo-key", "rate_limit_per_s": 1000.0,
-               "timeout_s": 10.0, "batch_budget_s": 120.0}
+    channel = CarrierSettings(channel="api", api_url=api_url, api_key="demo-key", rate_limit_per_s=1000.0,
+                              timeout_s=10.0, batch_budget_s=120.0)
     return DemoSettings(
         database_url=f"sqlite:///{folder / 'demo.db'}", contracts=folder / "data" / "contracts",
-        carriers={c: dict(channel) for c in carriers}, outbox=folder / "outbox", reports_dir=folder / "reports",
+        carriers={c: channel.model_copy() for c in carriers}, outbox=folder / "outbox", reports_dir=folder / "reports",
         contact_email="claims@demo-merchant.example", approval_threshold=None,
     )
 
