@@ -20,6 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.engine import Engine
 
 from recoup.claims.lifecycle import record
+from recoup.money import fmt
 from recoup.store.models import Claim, Credit, CreditMatch, utcnow
 
 KIND_TABLE = Path(__file__).parent / "data" / "credit_kinds.csv"
@@ -121,7 +122,7 @@ def reconcile_conn(conn: Connection, actor: str = "worker") -> ReconcileSummary:
         conn.execute(update(ct).where(ct.c.id == claim["id"]).values(
             credited_cents=new_credited, status="credited", updated_at=now))
         record(conn, int(claim["id"]), before, "credited", "carrier",  # type: ignore[call-overload]
-               f"credit {cr.invoice_number} {cr.reference or ''} of {take / 100:.2f} matched by {rule}".replace("  ", " "))
+               f"credit {cr.invoice_number} {cr.reference or ''} of {fmt(take)} matched by {rule}".replace("  ", " "))
         claim["credited_cents"] = new_credited
         claim["status"] = "credited"
         s.matched += 1
