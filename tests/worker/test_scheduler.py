@@ -71,3 +71,20 @@ def test_contracts_are_loaded_again_only_when_changed(tmp_path: Path) -> None:
     os.utime(p, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns + 1_000_000_000))
     second = load()
     assert second is not first and any(c.name == "UPS (2027)" for c in second.contracts)
+
+
+def test_once_runs_dedupe_by_minute_but_replays_of_other_days_run(settings: Settings,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in jobs.ORDER:
+        monkeypatch.setitem(jobs.JOBS, name, lambda ctx: {"ran": 1})
+    ctx = make_ctx(settings, clock=lambda: dt.datetime(2026, 11, 20, 9, 30, 17, tzinfo=UTC))
+    worker = Worker(ctx, notify=False)
+    worker.start()
+    try:
+        assert all(r is not None and r.outcome == "ok" for r in worker.run_once().values())
+        assert all(r is None for r in worker.run_once().values())          # the same minute: done already
+        for day in (1, 2):                                                 # a backfill, one day after the other
+            ctx.replay_as_of = dt.date(2026, 11, day)
+            assert all(r is not None and r.outcome == "ok" for r in worker.run_once().values())
+    finally:
+        worker.close()

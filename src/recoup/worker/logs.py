@@ -93,17 +93,25 @@ def setup(settings: Settings, *, stream: TextIO | None = None, json_lines: bool 
     handler = logging.StreamHandler(stream)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter(secrets) if json_lines else TextFormatter(secrets))
+    previous = {}
     for name, lvl in (("recoup", level), ("apscheduler", logging.WARNING)):
         lg = logging.getLogger(name)
         for h in list(lg.handlers):
             if h.get_name() == _HANDLER_NAME:
                 lg.removeHandler(h)
         lg.addHandler(handler)
+        previous[name] = lg.level
         lg.setLevel(lvl)
+    handler.recoup_previous_levels = previous  # type: ignore[attr-defined]
     return handler
 
 
 def teardown(handler: logging.Handler) -> None:
+    """Undo :func:`setup` (the CLI's process ends anyway; tests run many commands in one process)."""
+    previous = getattr(handler, "recoup_previous_levels", {})
     for name in ("recoup", "apscheduler"):
-        logging.getLogger(name).removeHandler(handler)
+        lg = logging.getLogger(name)
+        lg.removeHandler(handler)
+        if name in previous:
+            lg.setLevel(previous[name])
     handler.flush()

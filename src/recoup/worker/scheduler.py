@@ -306,8 +306,16 @@ class Worker:
         return out
 
     def run_once(self, tick: dt.datetime | None = None) -> dict[str, JobResult | None]:
-        """Each job once, in dependency order, recorded under ``tick`` (default: this minute)."""
-        tick = tick or floor_minute(self.ctx.now())
+        """Each job once, in dependency order, recorded under ``tick``. By default this minute (two
+        `--once` runs started by cron in the same minute on two hosts do the work once); a replay
+        (``--as-of``) is recorded on the replayed day at this time of day, to the second, so a
+        backfill of several days in a row runs each day."""
+        if tick is None:
+            now = self.ctx.now().astimezone(dt.UTC)
+            if self.ctx.replay_as_of is not None:
+                tick = dt.datetime.combine(self.ctx.replay_as_of, now.time().replace(microsecond=0), dt.UTC)
+            else:
+                tick = floor_minute(now)
         return run_once(self.ctx, runner=lambda job: self.run_job(job, tick))
 
     # -- the scheduler ----------------------------------------------------------------------------
