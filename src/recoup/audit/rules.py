@@ -55,11 +55,19 @@ class AuditFrames:
     lines: pd.DataFrame
 
 
+RECHECK_COLUMNS = ["carrier", "tracking_number", "recheck"]
+
+
 @dataclass
 class AuditResult:
+    """findings: FINDING_COLUMNS. recheck: the shipments whose findings time alone will change (a parcel
+    that turns lost, a label that turns void), with the first audit date it happens (RECHECK_COLUMNS);
+    the windows of findings (their deadlines) are the other thing time changes."""
+
     findings: pd.DataFrame
     warnings: Counter[str] = field(default_factory=Counter)
     audited: int = 0
+    recheck: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECHECK_COLUMNS))
 
 
 SHIPMENT_FIELDS = ["carrier", "tracking_number", "service", "account_number", "ship_date", "promised_delivery",
@@ -129,23 +137,20 @@ def _offset_text(minutes: np.ndarray) -> list[str]:
 
 def _fmt_instants(ns: np.ndarray, off: np.ndarray, has_off: np.ndarray, tz: np.ndarray) -> list[str]:
     """Local 'YYYY-MM-DDTHH:MM+HH:MM' of UTC instants: in the recorded offset, else the time zone."""
-    out: list[str] = [""] * len(ns)
+    ns = np.asarray(ns, dtype=np.int64)
     if not len(ns):
-        return out
-    if has_off.any():
-        i = np.flatnonzero(has_off)
-        local = pd.to_datetime(ns[i] + off[i] * MIN_NS).strftime("%Y-%m-%dT%H:%M")
-        for j, a, b in zip(i.tolist(), local, _offset_text(off[i]), strict=True):
-            out[j] = a + b
+        return []
+    minutes = np.where(has_off, off, 0).astype(np.int64)
     rest = np.flatnonzero(~has_off)
     if len(rest):
         zones = pd.Series(tz[rest])
         for z, grp in zones.groupby(zones, sort=True).groups.items():
             j = rest[np.asarray(grp)]
-            loc = pd.DatetimeIndex(pd.to_datetime(ns[j], utc=True)).tz_convert(str(z))
-            for jj, txt in zip(j.tolist(), loc.strftime("%Y-%m-%dT%H:%M%z"), strict=True):
-                out[jj] = txt[:-2] + ":" + txt[-2:]
-    return out
+            loc = pd.DatetimeIndex(pd.to_datetime(ns[j], utc=True)).tz_convert(str(z)).tz_localize(None)
+            minutes[j] = (loc.to_numpy(dtype="datetime64[ns]").view("int64") - ns[j]) // MIN_NS
+    local = (ns + minutes * MIN_NS).view("datetime64[ns]").astype("datetime64[m]")
+    text = np.datetime_as_string(local, unit="m")
+    return [a + b for a, b in zip(text.tolist(), _offset_text(minutes), strict=True)]
 
 
 def _keys(df: pd.DataFrame) -> pd.Index:
@@ -236,9 +241,11 @@ def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date) -> Au
         l_part = ln.loc[lm].reset_index(drop=True).assign(sid=local[ln_sid[lm]])
         out.append(_audit_contract(c, sh, s_part, l_part, as_of, warnings))
         audited += len(rows)
-    out = [o for o in out if len(o)]
-    df = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=FINDING_COLUMNS)
-    return AuditResult(df[FINDING_COLUMNS], warnings, audited)
+    found = [o[0] for o in out if len(o[0])]
+    df = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=FINDING_COLUMNS)
+    rc = [o[1] for o in out if len(o[1])]
+    recheck = pd.concat(rc, ignore_index=True) if rc else pd.DataFrame(columns=RECHECK_COLUMNS)
+    return AuditResult(df[FINDING_COLUMNS], warnings, audited, recheck)
 
 
 class _Found:
@@ -293,7 +300,7 @@ def _local_days(occ: np.ndarray, off: np.ndarray, has_off: np.ndarray, tz: np.nd
 
 
 def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.DataFrame, as_of: dt.date,
-                    warnings: Counter[str]) -> pd.DataFrame:
+                    warnings: Counter[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     rules = c.claims
     n = len(sh)
     as_of_day = int(np.datetime64(as_of, "D").view("int64"))
@@ -382,12 +389,22 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
     is_lost = ~final & carrier_scan & (lost_ev | (has_last & (as_of_day - last_day >= rules.lost_after_days)))
     is_dmg = damaged & ~is_lost
     is_void = is_billed & ~carrier_scan & (as_of_day - ship_day >= rules.void_after_days) & ~is_lost & ~is_dmg
+    # the audit date from which time alone changes a shipment's findings
+    onset = np.full(n, NAT, dtype=np.int64)
+    m = ~final & carrier_scan & ~is_lost & has_last
+    onset[m] = last_day[m] + rules.lost_after_days
+    m = is_billed & ~carrier_scan & ~is_void
+    onset[m] = ship_day[m] + rules.void_after_days
+    ri = np.flatnonzero((onset != NAT) & (onset > as_of_day))
+    recheck = pd.DataFrame({"carrier": c.carrier, "tracking_number": tn[ri], "recheck": _dates(onset[ri])},
+                           columns=RECHECK_COLUMNS)
     late = _late(c, sh, svc, tz, delivered, deliv_ns, deliv_day, deliv_row, e_off, e_has_off, first_inv_day,
                  warnings)
     is_late = late["late"] & ~is_lost & ~is_dmg & ~is_void
     refund = rules.value_claims_refund_shipping
     dmg_day = _take(e_day, dmg_row, NAT)
-    ev_base = [f'"service": {json.dumps(s)}, "ship_date": "{d}"' for s, d in zip(svc, _dates(ship_day), strict=True)]
+    def ev_base(i: int) -> str:
+        return f'"service": {json.dumps(svc[i])}, "ship_date": "{ship_day[i:i + 1].view("datetime64[D]")[0]}"'
     suppress_all = np.zeros(n, dtype=bool)
 
     def value_reason(i: int) -> str:
@@ -400,14 +417,14 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
         ok = as_of_day <= deadline[idx]
         claimable = ok if excluded is None else ok & np.array([x is None for x in excluded], dtype=bool)
         rs = []
-        for j, (r, okk) in enumerate(zip(reasons, ok.tolist(), strict=True)):
+        for j, (r, okk, day) in enumerate(zip(reasons, ok.tolist(), _dates(deadline[idx]), strict=True)):
             x = excluded[j] if excluded is not None else None
             if x:
                 r += f"; not claimable: {x}"
             elif not okk:
-                r += f"; window closed on {_dates(deadline[idx[j]:idx[j] + 1])[0]}"
+                r += f"; window closed on {day}"
             rs.append(r)
-        ev = evidence if evidence is not None else ["{" + ev_base[i] + "}" for i in idx.tolist()]
+        ev = evidence if evidence is not None else ["{" + ev_base(i) + "}" for i in idx.tolist()]
         found.add(kind, tn[idx], None, None, amount[idx], None, deadline[idx], claimable, rs, ev)
         out = np.zeros(n, dtype=bool)
         out[idx[claimable]] = True
@@ -449,18 +466,19 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
             lines_of.setdefault(s_, []).append(i_)
     susp = _suspensions(c, svc[ti], ship_day[ti])
     excluded: list[str | None] = []
+    xr = excl_row[ti]
+    xm = xr >= 0
+    x_at = iter(_fmt_instants(e_occ[xr[xm]], e_off[xr[xm]], e_has_off[xr[xm]], tz[ti[xm]]))
     for j, i in enumerate(ti.tolist()):
         if excl_row[i] >= 0:
-            r = excl_row[i]
-            excluded.append(f"excluded: {e_reason[r]} exception at "
-                            + _fmt_instants(e_occ[r:r + 1], e_off[r:r + 1], e_has_off[r:r + 1], tz[i:i + 1])[0])
+            excluded.append(f"excluded: {e_reason[excl_row[i]]} exception at {next(x_at)}")
         elif susp[j] is not None:
             sp = susp[j]
             assert sp is not None
             excluded.append(f"guarantee suspended {sp.start}..{sp.end} for {svc[i]}")
         else:
             excluded.append(None)
-    evidence = ["{" + f'"lines": {json.dumps(lines_of.get(i, []))}, ' + ev_base[i] + "}" for i in ti.tolist()]
+    evidence = ["{" + f'"lines": {json.dumps(lines_of.get(i, []))}, ' + ev_base(i) + "}" for i in ti.tolist()]
     late_cl = service("late_delivery", is_late, late_amt, late["file_by"], [late["reason"][i] for i in ti.tolist()],
                       excluded, evidence)
 
@@ -477,7 +495,7 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
                   _str_col(dups["currency"]), d_day + disp, as_of_day <= d_day + disp, reasons,
                   [f'{{"line": {i}}}' for i in ids.tolist()])
     if not len(billed):
-        return found.frame()
+        return found.frame(), recheck
     keep = ~suppress_all[b_sid] & ~(late_cl[b_sid] & refundable)
     b = billed[keep].reset_index(drop=True)
     bs = b_sid[keep]
@@ -519,16 +537,17 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
     tm = bt == "transportation"
     if tm.any():
         _weights(c, sh, b, bs, ba, tm, svc, warnings, billing)
-    return found.frame()
+    return found.frame(), recheck
 
 
 def _suspensions(c: Contract, svc: np.ndarray, ship_day: np.ndarray) -> list[Suspension | None]:
-    cache: dict[tuple[str, int], Suspension | None] = {}
+    if not c.suspensions:
+        return [None] * len(svc)
+    cache: dict[tuple[str, dt.date], Suspension | None] = {}
     out = []
-    for s_, d in zip(svc.tolist(), ship_day.tolist(), strict=True):
-        k = (s_, d)
+    for k in zip(svc.tolist(), _dates(ship_day), strict=True):
         if k not in cache:
-            cache[k] = c.suspended(s_, _dates(np.array([d]))[0])
+            cache[k] = c.suspended(*k)
         out.append(cache[k])
     return out
 
@@ -760,8 +779,6 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
                         str(z), ambiguous=np.ones(len(jj), dtype=bool), nonexistent="shift_forward")
                     deadline_ns[jj] = loc.tz_convert("UTC").tz_localize(None).to_numpy(
                         dtype="datetime64[ns]").view("int64")
-                    for j, x in zip(jj.tolist(), loc.strftime("%Y-%m-%dT%H:%M%z"), strict=True):
-                        deadline_txt[j] = x[:-2] + ":" + x[-2:]
         dns = deliv_ns[idx]
         is_late = (deadline_ns != NAT) & (dns > deadline_ns)
         li = np.flatnonzero(is_late)
@@ -779,6 +796,8 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
         file_by[rows] = base + rules.late_window_days
         dr = deliv_row[rows]
         shown = _fmt_instants(dns[li], e_off[dr], e_has_off[dr], tz[rows])
-        for r, a, j in zip(rows.tolist(), shown, li.tolist(), strict=True):
-            reason[r] = f"delivered {a}, promised by {deadline_txt[j]}"
+        promised = _fmt_instants(deadline_ns[li], np.zeros(len(li), dtype=np.int64), np.zeros(len(li), dtype=bool),
+                                 tz[rows])
+        for r, a, j, p in zip(rows.tolist(), shown, li.tolist(), promised, strict=True):
+            reason[r] = f"delivered {a}, promised by {deadline_txt[j] or p}"
     return {"late": late, "file_by": file_by, "reason": reason}

@@ -2,27 +2,94 @@
 
 Findings are identified by their key (kind, carrier, tracking number, invoice line). Auditing again
 updates a finding in place; one that no longer holds is withdrawn with a history entry and its
-unfiled claim cancelled. Claimable findings open claims in ``ready``.
+unfiled claim cancelled. Claimable findings open claims in ``ready``. Writes are bulk (executemany),
+in one transaction.
+
+**Incremental audit.** By default ``audit`` re-judges only the shipments whose findings can have
+changed since the last run, and gives the same result as a full run:
+
+- data: shipments whose manifest row changed (``shipment.updated_at`` after the last run's mark),
+  or that got new scans or invoice lines (ids above the last run's high-water marks);
+- time, when the audit date moves forward from A to B: shipments with an open finding whose
+  deadline falls in [A, B) (it stops being claimable, and what it suppressed comes back), and
+  shipments that turn lost or void on a day in (A, B] (the rules say when: ``AuditResult.recheck``,
+  kept in ``audit_state``).
+
+A full run happens with ``full=True`` (``recoup audit --full``), on the first run, when the
+contracts or the audit rules changed (a fingerprint of both is kept), or when the audit date moves
+back. Withdrawal only considers findings of the re-judged shipments. State lives in
+``audit_state`` under ``audit:*`` keys.
+
+Full runs load only the scans the rules need: every scan of a parcel without a final event
+(delivered, returned, available for pickup), and for the others their final, lost and damaged
+events and those with an exception reason (``relevant_scans`` in rules.py says why that is
+enough); the invoice lines with a positive amount.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from recoup.audit.rules import FINDING_COLUMNS, AuditFrames, prepare_frames, run_audit
-from recoup.claims.lifecycle import UNFILED, idempotency_key, move, record
+from recoup.audit import rules as rules_module
+from recoup.audit import weights as weights_module
+from recoup.audit.rules import (
+    FINAL_STATUSES,
+    FINDING_COLUMNS,
+    LINE_FIELDS,
+    SCAN_FIELDS,
+    SHIPMENT_FIELDS,
+    AuditFrames,
+    prepare_frames,
+    run_audit,
+)
+from recoup.claims.lifecycle import UNFILED, idempotency_key, move
 from recoup.claims.reconcile import reconcile_conn
 from recoup.money import to_cents
 from recoup.sla.contracts import ContractSet
-from recoup.store.models import AuditState, Claim, Finding, FindingHistory, utcnow
+from recoup.store.models import (
+    AuditState,
+    Claim,
+    ClaimEvent,
+    Finding,
+    FindingHistory,
+    InvoiceLine,
+    ScanEvent,
+    Shipment,
+    utcnow,
+)
+
+FT = Finding.__table__  # type: ignore[attr-defined]
+CT = Claim.__table__  # type: ignore[attr-defined]
+HT = FindingHistory.__table__  # type: ignore[attr-defined]
+ET = ClaimEvent.__table__  # type: ignore[attr-defined]
+ST = AuditState.__table__  # type: ignore[attr-defined]
+SHT = Shipment.__table__  # type: ignore[attr-defined]
+SCT = ScanEvent.__table__  # type: ignore[attr-defined]
+LT = InvoiceLine.__table__  # type: ignore[attr-defined]
+
+CHUNK = 900                     # keys per IN list (SQLite's variable limit is 32766; keep it modest)
+FULL_SCAN_SHARE = 0.3           # when more parcels than this lack a final event, read every scan at once
+FIELDS = ("kind", "carrier", "tracking_number", "invoice_number", "invoice_line_id", "amount_cents", "currency",
+          "deadline", "claimable", "reason", "evidence")
+TRACKED = ("kind", "carrier", "tracking_number", "invoice_number", "invoice_line_id", "amount_cents", "currency",
+           "deadline", "claimable")     # a change of these is an "updated" history entry
+K_SCAN, K_LINE, K_SHIP = "audit:scan_max_id", "audit:line_max_id", "audit:shipment_mark"
+K_AS_OF, K_PRINT, K_WATCH = "audit:as_of", "audit:fingerprint", "audit:watch"
+
+Key = tuple[str, str]
 
 
 @dataclass
@@ -37,110 +104,358 @@ class AuditSummary:
     claims_cancelled: int = 0
     claims_updated: int = 0
     reconciled: int = 0
+    mode: str = "full"               # full | incremental
+    why: str = ""                    # why a full run, or what the incremental run re-judged
     by_kind: Counter[str] = field(default_factory=Counter)
     warnings: Counter[str] = field(default_factory=Counter)
 
 
-def load_frames(engine: Engine) -> AuditFrames:
+# ----------------------------------------------------------------------------- reading the store
+
+def _raw_rows(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    """Rows as plain tuples through the driver's cursor (no per-row SQLAlchemy objects). ``?``
+    placeholders are translated for drivers that use ``%s``."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    if conn.dialect.paramstyle in ("format", "pyformat"):
+        sql = sql.replace("%", "%%").replace("?", "%s")
+    cur = raw.cursor()
+    try:
+        cur.execute(sql, tuple(params))
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
+def _frame(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    cols = list(zip(*rows, strict=True))
+    return pd.DataFrame({c: np.array(v, dtype=object) for c, v in zip(columns, cols, strict=True)})
+
+
+def _by_keys(conn: Connection, sql: str, keys: Iterable[Key], lead: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (ending in a WHERE clause) for (carrier, tracking_number) keys, a chunk at a time,
+    through the (carrier, tracking_number) indexes."""
+    by_carrier: dict[str, list[str]] = {}
+    for c, t in keys:
+        by_carrier.setdefault(c, []).append(t)
+    out: list[tuple[Any, ...]] = []
+    for carrier, tns in sorted(by_carrier.items()):
+        tns = sorted(set(tns))
+        for i in range(0, len(tns), CHUNK):
+            part = tns[i:i + CHUNK]
+            marks = ", ".join("?" for _ in part)
+            out += _raw_rows(conn, f"{sql} carrier = ? AND tracking_number IN ({marks})", [*lead, carrier, *part])
+    return out
+
+
+_SHIP_SQL = f"SELECT {', '.join(SHIPMENT_FIELDS)} FROM shipment WHERE manifested = ? AND ship_date IS NOT NULL"
+_SCAN_SQL = f"SELECT {', '.join(SCAN_FIELDS)} FROM scan_event"
+_LINE_SQL = f"SELECT {', '.join(LINE_FIELDS)} FROM invoice_line"
+_SPECIAL = tuple(dict.fromkeys((*FINAL_STATUSES, "lost", "damaged")))
+
+
+def load_frames(engine: Engine, keys: Iterable[Key] | None = None, *, all_scans: bool = False) -> AuditFrames:
+    """The audit's frames: every manifested shipment, or those of ``keys``. A full load reads only the
+    scans the rules need (see the module docstring) unless ``all_scans``."""
     with engine.connect() as conn:
-        ships = pd.read_sql_query(text(
-            "SELECT carrier, tracking_number, service, account_number, ship_date, promised_delivery, dest_postal, "
-            "dest_country, dest_residential, address_validated, weight, weight_unit, length, width, height, "
-            "dim_unit, declared_value_cents, item_value_cents, currency, dest_timezone "
-            "FROM shipment WHERE manifested = :t AND ship_date IS NOT NULL"), conn, params={"t": True})
-        scans = pd.read_sql_query(
-            "SELECT id, carrier, tracking_number, occurred_at, utc_offset_min, status, exception_reason "
-            "FROM scan_event", conn)
-        lines = pd.read_sql_query(
-            "SELECT id, carrier, tracking_number, invoice_number, invoice_date, line_no, charge_type, amount_cents, "
-            "billed_weight, weight_unit, zone, currency FROM invoice_line", conn)
+        return _load(conn, None if keys is None else set(keys), all_scans)
+
+
+def _load(conn: Connection, keys: set[Key] | None, all_scans: bool) -> AuditFrames:
+    true = True
+    if keys is not None:
+        ships = _frame(_by_keys(conn, _SHIP_SQL + " AND", keys, [true]), SHIPMENT_FIELDS)
+        scans = _frame(_by_keys(conn, _SCAN_SQL + " WHERE", keys), SCAN_FIELDS)
+        lines = _frame(_by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND", keys), LINE_FIELDS)
+        return prepare_frames(ships, scans, lines)
+    ships = _frame(_raw_rows(conn, _SHIP_SQL, [true]), SHIPMENT_FIELDS)
+    lines = _frame(_raw_rows(conn, _LINE_SQL + " WHERE amount_cents > 0"), LINE_FIELDS)
+    if all_scans:
+        scans = _frame(_raw_rows(conn, _SCAN_SQL), SCAN_FIELDS)
+        return prepare_frames(ships, scans, lines)
+    marks = ", ".join("?" for _ in _SPECIAL)
+    special = _frame(_raw_rows(conn, f"{_SCAN_SQL} WHERE status IN ({marks}) OR exception_reason IS NOT NULL",
+                               list(_SPECIAL)), SCAN_FIELDS)
+    fin = special[special["status"].isin(FINAL_STATUSES)]
+    final_keys = pd.Index(fin["carrier"].astype(str) + "\x1f" + fin["tracking_number"].astype(str))
+    ship_keys = ships["carrier"].astype(str) + "\x1f" + ships["tracking_number"].astype(str)
+    open_ = ships[~ship_keys.isin(final_keys)]
+    if len(open_) > FULL_SCAN_SHARE * max(len(ships), 1):
+        scans = _frame(_raw_rows(conn, _SCAN_SQL), SCAN_FIELDS)
+    else:
+        rest = _frame(_by_keys(conn, _SCAN_SQL + " WHERE", zip(open_["carrier"], open_["tracking_number"],
+                                                                  strict=True)), SCAN_FIELDS)
+        scans = pd.concat([special, rest], ignore_index=True).drop_duplicates("id")
     return prepare_frames(ships, scans, lines)
 
 
+# ----------------------------------------------------------------------------- state
+
+def _state(conn: Connection) -> dict[str, str]:
+    return {r.key: r.value for r in conn.execute(select(ST.c.key, ST.c.value).where(ST.c.key.like("audit:%")))}
+
+
+def _put_state(conn: Connection, values: dict[str, str]) -> None:
+    have = {r.key for r in conn.execute(select(ST.c.key).where(ST.c.key.in_(list(values))))}
+    for k, v in values.items():
+        if k in have:
+            conn.execute(update(ST).where(ST.c.key == k).values(value=v))
+        else:
+            conn.execute(insert(ST).values(key=k, value=v))
+
+
+def fingerprint(contracts: ContractSet) -> str:
+    """Changes when a contract file (or a file it points to) or the audit rules change."""
+    h = hashlib.sha256()
+    for mod in (rules_module, weights_module):
+        h.update(Path(str(mod.__file__)).read_bytes())
+    folder = Path(contracts.folder)
+    if folder.is_dir():
+        for p in sorted(x for x in folder.rglob("*") if x.is_file()):
+            h.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes() + b"\0")
+    for e in contracts.errors:
+        h.update(e.encode())
+    return h.hexdigest()
+
+
+def _marks(conn: Connection) -> dict[str, str]:
+    scan = conn.execute(select(func.max(SCT.c.id))).scalar() or 0
+    line = conn.execute(select(func.max(LT.c.id))).scalar() or 0
+    ship = conn.execute(select(func.max(SHT.c.updated_at))).scalar()
+    return {K_SCAN: str(scan), K_LINE: str(line), K_SHIP: ship.isoformat() if ship else ""}
+
+
+def _changed_keys(conn: Connection, state: dict[str, str], as_of: dt.date) -> tuple[set[Key], str]:
+    """The shipments an incremental run must re-judge, and a note of why."""
+    keys: set[Key] = set()
+    notes = []
+    rows = conn.execute(select(SCT.c.carrier, SCT.c.tracking_number).where(SCT.c.id > int(state[K_SCAN]))
+                        .distinct()).all()
+    keys |= {(r[0], r[1]) for r in rows}
+    n_scan = len(rows)
+    rows = conn.execute(select(LT.c.carrier, LT.c.tracking_number).where(LT.c.id > int(state[K_LINE])).distinct()).all()
+    keys |= {(r[0], r[1]) for r in rows}
+    n_line = len(rows)
+    q = select(SHT.c.carrier, SHT.c.tracking_number)
+    if state.get(K_SHIP):
+        q = q.where(SHT.c.updated_at > dt.datetime.fromisoformat(state[K_SHIP]))
+    rows = conn.execute(q).all()
+    keys |= {(r[0], r[1]) for r in rows}
+    notes.append(f"{n_scan} with new scans, {n_line} with new invoice lines, {len(rows)} manifest rows changed")
+    last = dt.date.fromisoformat(state[K_AS_OF])
+    if as_of > last:
+        rows = conn.execute(select(FT.c.carrier, FT.c.tracking_number).where(FT.c.status == "open")
+                            .where(FT.c.deadline >= last).where(FT.c.deadline < as_of).distinct()).all()
+        keys |= {(r[0], r[1]) for r in rows}
+        watch = json.loads(state.get(K_WATCH) or "{}")
+        due = [k for k, d in watch.items() if last.isoformat() < d <= as_of.isoformat()]
+        keys |= {tuple(k.split("\x1f", 1)) for k in due}  # type: ignore[misc]
+        notes.append(f"{len(rows)} with a window closing, {len(due)} turning lost or void since {last}")
+    return keys, "; ".join(notes)
+
+
+# ----------------------------------------------------------------------------- the audit
+
 def audit(engine: Engine, contracts: ContractSet, as_of: dt.date, *, approval_threshold: Decimal | None = None,
-          actor: str = "worker") -> AuditSummary:
-    frames = load_frames(engine)
+          actor: str = "worker", full: bool = False) -> AuditSummary:
+    """Audit, persist findings, open/update/cancel claims; incremental unless ``full`` (module docstring)."""
+    summary = AuditSummary(as_of=as_of)
+    printed = fingerprint(contracts)
+    with engine.connect() as conn:
+        state = _state(conn)
+        marks = _marks(conn)     # read before the data: what arrives meanwhile is judged again next time
+        why = ("--full" if full else "first run" if K_AS_OF not in state or K_SCAN not in state
+               else "contracts or audit rules changed" if state.get(K_PRINT) != printed
+               else f"audit date moved back from {state[K_AS_OF]}" if as_of < dt.date.fromisoformat(state[K_AS_OF])
+               else "")
+        scope: set[Key] | None = None
+        if why:
+            frames = _load(conn, None, False)
+        else:
+            scope, why = _changed_keys(conn, state, as_of)
+            frames = _load(conn, scope, False)
+    summary.mode = "incremental" if scope is not None else "full"
+    summary.why = why
     result = run_audit(frames, contracts, as_of)
-    summary = AuditSummary(as_of=as_of, shipments=result.audited, warnings=result.warnings)
+    summary.shipments = result.audited
+    summary.warnings = result.warnings
     for e in contracts.errors:
         summary.warnings[f"contract not loaded: {e}"] += 1
     found = result.findings
-    summary.findings = len(found)
-    summary.by_kind = Counter(found["kind"]) if len(found) else Counter()
     threshold = to_cents(approval_threshold) if approval_threshold is not None else None
     audited_carriers = {c.carrier for c in contracts.contracts}
+    watch: dict[str, str] = {} if scope is None else json.loads(state.get(K_WATCH) or "{}")
+    if scope is not None:
+        for c, t in scope:
+            watch.pop(f"{c}\x1f{t}", None)
+    for c, t, d in result.recheck[["carrier", "tracking_number", "recheck"]].itertuples(index=False):
+        watch[f"{c}\x1f{t}"] = d.isoformat()
     with engine.begin() as conn:
-        ft = Finding.__table__  # type: ignore[attr-defined]
-        ct = Claim.__table__  # type: ignore[attr-defined]
-        existing = {r.key: r for r in conn.execute(select(ft))}
-        claims = {r.finding_id: r for r in conn.execute(select(ct))}
+        _persist(conn, found, scope, audited_carriers, summary, threshold, actor)
         now = utcnow()
-        seen = set()
-        for row in found[FINDING_COLUMNS].itertuples(index=False):
-            f = row._asdict()
-            seen.add(f["key"])
-            old = existing.get(f["key"])
-            vals = {k: f[k] for k in ("kind", "carrier", "tracking_number", "invoice_number", "invoice_line_id",
-                                      "amount_cents", "currency", "deadline", "claimable", "reason", "evidence")}
-            vals["invoice_line_id"] = None if pd.isna(vals["invoice_line_id"]) else int(vals["invoice_line_id"])
-            vals["invoice_number"] = None if pd.isna(vals["invoice_number"]) else vals["invoice_number"]
-            if old is None:
-                fid = int(conn.execute(insert(ft).values(key=f["key"], status="open", first_seen=now, updated_at=now,
-                                                         **vals)).inserted_primary_key[0])
-                conn.execute(insert(FindingHistory).values(finding_id=fid, at=now, change="opened",
-                                                           detail=_detail(vals)))
-                summary.new += 1
-            else:
-                fid = old.id
-                changed = {k: v for k, v in vals.items() if k not in ("reason", "evidence") and getattr(old, k) != v}
-                if changed or old.status != "open" or old.reason != vals["reason"] or old.evidence != vals["evidence"]:
-                    conn.execute(update(ft).where(ft.c.id == fid).values(status="open", updated_at=now, **vals))
-                    if changed or old.status != "open":
-                        conn.execute(insert(FindingHistory).values(
-                            finding_id=fid, at=now, change="reopened" if old.status != "open" else "updated",
-                            detail=json.dumps({k: str(v) for k, v in changed.items()})))
-                        summary.updated += 1
-            claim = claims.get(fid)
-            if vals["claimable"] and claim is None:
-                needs = threshold is not None and vals["amount_cents"] > threshold
-                cid = int(conn.execute(insert(ct).values(
-                    finding_id=fid, kind=vals["kind"], carrier=vals["carrier"],
-                    tracking_number=vals["tracking_number"], status="ready", claimed_cents=vals["amount_cents"],
-                    credited_cents=0, currency=vals["currency"], deadline=vals["deadline"],
-                    idempotency_key=idempotency_key(f["key"]), needs_approval=needs, created_at=now,
-                    updated_at=now)).inserted_primary_key[0])
-                record(conn, cid, None, "ready", actor, "opened for a claimable finding"
-                       + ("; waits for approval (above the approval threshold)" if needs else ""))
-                summary.claims_opened += 1
-            elif claim is not None and claim.status in UNFILED and (
-                    claim.claimed_cents != vals["amount_cents"] or claim.deadline != vals["deadline"]):
-                conn.execute(update(ct).where(ct.c.id == claim.id).values(
-                    claimed_cents=vals["amount_cents"], deadline=vals["deadline"], updated_at=now))
-                record(conn, claim.id, claim.status, claim.status, actor,
-                       f"finding updated: amount {vals['amount_cents']} cents, deadline {vals['deadline']}")
-                summary.claims_updated += 1
-        for key, old in existing.items():
-            if key in seen or old.status != "open" or old.carrier not in audited_carriers:
-                continue
-            conn.execute(update(ft).where(ft.c.id == old.id).values(status="withdrawn", updated_at=now))
-            conn.execute(insert(FindingHistory).values(finding_id=old.id, at=now, change="withdrawn",
-                                                       detail="no longer holds on the current data"))
-            summary.withdrawn += 1
-            claim = claims.get(old.id)
-            if claim is not None and claim.status in UNFILED:
-                move(conn, claim.id, claim.status, "cancelled", actor, "finding withdrawn: it no longer holds")
-                summary.claims_cancelled += 1
-        state = {"last_as_of": as_of.isoformat(), "last_run": now.isoformat()}
-        for k, v in state.items():
-            t = AuditState.__table__  # type: ignore[attr-defined]
-            if conn.execute(select(t.c.key).where(t.c.key == k)).first():
-                conn.execute(update(t).where(t.c.key == k).values(value=v))
-            else:
-                conn.execute(insert(t).values(key=k, value=v))
+        _put_state(conn, {**marks, K_AS_OF: as_of.isoformat(), K_PRINT: printed,
+                          K_WATCH: json.dumps(watch, sort_keys=True, separators=(",", ":")),
+                          "last_as_of": as_of.isoformat(), "last_run": now.isoformat()})
+        # the findings that hold now, of the carriers audited (the same after a full or incremental run)
+        summary.by_kind = Counter({r[0]: int(r[1]) for r in conn.execute(
+            select(FT.c.kind, func.count()).where(FT.c.status == "open")
+            .where(FT.c.carrier.in_(sorted(audited_carriers))).group_by(FT.c.kind))})
+        summary.findings = sum(summary.by_kind.values())
         # credits loaded before their claims existed are matched now
         summary.reconciled = reconcile_conn(conn, actor).matched
     return summary
 
 
-def _detail(vals: dict[str, object]) -> str:
+def _existing(conn: Connection, scope: set[Key] | None, carriers: set[str]) -> list[dict[str, Any]]:
+    cols = ["id", "key", "status", *FIELDS]
+    sel = select(*[FT.c[c] for c in cols])
+    if scope is None:
+        rows = conn.execute(sel.where(FT.c.carrier.in_(sorted(carriers)))).all()
+    else:
+        rows = []
+        by_carrier: dict[str, list[str]] = {}
+        for c, t in scope:
+            if c in carriers:
+                by_carrier.setdefault(c, []).append(t)
+        for c, tns in sorted(by_carrier.items()):
+            tns = sorted(tns)
+            for i in range(0, len(tns), CHUNK):
+                rows += conn.execute(sel.where(FT.c.carrier == c).where(FT.c.tracking_number.in_(tns[i:i + CHUNK]))).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def _claims_of(conn: Connection, finding_ids: list[int]) -> dict[int, Any]:
+    out: dict[int, Any] = {}
+    ids = sorted(finding_ids)
+    for i in range(0, len(ids), CHUNK):
+        for r in conn.execute(select(CT.c.id, CT.c.finding_id, CT.c.status, CT.c.claimed_cents, CT.c.deadline)
+                              .where(CT.c.finding_id.in_(ids[i:i + CHUNK]))):
+            out[int(r.finding_id)] = r
+    return out
+
+
+def _clean(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def _records(found: pd.DataFrame) -> list[dict[str, Any]]:
+    cols = {c: found[c].tolist() for c in FINDING_COLUMNS}
+    out = []
+    for i in range(len(found)):
+        r = {c: _clean(cols[c][i]) for c in FINDING_COLUMNS}
+        if r["invoice_line_id"] is not None:
+            r["invoice_line_id"] = int(r["invoice_line_id"])
+        r["amount_cents"] = int(r["amount_cents"])
+        r["claimable"] = bool(r["claimable"])
+        out.append(r)
+    return out
+
+
+def _detail(vals: dict[str, Any]) -> str:
     return json.dumps({k: str(vals[k]) for k in ("amount_cents", "deadline", "claimable")})
+
+
+def _persist(conn: Connection, found: pd.DataFrame, scope: set[Key] | None, carriers: set[str],
+             summary: AuditSummary, threshold: int | None, actor: str) -> None:
+    now = utcnow()
+    old_rows = _existing(conn, scope, carriers)
+    old_by_key = {o["key"]: i for i, o in enumerate(old_rows)}
+    new_recs = _records(found)
+    seen: set[str] = set()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    fid_of: dict[str, int] = {}
+    for f in new_recs:
+        seen.add(f["key"])
+        i = old_by_key.get(f["key"])
+        if i is None:
+            inserts.append(f)
+            continue
+        o = old_rows[i]
+        fid = int(o["id"])
+        fid_of[f["key"]] = fid
+        changed = {k: f[k] for k in TRACKED if _clean(o[k]) != f[k]}
+        if changed or o["status"] != "open" or o["reason"] != f["reason"] or o["evidence"] != f["evidence"]:
+            updates.append({"b_id": fid, "status": "open", "updated_at": now, **{k: f[k] for k in FIELDS}})
+            if changed or o["status"] != "open":
+                history.append({"finding_id": fid, "at": now, "change": "reopened" if o["status"] != "open" else "updated",
+                                "detail": json.dumps({k: str(v) for k, v in changed.items()})})
+                summary.updated += 1
+    if inserts:
+        before = conn.execute(select(func.max(FT.c.id))).scalar() or 0
+        conn.execute(insert(FT), [{"key": f["key"], "status": "open", "first_seen": now, "updated_at": now,
+                                   **{k: f[k] for k in FIELDS}} for f in inserts])
+        want = {f["key"] for f in inserts}
+        for r in conn.execute(select(FT.c.id, FT.c.key).where(FT.c.id > before)):
+            if r.key in want:
+                fid_of[r.key] = int(r.id)
+        history += [{"finding_id": fid_of[f["key"]], "at": now, "change": "opened", "detail": _detail(f)}
+                    for f in inserts]
+        summary.new += len(inserts)
+    if updates:
+        conn.execute(update(FT).where(FT.c.id == bindparam("b_id")).values(
+            {k: bindparam(k) for k in ("status", "updated_at", *FIELDS)}), updates)
+    # withdrawn: open findings of the judged scope (audited carriers) that no longer hold
+    gone = [o for o in old_rows if o["key"] not in seen and o["status"] == "open"]
+    if gone:
+        conn.execute(update(FT).where(FT.c.id == bindparam("b_id")).values(status="withdrawn", updated_at=now),
+                     [{"b_id": int(o["id"])} for o in gone])
+        history += [{"finding_id": int(o["id"]), "at": now, "change": "withdrawn",
+                     "detail": "no longer holds on the current data"} for o in gone]
+        summary.withdrawn += len(gone)
+    if history:
+        conn.execute(insert(HT), history)
+    # claims
+    claims = _claims_of(conn, [*fid_of.values(), *(int(o["id"]) for o in gone)])
+    new_claims: list[dict[str, Any]] = []
+    claim_updates: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for f in new_recs:
+        fid = fid_of[f["key"]]
+        claim = claims.get(fid)
+        if f["claimable"] and claim is None:
+            needs = threshold is not None and f["amount_cents"] > threshold
+            new_claims.append({
+                "finding_id": fid, "kind": f["kind"], "carrier": f["carrier"], "tracking_number": f["tracking_number"],
+                "status": "ready", "claimed_cents": f["amount_cents"], "credited_cents": 0, "currency": f["currency"],
+                "deadline": f["deadline"], "idempotency_key": idempotency_key(f["key"]), "needs_approval": needs,
+                "created_at": now, "updated_at": now,
+                "_detail": "opened for a claimable finding"
+                           + ("; waits for approval (above the approval threshold)" if needs else "")})
+        elif claim is not None and claim.status in UNFILED and (
+                claim.claimed_cents != f["amount_cents"] or claim.deadline != f["deadline"]):
+            claim_updates.append({"b_id": int(claim.id), "claimed_cents": f["amount_cents"], "deadline": f["deadline"],
+                                  "updated_at": now})
+            events.append({"claim_id": int(claim.id), "from_status": claim.status, "to_status": claim.status,
+                           "actor": actor, "at": now,
+                           "detail": f"finding updated: amount {f['amount_cents']} cents, deadline {f['deadline']}"})
+    if new_claims:
+        before = conn.execute(select(func.max(CT.c.id))).scalar() or 0
+        conn.execute(insert(CT), [{k: v for k, v in c.items() if k != "_detail"} for c in new_claims])
+        detail = {c["finding_id"]: c["_detail"] for c in new_claims}
+        for r in conn.execute(select(CT.c.id, CT.c.finding_id).where(CT.c.id > before)):
+            if int(r.finding_id) in detail:
+                events.append({"claim_id": int(r.id), "from_status": None, "to_status": "ready", "actor": actor,
+                               "at": now, "detail": detail[int(r.finding_id)]})
+        summary.claims_opened += len(new_claims)
+    if claim_updates:
+        conn.execute(update(CT).where(CT.c.id == bindparam("b_id")).values(
+            claimed_cents=bindparam("claimed_cents"), deadline=bindparam("deadline"), updated_at=bindparam("updated_at")),
+            claim_updates)
+        summary.claims_updated += len(claim_updates)
+    if events:
+        conn.execute(insert(ET), events)
+    for o in gone:
+        claim = claims.get(int(o["id"]))
+        if claim is not None and claim.status in UNFILED:
+            move(conn, int(claim.id), claim.status, "cancelled", actor, "finding withdrawn: it no longer holds")
+            summary.claims_cancelled += 1
