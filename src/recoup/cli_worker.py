@@ -100,15 +100,15 @@ def worker_run(
         jctx = JobContext(c.engine(check=False), settings, cached_contracts(settings.contracts_dir()), replay_as_of=day,
                           worker_id=worker_id or default_worker_id())
         worker = Worker(jctx)
-        worker.start()
-        try:
-            if not once:
-                worker.serve()
-                return
-            with stop_on_signals(jctx):
+        with stop_on_signals(jctx, worker.request_stop):   # from the start: a signal never kills it mid-unit
+            worker.start()
+            try:
+                if not once:
+                    worker.serve()
+                    return
                 results = worker.run_once()
-        finally:
-            worker.close()
+            finally:
+                worker.close()
     finally:
         logs.teardown(handler)
     rows = [{"job": job, "outcome": r.outcome if r else "not run here", "duration_s": r.duration_s if r else None,

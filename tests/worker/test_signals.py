@@ -86,7 +86,6 @@ def test_sigterm_to_the_scheduled_worker_exits_cleanly(worker_env: dict[str, str
             return c.execute(text("SELECT COUNT(*) FROM audit_state WHERE key = 'worker.sched-1'")).scalar() == 1
 
     wait_for(started, proc)
-    time.sleep(0.3)   # into the scheduler's loop
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err

@@ -27,6 +27,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -175,6 +176,9 @@ class Worker:
         self.notify = notify
         self.started_at = utcnow()
         self._lock = SingleWorkerLock(ctx.engine)
+        self._sched: Any = None
+        self._served = False
+        self._stoppers: list[threading.Thread] = []
 
     @property
     def log(self) -> Any:
@@ -339,26 +343,39 @@ class Worker:
         sched.add_job(self.heartbeat, "interval", seconds=HEARTBEAT_S, id="heartbeat", name="heartbeat", **defaults)
         return sched
 
+    def request_stop(self) -> None:
+        """On SIGTERM/SIGINT: no new job starts; the scheduler shuts down once the job in hand has
+        finished its unit of work (the jobs check ``ctx.stop`` between units)."""
+        self.ctx.stop.set()
+        sched = self._sched
+        if sched is None:
+            return   # not serving (yet): serve() sees the flag and does not start
+
+        def shut() -> None:
+            deadline = time.monotonic() + 60
+            while not sched.running and not self._served and time.monotonic() < deadline:
+                time.sleep(0.05)    # the signal came between the flag check and sched.start()
+            with contextlib.suppress(Exception):
+                sched.shutdown(wait=True)
+
+        th = threading.Thread(target=shut, name="recoup-worker-stop")
+        th.start()
+        self._stoppers.append(th)
+
     def serve(self) -> None:
-        """Run the schedule until SIGTERM/SIGINT; the job in hand finishes its unit first."""
+        """Run the schedule until :meth:`request_stop` (wire it to the signals with
+        :func:`stop_on_signals`); returns when the job in hand has finished."""
         sched = self.build_scheduler()
-        stopper: list[threading.Thread] = []
-
-        def stop() -> None:
-            def shut() -> None:
-                with contextlib.suppress(Exception):
-                    sched.shutdown(wait=True)
-            th = threading.Thread(target=shut, name="recoup-worker-stop")
-            th.start()
-            stopper.append(th)
-
-        with stop_on_signals(self.ctx, stop):
+        self._sched = sched
+        try:
             if not self.ctx.stopping():
                 for job in ORDER:
                     self.log.info("%s: %s (next %s)", job, self.ctx.settings.schedule(job),
                                   self.triggers[job].get_next_fire_time(None, self.ctx.now()))
                 sched.start()
-        for th in stopper:
+        finally:
+            self._served = True
+        for th in self._stoppers:
             th.join()
         self.log.info("worker stopped")
 
