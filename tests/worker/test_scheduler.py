@@ -88,3 +88,20 @@ def test_once_runs_dedupe_by_minute_but_replays_of_other_days_run(settings: Sett
             assert all(r is not None and r.outcome == "ok" for r in worker.run_once().values())
     finally:
         worker.close()
+
+
+def test_a_scheduler_fire_records_the_scheduled_instant(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import text
+
+    monkeypatch.setitem(jobs.JOBS, "ingest_inbox", lambda ctx: {"files": 0})
+    ctx = make_ctx(settings, clock=lambda: dt.datetime(2026, 11, 20, 10, 37, 12, tzinfo=UTC))
+    worker = Worker(ctx, notify=False)
+    worker.start()
+    try:
+        worker._fire("ingest_inbox")      # what APScheduler calls, a little after the 10:30 tick
+        worker._fire("ingest_inbox")      # a second fire for the same tick does nothing
+        with ctx.engine.connect() as c:
+            rows = c.execute(text("SELECT tick, outcome, counts FROM job_run")).all()
+        assert [tuple(r) for r in rows] == [("2026-11-20T10:30:00+00:00", "ok", '{"files": 0}')]
+    finally:
+        worker.close()
