@@ -105,6 +105,25 @@ def prepare_frames(shipments: pd.DataFrame, scans: pd.DataFrame, lines: pd.DataF
     return AuditFrames(ships.reset_index(drop=True), sc.reset_index(drop=True), ln.reset_index(drop=True))
 
 
+def relevant_scans(scans: pd.DataFrame) -> pd.DataFrame:
+    """The scans ``run_audit`` needs: the same findings come out of these as out of all of them.
+
+    A parcel without a final event (delivered, returned to sender, available for pickup) keeps every
+    scan: lost needs its latest event and whether it had a carrier scan. A parcel with one is not lost
+    and, a final event being a carrier scan, not void; damaged needs its damage events and the
+    delivery, late delivery the first delivery and the exceptions before it. So it keeps its final,
+    lost and damaged events and those with an exception reason. The service reads the store this way.
+    """
+    if scans.empty:
+        return scans
+    status = scans["status"].astype(str)
+    key = scans["carrier"].astype(str) + "\x1f" + scans["tracking_number"].astype(str)
+    final = status.isin(FINAL_STATUSES)
+    closed = key.isin(set(key[final]))
+    keep = ~closed | status.isin((*FINAL_STATUSES, "lost", "damaged")) | scans["exception_reason"].notna()
+    return scans[keep.to_numpy()]
+
+
 DAY_NS = 86_400_000_000_000
 MIN_NS = 60_000_000_000
 
