@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import fcntl
 import io
 import json
 import logging
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.engine import Engine
 
 from recoup.carriers.base import Attachment, Channel, ChannelConfig, ClaimPacket, SubmitResult
@@ -149,6 +150,20 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
     for r in rows:
         by_carrier.setdefault(r.carrier, []).append(r)
     stack = contextlib.ExitStack()   # channels that hold a connection keep it for the run
+    leases = None if dry_run else _Leases(engine)
+    if leases is not None:
+        stack.callback(leases.close)
+    held: set[int] = set()
+
+    def hold(c: Any) -> Any:
+        """The claim as it is now, held for this run; None when another live submitter has it."""
+        if leases is None:
+            return c
+        if not leases.hold(c.id):
+            return None
+        held.add(c.id)
+        return _current(engine, c.id)
+
     try:
         for code, claims in sorted(by_carrier.items()):
             if stop is not None and stop():
@@ -165,6 +180,9 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
                 continue
             todo = []
             for c in claims:
+                c = hold(c)
+                if c is None or c.status not in ("ready", "submitting"):
+                    continue  # another submitter is on it, or it moved on since we looked
                 if c.status == "submitting" and (
                         dry_run or channel is None or not _recover(engine, channel, c, settings, actor, s)):
                     continue  # resolved (filed, or handed to a person), or not askable now
@@ -209,6 +227,55 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
     finally:
         stack.close()
     return s
+
+
+class _Leases:
+    """Who is filing which claim right now, so that a claim in ``submitting`` is recovered only when
+    nobody alive is filing it.
+
+    PostgreSQL: a session advisory lock per claim, on a connection held for the run; the server
+    drops it when the process dies (kill -9 included), so a crashed submitter's claims are
+    recoverable at once and a live one's never. SQLite: one submitter at a time, by an exclusive
+    file lock beside the database (released by the OS on exit); a second submitter waits for it.
+    """
+
+    NAMESPACE = 0x5245
+
+    def __init__(self, engine: Engine) -> None:
+        self.conn: Connection | None = None
+        self.lockfile: Any = None
+        if engine.dialect.name == "postgresql":
+            self.conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            path = engine.url.database
+            if path and path != ":memory:":
+                self.lockfile = open(f"{path}.submit.lock", "a+")  # noqa: SIM115 - held for the run
+                fcntl.flock(self.lockfile.fileno(), fcntl.LOCK_EX)
+
+    def hold(self, claim_id: int) -> bool:
+        if self.conn is None:
+            return True
+        return bool(self.conn.execute(text("SELECT pg_try_advisory_lock(:ns, :id)"),
+                                      {"ns": self.NAMESPACE, "id": claim_id}).scalar())
+
+    def release(self, claim_id: int) -> None:
+        if self.conn is not None:
+            self.conn.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), {"ns": self.NAMESPACE, "id": claim_id})
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        if self.lockfile is not None:
+            fcntl.flock(self.lockfile.fileno(), fcntl.LOCK_UN)
+            self.lockfile.close()
+            self.lockfile = None
+
+
+def _current(engine: Engine, claim_id: int) -> Any:
+    ct = _claims_table()
+    with engine.connect() as conn:
+        return conn.execute(select(ct).where(ct.c.id == claim_id)).first()
 
 
 def _opened(stack: contextlib.ExitStack, channel: Channel) -> Channel:
