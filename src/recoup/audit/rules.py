@@ -32,6 +32,7 @@ from recoup.audit.weights import (
     billable_increments,
     billed_weight_in,
     compare_billed,
+    factorize_pairs,
     weight_text,
 )
 from recoup.money import fmt
@@ -68,6 +69,20 @@ class AuditResult:
     warnings: Counter[str] = field(default_factory=Counter)
     audited: int = 0
     recheck: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECHECK_COLUMNS))
+    trace: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    line_trace: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+class _Trace:
+    """What the rules saw and decided, per shipment and per invoice line (``run_audit(trace=True)``):
+    for ``recoup explain``, so that it explains with the rules' own values instead of computing again."""
+
+    def __init__(self) -> None:
+        self.ships: dict[tuple[str, str], dict[str, Any]] = {}
+        self.lines: dict[int, dict[str, Any]] = {}
+
+    def line(self, line_id: int) -> dict[str, Any]:
+        return self.lines.setdefault(int(line_id), {})
 
 
 SHIPMENT_FIELDS = ["carrier", "tracking_number", "service", "account_number", "ship_date", "promised_delivery",
@@ -93,7 +108,10 @@ def prepare_frames(shipments: pd.DataFrame, scans: pd.DataFrame, lines: pd.DataF
     ln = lines.reindex(columns=LINE_FIELDS).copy()
     ships["ship_date"] = pd.to_datetime(ships["ship_date"]).astype("datetime64[ns]")
     for col in ("dest_residential", "address_validated"):
-        ships[col] = pd.Series([_opt_bool(v) for v in ships[col]], index=ships.index, dtype=object)
+        vals = ships[col].to_numpy(dtype=object)
+        if any(not (x is None or isinstance(x, bool)) for x in pd.unique(vals).tolist()):   # 0/1, NaN, numpy bools
+            vals = np.array([_opt_bool(v) for v in vals], dtype=object)
+        ships[col] = pd.Series(vals, index=ships.index, dtype=object)
     for col in ("declared_value_cents", "item_value_cents"):
         ships[col] = pd.to_numeric(ships[col], errors="coerce").astype("Int64")
     sc["occurred_at"] = pd.to_datetime(sc["occurred_at"], utc=True, format="ISO8601").astype("datetime64[ns, UTC]")
@@ -116,8 +134,8 @@ def relevant_scans(scans: pd.DataFrame) -> pd.DataFrame:
     """
     if scans.empty:
         return scans
-    status = scans["status"].astype(str)
-    key = scans["carrier"].astype(str) + "\x1f" + scans["tracking_number"].astype(str)
+    status = pd.Series(_txt(scans["status"]), index=scans.index)
+    key = pd.Series(_txt(scans["carrier"]) + "\x1f" + _txt(scans["tracking_number"]), index=scans.index)
     final = status.isin(FINAL_STATUSES)
     closed = key.isin(set(key[final]))
     keep = ~closed | status.isin((*FINAL_STATUSES, "lost", "damaged")) | scans["exception_reason"].notna()
@@ -173,8 +191,17 @@ def _fmt_instants(ns: np.ndarray, off: np.ndarray, has_off: np.ndarray, tz: np.n
 
 
 def _keys(df: pd.DataFrame) -> pd.Index:
-    return pd.Index(df["carrier"].astype(str).to_numpy(dtype=object) + "\x1f"
-                    + df["tracking_number"].astype(str).to_numpy(dtype=object))
+    return pd.Index(_txt(df["carrier"]) + "\x1f" + _txt(df["tracking_number"]), dtype=object)
+
+
+def _sid_of(keys: pd.Index, df: pd.DataFrame) -> np.ndarray:
+    """Row of each (carrier, tracking_number) of df in ``keys`` (-1: not a manifested shipment), keyed
+    once per distinct pair."""
+    if not len(df):
+        return np.zeros(0, dtype=np.int64)
+    codes, pairs = factorize_pairs(df["carrier"], df["tracking_number"])
+    pos = keys.get_indexer(pd.Index([f"{c}\x1f{t}" for c, t in pairs], dtype=object))
+    return np.asarray(pos, dtype=np.int64)[codes]
 
 
 def _first_per(sid: np.ndarray, n: int) -> np.ndarray:
@@ -192,6 +219,10 @@ def _last_per(sid: np.ndarray, n: int) -> np.ndarray:
         u, i = np.unique(sid[::-1], return_index=True)
         last[u] = len(sid) - 1 - i
     return last
+
+
+def _day(v: int) -> dt.date | None:
+    return None if v == NAT else _dates(np.array([v]))[0]
 
 
 def _take(values: np.ndarray, rows: np.ndarray, fill: int) -> np.ndarray:
@@ -214,21 +245,42 @@ def _sum_per(sid: np.ndarray, amounts: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _cat_parts(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    cats = np.asarray(s.cat.categories, dtype=object)
+    return np.append(cats, None), s.cat.codes.to_numpy()     # code -1 picks the None at the end
+
+
+def _txt(s: pd.Series) -> np.ndarray:
+    """A text column without missing values as an object array of str (no copy through other dtypes)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats, codes = _cat_parts(s)
+        return cats[codes]
+    if s.dtype == object:
+        return s.to_numpy()
+    return s.astype(str).to_numpy(dtype=object)
+
+
 def _str_col(s: pd.Series) -> np.ndarray:
     """Text column as an object array, missing values as None."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats, codes = _cat_parts(s)
+        return cats[codes]
     a = s.to_numpy(dtype=object)
     return np.where(pd.isna(a), None, a)
 
 
-def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date) -> AuditResult:
+def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date, *, trace: bool = False) -> AuditResult:
+    """The findings of spec/audits.md. ``trace=True`` also records, per shipment and invoice line, the
+    facts each rule used and why it found or did not find (meant for a few shipments: it loops)."""
     warnings: Counter[str] = Counter()
+    tr = _Trace() if trace else None
     ships = frames.shipments.reset_index(drop=True)
     if ships.empty:
         return AuditResult(pd.DataFrame(columns=FINDING_COLUMNS), warnings, 0)
     # the contract of each shipment, decided once per (carrier, account)
-    carriers = ships["carrier"].astype(str).to_numpy(dtype=object)
+    carriers = _txt(ships["carrier"])
     accounts = _str_col(ships["account_number"])
-    pair_codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([carriers, np.where(accounts == None, "", accounts)]))  # noqa: E711
+    pair_codes, pairs = factorize_pairs(carriers, accounts)
     pair_ci = np.full(len(pairs), -1, dtype=np.int64)
     for i, (carrier, account) in enumerate(pairs):
         k = contracts.match(carrier, account or None)
@@ -242,8 +294,8 @@ def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date) -> Au
     if not keys.is_unique:
         raise ValueError("shipments must be unique by (carrier, tracking_number)")
     sc, ln = frames.scans, frames.lines
-    sc_sid = keys.get_indexer(_keys(sc)) if len(sc) else np.zeros(0, dtype=np.int64)
-    ln_sid = keys.get_indexer(_keys(ln)) if len(ln) else np.zeros(0, dtype=np.int64)
+    sc_sid = _sid_of(keys, sc)
+    ln_sid = _sid_of(keys, ln)
     sc_ci = np.where(sc_sid >= 0, ci[sc_sid], -1) if len(sc) else sc_sid
     ln_ci = np.where(ln_sid >= 0, ci[ln_sid], -1) if len(ln) else ln_sid
     out: list[pd.DataFrame] = []
@@ -258,13 +310,16 @@ def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date) -> Au
         sh = ships.iloc[rows].reset_index(drop=True)
         s_part = sc.loc[sm].reset_index(drop=True).assign(sid=local[sc_sid[sm]])
         l_part = ln.loc[lm].reset_index(drop=True).assign(sid=local[ln_sid[lm]])
-        out.append(_audit_contract(c, sh, s_part, l_part, as_of, warnings))
+        out.append(_audit_contract(c, sh, s_part, l_part, as_of, warnings, tr))
         audited += len(rows)
     found = [o[0] for o in out if len(o[0])]
     df = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=FINDING_COLUMNS)
     rc = [o[1] for o in out if len(o[1])]
     recheck = pd.concat(rc, ignore_index=True) if rc else pd.DataFrame(columns=RECHECK_COLUMNS)
-    return AuditResult(df[FINDING_COLUMNS], warnings, audited, recheck)
+    res = AuditResult(df[FINDING_COLUMNS], warnings, audited, recheck)
+    if tr is not None:
+        res.trace, res.line_trace = tr.ships, tr.lines
+    return res
 
 
 class _Found:
@@ -291,12 +346,15 @@ class _Found:
             inv = list(np.asarray(invoice, dtype=object)) if invoice is not None else [None] * n
         cur = [self.currency] * n if currency is None else [
             x if isinstance(x, str) and x else self.currency for x in np.asarray(currency, dtype=object)]
+        def obj(v: object) -> pd.Series:
+            return pd.Series(v if not isinstance(v, str) else [v] * n, dtype=object)
+
         self.parts.append(pd.DataFrame({
-            "key": key, "kind": kind, "carrier": self.carrier, "tracking_number": tn_o,
-            "invoice_number": pd.Series(inv, dtype=object), "invoice_line_id": pd.Series(ids, dtype=object),
-            "amount_cents": np.asarray(amount, dtype=np.int64), "currency": cur,
-            "deadline": _dates(deadline), "claimable": np.asarray(claimable, dtype=bool),
-            "reason": reason, "evidence": evidence,
+            "key": obj(key), "kind": obj(kind), "carrier": obj(self.carrier), "tracking_number": obj(tn_o),
+            "invoice_number": obj(inv), "invoice_line_id": obj(ids),
+            "amount_cents": np.asarray(amount, dtype=np.int64), "currency": obj(cur),
+            "deadline": obj(_dates(deadline)), "claimable": np.asarray(claimable, dtype=bool),
+            "reason": obj(reason), "evidence": obj(evidence),
         }))
 
     def frame(self) -> pd.DataFrame:
@@ -319,13 +377,13 @@ def _local_days(occ: np.ndarray, off: np.ndarray, has_off: np.ndarray, tz: np.nd
 
 
 def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.DataFrame, as_of: dt.date,
-                    warnings: Counter[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    warnings: Counter[str], tr: _Trace | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     rules = c.claims
     n = len(sh)
     as_of_day = int(np.datetime64(as_of, "D").view("int64"))
     found = _Found(c.carrier, c.currency, as_of_day)
-    tn = sh["tracking_number"].astype(str).to_numpy(dtype=object)
-    svc = sh["service"].astype(str).to_numpy(dtype=object)
+    tn = _txt(sh["tracking_number"])
+    svc = _txt(sh["service"])
     ship_day = _days(sh["ship_date"])
     dest_tz = _str_col(sh["dest_timezone"])
     tz = np.where((dest_tz == None) | (dest_tz == ""), c.calendar.timezone, dest_tz).astype(object)  # noqa: E711
@@ -339,7 +397,7 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
         off_s = sc["utc_offset_min"]
         e_has_off = off_s.notna().to_numpy()[order]
         e_off = off_s.fillna(0).to_numpy(dtype=np.int64)[order]
-        e_status = sc["status"].astype(str).to_numpy(dtype=object)[order]
+        e_status = _txt(sc["status"])[order]
         e_reason = _str_col(sc["exception_reason"])[order]
     else:
         e_sid = e_occ = e_off = np.zeros(0, dtype=np.int64)
@@ -377,7 +435,7 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
     else:
         pos = ln
     if len(pos):
-        inv_txt = pos["invoice_number"].astype(str).to_numpy(dtype=object)
+        inv_txt = _txt(pos["invoice_number"])
         inv_code = pd.factorize(inv_txt, sort=True)[0]
         order = np.lexsort((pos["line_no"].to_numpy(dtype=np.int64), inv_code, _days(pos["invoice_date"]),
                             pos["sid"].to_numpy(dtype=np.int64)))
@@ -389,7 +447,7 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
     billed = pos[~dup].reset_index(drop=True)
     b_sid = billed["sid"].to_numpy(dtype=np.int64) if len(billed) else np.zeros(0, dtype=np.int64)
     b_amt = billed["amount_cents"].to_numpy(dtype=np.int64) if len(billed) else np.zeros(0, dtype=np.int64)
-    b_type = billed["charge_type"].astype(str).to_numpy(dtype=object) if len(billed) else np.zeros(0, dtype=object)
+    b_type = _txt(billed["charge_type"]) if len(billed) else np.zeros(0, dtype=object)
     b_day = _days(billed["invoice_date"]) if len(billed) else np.zeros(0, dtype=np.int64)
     b_id = billed["id"].to_numpy(dtype=np.int64) if len(billed) else np.zeros(0, dtype=np.int64)
     bsum = _sum_per(b_sid, b_amt, n)
@@ -418,7 +476,7 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
     recheck = pd.DataFrame({"carrier": c.carrier, "tracking_number": tn[ri], "recheck": _dates(onset[ri])},
                            columns=RECHECK_COLUMNS)
     late = _late(c, sh, svc, tz, delivered, deliv_ns, deliv_day, deliv_row, e_off, e_has_off, first_inv_day,
-                 warnings)
+                 warnings, tr is not None)
     is_late = late["late"] & ~is_lost & ~is_dmg & ~is_void
     refund = rules.value_claims_refund_shipping
     dmg_day = _take(e_day, dmg_row, NAT)
@@ -500,29 +558,63 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
     evidence = ["{" + f'"lines": {json.dumps(lines_of.get(i, []))}, ' + ev_base(i) + "}" for i in ti.tolist()]
     late_cl = service("late_delivery", is_late, late_amt, late["file_by"], [late["reason"][i] for i in ti.tolist()],
                       excluded, evidence)
+    if tr is not None:
+        excl_of = dict(zip(ti.tolist(), excluded, strict=True))
+        shown_d = _fmt_instants(deliv_ns[delivered], e_off[deliv_row[delivered]], e_has_off[deliv_row[delivered]],
+                                tz[delivered]) if delivered.any() else []
+        d_text = dict(zip(np.flatnonzero(delivered).tolist(), shown_d, strict=True))
+        for i in range(n):
+            kind = ("lost" if is_lost[i] else "damaged" if is_dmg[i] else "void_label" if is_void[i]
+                    else "late_delivery" if is_late[i] else None)
+            tr.ships[(c.carrier, str(tn[i]))] = {
+                "contract": c.path.name, "service": svc[i], "tz": tz[i], "delivered_at": d_text.get(i),
+                "final": bool(final[i]), "carrier_scan": bool(carrier_scan[i]), "lost_event": bool(lost_ev[i]),
+                "last_event_day": _day(last_day[i]), "damage_event": None if dmg_row[i] < 0 else {
+                    "status": e_status[dmg_row[i]], "day": _day(dmg_day[i])},
+                "billed": bool(is_billed[i]), "first_invoice_day": _day(first_inv_day[i]),
+                "billed_cents": int(bsum[i]), "value_due_cents": int(value_due[i]),
+                "ship_day": _day(ship_day[i]), "lost": bool(is_lost[i]), "damaged": bool(is_dmg[i]),
+                "void": bool(is_void[i]), "late": bool(late["late"][i]), "late_reported": bool(is_late[i]),
+                "promised": late["promised"].get(i), "late_not_judged": late["why_not"].get(i),
+                "late_file_by": _day(late["file_by"][i]), "late_excluded": excl_of.get(i),
+                "service_kind": kind, "suppress_all": bool(suppress_all[i]), "late_claimable": bool(late_cl[i]),
+                "recheck": _day(onset[i]),
+            }
 
     # ---- billing findings, one per offending line
     disp = rules.dispute_window_days
     if len(dups):
         d_day = _days(dups["invoice_date"])
         d_amt = dups["amount_cents"].to_numpy(dtype=np.int64)
-        d_inv = dups["invoice_number"].astype(str).to_numpy(dtype=object)
+        d_inv = _txt(dups["invoice_number"])
         reasons = [f"{t} {fmt(a)} billed again on {v}" for t, a, v in zip(
-            dups["charge_type"].astype(str), d_amt.tolist(), d_inv, strict=True)]
+            _txt(dups["charge_type"]), d_amt.tolist(), d_inv, strict=True)]
         ids = dups["id"].to_numpy(dtype=np.int64)
+        if tr is not None:
+            for i in ids.tolist():
+                tr.line(i)["duplicate_charge"] = "yes: the same charge type and amount was billed earlier"
         found.add("duplicate_charge", tn[dups["sid"].to_numpy(dtype=np.int64)], d_inv, ids, d_amt,
                   _str_col(dups["currency"]), d_day + disp, as_of_day <= d_day + disp, reasons,
                   [f'{{"line": {i}}}' for i in ids.tolist()])
     if not len(billed):
         return found.frame(), recheck
     keep = ~suppress_all[b_sid] & ~(late_cl[b_sid] & refundable)
+    if tr is not None:
+        for i, s_, k_ in zip(b_id.tolist(), b_sid.tolist(), keep.tolist(), strict=True):
+            t = tr.line(i)
+            t["duplicate_charge"] = "no: the first line with this charge type and amount"
+            if not k_:
+                t["suppressed"] = ("refunded by the claimable " + (
+                    "late_delivery" if late_cl[s_] and not suppress_all[s_] else
+                    "lost" if is_lost[s_] else "damaged" if is_dmg[s_] else "void_label")
+                    + ": billing rules not reported")
     b = billed[keep].reset_index(drop=True)
     bs = b_sid[keep]
     ba = b_amt[keep]
     bt = b_type[keep]
     bd = b_day[keep]
     bid = b_id[keep]
-    binv = b["invoice_number"].astype(str).to_numpy(dtype=object)
+    binv = _txt(b["invoice_number"])
     bcur = _str_col(b["currency"])
     deadline = bd + disp
     claimable = as_of_day <= deadline
@@ -535,27 +627,53 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
 
     res = np.array([v is False for v in sh["dest_residential"].tolist()], dtype=bool)
     m = (bt == "residential") & res[bs]
+    if tr is not None:
+        flags = sh["dest_residential"].tolist()
+        for j in np.flatnonzero(bt == "residential").tolist():
+            f = flags[bs[j]]
+            tr.line(bid[j])["residential_surcharge"] = (
+                "yes: the manifest says the address is commercial" if f is False else
+                "no: the manifest says the address is residential" if f is True else
+                "not judged: the manifest does not say whether the address is residential")
     billing("residential_surcharge", m, ba,
             ["residential surcharge on an address the manifest says is commercial"] * int(m.sum()))
     val = np.array([v is True for v in sh["address_validated"].tolist()], dtype=bool)
     m = (bt == "address_correction") & val[bs]
+    if tr is not None:
+        flags = sh["address_validated"].tolist()
+        for j in np.flatnonzero(bt == "address_correction").tolist():
+            f = flags[bs[j]]
+            tr.line(bid[j])["address_correction"] = (
+                "yes: the address was validated before shipping" if f is True else
+                "no: the address was not validated before shipping" if f is False else
+                "not judged: the manifest does not say whether the address was validated")
     billing("address_correction", m, ba, ["address correction on an address validated before shipping"] * int(m.sum()))
     if c.das_postal_codes is not None:
         postal = _str_col(sh["dest_postal"])
         in_das = _das_flags(postal, _str_col(sh["dest_country"]), c.das_postal_codes)
         m = (bt == "delivery_area") & ~in_das[bs]
+        if tr is not None:
+            for j in np.flatnonzero(bt == "delivery_area").tolist():
+                p_ = postal[bs[j]]
+                tr.line(bid[j])["delivery_area_surcharge"] = (
+                    f"yes: {p_} is not in the contract's DAS list" if m[j] else
+                    "not judged: no destination postal code" if not p_ else
+                    f"no: {p_} is in the contract's DAS list")
         billing("delivery_area_surcharge", m, ba,
                 [f"delivery area surcharge; {postal[s_]} is not in the contract's DAS list" for s_ in bs[m].tolist()])
+    elif tr is not None:
+        for j in np.flatnonzero(bt == "delivery_area").tolist():
+            tr.line(bid[j])["delivery_area_surcharge"] = "not judged: the contract has no DAS list"
     # fuel: the base is every billed transportation line of the invoice (duplicates out), refunded or not
     fm = bt == "fuel"
     if fm.any():
         fuel_amt, fuel_why, fuel_mask = _fuel(c, billed, b_sid, b_type, b_amt, bs, binv, ba, fm, svc, ship_day,
-                                              warnings)
+                                              warnings, tr, bid)
         billing("fuel_surcharge", fuel_mask, fuel_amt, fuel_why)
     # dim weight and rate overcharge
     tm = bt == "transportation"
     if tm.any():
-        _weights(c, sh, b, bs, ba, tm, svc, warnings, billing)
+        _weights(c, sh, b, bs, ba, tm, svc, warnings, billing, tr)
     return found.frame(), recheck
 
 
@@ -572,27 +690,32 @@ def _suspensions(c: Contract, svc: np.ndarray, ship_day: np.ndarray) -> list[Sus
 
 
 def _das_flags(postal: np.ndarray, country: np.ndarray, das: frozenset[str]) -> np.ndarray:
-    codes, uniq = pd.factorize(pd.MultiIndex.from_arrays([
-        np.where(postal == None, "", postal), np.where(country == None, "", country)]))  # noqa: E711
+    codes, uniq = factorize_pairs(postal, country)
     flags = np.array([_in_das(p, ctry, das) for p, ctry in uniq], dtype=bool)
     return flags[codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
 def _fuel(c: Contract, billed: pd.DataFrame, b_sid: np.ndarray, b_type: np.ndarray, b_amt: np.ndarray,
           bs: np.ndarray, binv: np.ndarray, ba: np.ndarray, fm: np.ndarray, svc: np.ndarray, ship_day: np.ndarray,
-          warnings: Counter[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
+          warnings: Counter[str], tr: _Trace | None = None,
+          bid: np.ndarray | None = None) -> tuple[np.ndarray, list[str], np.ndarray]:
     n_rows = len(bs)
     # transportation per (shipment, invoice)
     tmask = b_type == "transportation"
-    all_inv = billed["invoice_number"].astype(str).to_numpy(dtype=object)
-    base_of = pd.Series(b_amt[tmask]).groupby([b_sid[tmask], all_inv[tmask]]).sum()
+    all_inv = _txt(billed["invoice_number"])
     fi = np.flatnonzero(fm)
+    inv_codes, inv_u = pd.factorize(np.concatenate([all_inv[tmask], binv[fi]]))
+    k_inv = max(len(inv_u), 1)
+    t_key = b_sid[tmask] * k_inv + inv_codes[:int(tmask.sum())]
+    f_key = bs[fi] * k_inv + inv_codes[int(tmask.sum()):]
+    base_of = pd.Series(b_amt[tmask]).groupby(t_key).sum()
     base = np.zeros(n_rows, dtype=np.int64)
     if len(base_of):
-        got = base_of.reindex(pd.MultiIndex.from_arrays([bs[fi], binv[fi]])).fillna(0).to_numpy(dtype=np.int64)
-        base[fi] = got
+        pos_ = pd.Index(base_of.index).get_indexer(f_key)
+        vals = base_of.to_numpy(dtype=np.int64)
+        base[fi] = np.where(pos_ >= 0, vals[np.maximum(pos_, 0)], 0)
     # the fuel percent of each (service, ship date)
-    pairs_codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([svc[bs[fi]], ship_day[bs[fi]]]))
+    pairs_codes, pairs = factorize_pairs(svc[bs[fi]], ship_day[bs[fi]])
     pcts = [fuel_percent(c, s_, _dates(np.array([d]))[0]) for s_, d in pairs]
     num = np.zeros(len(pairs), dtype=np.int64)     # percent = num / 10**scale
     scale = np.zeros(len(pairs), dtype=np.int64)
@@ -623,24 +746,35 @@ def _fuel(c: Contract, billed: pd.DataFrame, b_sid: np.ndarray, b_type: np.ndarr
     mask[jj] = True
     for k_, e_, jx in zip(pc[hit].tolist(), expected[hit].tolist(), jj.tolist(), strict=True):
         why.append(f"fuel {fmt(int(ba[jx]))} > {pcts[k_]}% of transportation {fmt(int(base[jx]))} = {fmt(int(e_))}")
+    if tr is not None and bid is not None:
+        for jx in fi[~ok].tolist():
+            tr.line(bid[jx])["fuel_surcharge"] = f"not judged: no fuel table row for service {svc[bs[jx]]} on its ship date"
+        for k_, e_, jx, h_ in zip(pc.tolist(), expected.tolist(), j.tolist(), hit.tolist(), strict=True):
+            rel = ">" if h_ else "<="
+            tr.line(bid[jx])["fuel_surcharge"] = ("yes: " if h_ else "no: ") + (
+                f"fuel {fmt(int(ba[jx]))} {rel} {pcts[k_]}% of transportation {fmt(int(base[jx]))} "
+                f"on the same invoice = {fmt(int(e_))}")
     return fuel_amt, why, mask
 
 
 def _weights(c: Contract, sh: pd.DataFrame, b: pd.DataFrame, bs: np.ndarray, ba: np.ndarray, tm: np.ndarray,
-             svc: np.ndarray, warnings: Counter[str], billing: Callable[..., None]) -> None:
+             svc: np.ndarray, warnings: Counter[str], billing: Callable[..., None], tr: _Trace | None = None) -> None:
     """dim_weight / rate_overcharge of the transportation lines whose service has a rate card."""
     rated = {code: s.rates for code, s in c.services.items() if s.rates is not None}
     ti = np.flatnonzero(tm & np.isin(svc[bs], list(rated)))
+    if tr is not None:
+        for j in np.flatnonzero(tm & ~np.isin(svc[bs], list(rated))).tolist():
+            tr.line(int(b["id"].iat[j]))["rate"] = f"not judged: no rate card for service {svc[bs[j]]}"
     if not len(ti):
         return
     si = bs[ti]
+    part = sh.iloc[si]
     k, ok = billable_increments(
-        weight=sh["weight"].to_numpy(dtype=object)[si], weight_unit=_str_col(sh["weight_unit"])[si],
-        length=sh["length"].to_numpy(dtype=object)[si], width=sh["width"].to_numpy(dtype=object)[si],
-        height=sh["height"].to_numpy(dtype=object)[si], dim_unit=_str_col(sh["dim_unit"])[si],
+        weight=part["weight"], weight_unit=part["weight_unit"], length=part["length"], width=part["width"],
+        height=part["height"], dim_unit=part["dim_unit"],
         contract_weight_unit=c.weight_unit, contract_dim_unit=c.dim_unit, dim_divisor=c.dim_divisor,
         weight_increment=c.weight_increment, dim_rounding=c.dim_rounding)
-    cmp = compare_billed(b["billed_weight"].to_numpy(dtype=object)[ti], _str_col(b["weight_unit"])[ti], k,
+    cmp = compare_billed(b["billed_weight"].iloc[ti], b["weight_unit"].iloc[ti], k,
                          contract_weight_unit=c.weight_unit, weight_increment=c.weight_increment)
     judged = ok & (cmp >= 0)             # billed below the correct weight: not judged
     zones = _str_col(b["zone"])[ti]
@@ -665,6 +799,24 @@ def _weights(c: Contract, sh: pd.DataFrame, b: pd.DataFrame, bs: np.ndarray, ba:
         price[j] = p
     diff = ba[ti] - price
     hit = judged & (price >= 0) & (diff >= 1)
+    if tr is not None:
+        for x in range(len(ti)):
+            line_id = int(b["id"].iat[ti[x]])
+            cw = weight_text(int(k[x]), c.weight_increment) if ok[x] else None
+            t = tr.line(line_id)
+            t["correct_weight"] = cw
+            if not ok[x]:
+                t["rate"] = "not judged: the manifest has neither a weight nor all three dimensions"
+            elif cmp[x] < 0:
+                t["rate"] = f"not judged: billed below the correct billable weight {cw} {c.weight_unit}"
+            elif price[x] < 0:
+                t["rate"] = "not judged: " + _unpriced(c, rated[svc[si[x]]], zones[x], Decimal(int(k[x])) * c.weight_increment)
+            elif hit[x]:
+                t["rate"] = (f"yes ({'dim_weight' if cmp[x] > 0 else 'rate_overcharge'}): {fmt(int(ba[ti[x]]))} vs "
+                             f"rate card {fmt(int(price[x]))} at {cw} {c.weight_unit} (zone {zones[x]})")
+            else:
+                t["rate"] = (f"no: {fmt(int(ba[ti[x]]))} is not above the rate card's {fmt(int(price[x]))} at {cw} "
+                             f"{c.weight_unit} (zone {zones[x]})")
     h = np.flatnonzero(hit)
     for kind, sel in (("dim_weight", cmp[h] > 0), ("rate_overcharge", cmp[h] == 0)):
         hh = h[sel]
@@ -674,7 +826,7 @@ def _weights(c: Contract, sh: pd.DataFrame, b: pd.DataFrame, bs: np.ndarray, ba:
         amounts[ti[hh]] = diff[hh]
         order = np.argsort(ti[hh], kind="stable")
         hh = hh[order]
-        billed_w = b["billed_weight"].to_numpy(dtype=object)[ti[hh]]
+        billed_w = _str_col(b["billed_weight"])[ti[hh]]
         billed_u = _str_col(b["weight_unit"])[ti[hh]]
         reasons, evidence = [], []
         for x, bw, bu in zip(hh.tolist(), billed_w, billed_u, strict=True):
@@ -748,11 +900,13 @@ def _in_das(postal: object, country: object, das: frozenset[str]) -> bool:
 
 def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delivered: np.ndarray,
           deliv_ns: np.ndarray, deliv_day: np.ndarray, deliv_row: np.ndarray, e_off: np.ndarray,
-          e_has_off: np.ndarray, first_inv_day: np.ndarray, warnings: Counter[str]) -> dict[str, Any]:
+          e_has_off: np.ndarray, first_inv_day: np.ndarray, warnings: Counter[str], trace: bool = False) -> dict[str, Any]:
     n = len(sh)
     late = np.zeros(n, dtype=bool)
     file_by = np.full(n, NAT, dtype=np.int64)
     reason: dict[int, str] = {}
+    promised: dict[int, str] = {}
+    why_not: dict[int, str] = {}
     rules = c.claims
     promised_txt = _str_col(sh["promised_delivery"])
     ship_day = _days(sh["ship_date"])
@@ -762,9 +916,15 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
         if s is None:
             warnings[f"{c.carrier}: service {code} is not in the contract {c.path.name}: not judged for lateness"] += \
                 int(m.sum())
+            if trace:
+                why_not.update(dict.fromkeys(np.flatnonzero(m).tolist(), f"service {code} is not in the contract"))
             continue
         if not s.guaranteed:
+            if trace:
+                why_not.update(dict.fromkeys(np.flatnonzero(m).tolist(), f"service {code} is not guaranteed"))
             continue
+        if trace:
+            why_not.update(dict.fromkeys(np.flatnonzero(m & ~delivered).tolist(), "not delivered (yet)"))
         idx = np.flatnonzero(m & delivered)
         if not len(idx):
             continue
@@ -785,6 +945,9 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
             if s.transit_days is None:
                 warnings[f"{c.carrier}: service {code} has no transit_days and no promised_delivery: not judged"] += \
                     len(comp)
+                if trace:
+                    why_not.update(dict.fromkeys(idx[comp].tolist(), f"service {code} has no transit_days and the "
+                                                 "manifest no promised_delivery"))
             else:
                 ship = ship_day[idx[comp]].view("datetime64[D]")
                 pdays = promised_date(c.calendar, ship, np.full(len(ship), s.transit_days)).astype("int64")
@@ -800,6 +963,12 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
                         dtype="datetime64[ns]").view("int64")
         dns = deliv_ns[idx]
         is_late = (deadline_ns != NAT) & (dns > deadline_ns)
+        if trace:
+            has = np.flatnonzero(deadline_ns != NAT)
+            shown_p = _fmt_instants(deadline_ns[has], np.zeros(len(has), dtype=np.int64), np.zeros(len(has), dtype=bool),
+                                    tz[idx[has]])
+            for j, p_ in zip(has.tolist(), shown_p, strict=True):
+                promised[int(idx[j])] = deadline_txt[j] or p_
         li = np.flatnonzero(is_late)
         if not len(li):
             continue
@@ -815,8 +984,8 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
         file_by[rows] = base + rules.late_window_days
         dr = deliv_row[rows]
         shown = _fmt_instants(dns[li], e_off[dr], e_has_off[dr], tz[rows])
-        promised = _fmt_instants(deadline_ns[li], np.zeros(len(li), dtype=np.int64), np.zeros(len(li), dtype=bool),
-                                 tz[rows])
-        for r, a, j, p in zip(rows.tolist(), shown, li.tolist(), promised, strict=True):
+        by = _fmt_instants(deadline_ns[li], np.zeros(len(li), dtype=np.int64), np.zeros(len(li), dtype=bool),
+                           tz[rows])
+        for r, a, j, p in zip(rows.tolist(), shown, li.tolist(), by, strict=True):
             reason[r] = f"delivered {a}, promised by {deadline_txt[j] or p}"
-    return {"late": late, "file_by": file_by, "reason": reason}
+    return {"late": late, "file_by": file_by, "reason": reason, "promised": promised, "why_not": why_not}

@@ -128,10 +128,153 @@ def _raw_rows(conn: Connection, sql: str, params: Sequence[object] = ()) -> list
 
 
 def _frame(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
+    """Plain object columns (no string dtype conversion: the rules work on object arrays)."""
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    cols = list(zip(*rows, strict=True))
-    return pd.DataFrame({c: np.array(v, dtype=object) for c, v in zip(columns, cols, strict=True)})
+    a = np.array(rows, dtype=object)
+    if a.ndim != 2:   # pragma: no cover - rows of sequences numpy could not stack
+        a = np.array([tuple(r) for r in rows] + [(None,) * len(columns)], dtype=object)[:-1]
+    return pd.DataFrame({c: pd.Series(a[:, j], dtype=object, copy=False) for j, c in enumerate(columns)})
+
+
+# How the audit's columns are kept: i int64, I nullable Int64, c category, s object text, d date, t instant,
+# b optional bool. Categories make the frames small and the rules' sorting, grouping and copying cheap.
+KINDS = {
+    "id": "i", "line_no": "i", "amount_cents": "i", "utc_offset_min": "I", "declared_value_cents": "I",
+    "item_value_cents": "I", "tracking_number": "s", "promised_delivery": "s", "ship_date": "d",
+    "invoice_date": "d", "occurred_at": "t", "dest_residential": "b", "address_validated": "b",
+}
+BATCH = 200_000
+
+
+def _column(values: np.ndarray, kind: str) -> Any:
+    if kind == "i":
+        return values.astype(np.int64)
+    if kind == "I":
+        missing = pd.isna(values)
+        return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+    if kind == "s":
+        return values
+    if kind == "b":
+        return np.array([None if v is None else bool(v) for v in values], dtype=object)
+    if kind == "t":
+        return pd.to_datetime(values, utc=True, format="ISO8601")
+    codes, uniq = pd.factorize(values)       # c, and d on its distinct values
+    if kind == "d":
+        days = pd.to_datetime(pd.Series(uniq, dtype=object), format="ISO8601").to_numpy(dtype="datetime64[ns]")
+        return np.where(codes >= 0, days[np.maximum(codes, 0)] if len(days) else np.datetime64("NaT"),
+                        np.datetime64("NaT")).astype("datetime64[ns]")
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object))
+
+
+def _fetch(conn: Connection, sql: str, params: Sequence[object], columns: Sequence[str]) -> pd.DataFrame:
+    """A query's rows as compact columns (KINDS; other columns categories), a batch at a time."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    if conn.dialect.paramstyle in ("format", "pyformat"):
+        sql = sql.replace("%", "%%").replace("?", "%s")
+    cur = raw.cursor()
+    parts: list[pd.DataFrame] = []
+    try:
+        cur.execute(sql, tuple(params))
+        while True:
+            rows = cur.fetchmany(BATCH)
+            if not rows:
+                break
+            parts.append(_compact(rows, columns))
+            del rows
+    finally:
+        cur.close()
+    return _concat(parts, columns)
+
+
+def _compact(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
+    if not rows:
+        return _frame([], columns)
+    a = np.array(rows, dtype=object)
+    return pd.DataFrame({c: _column(a[:, j], KINDS.get(c, "c")) for j, c in enumerate(columns)})
+
+
+def _concat(parts: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
+    """Frames of one shape, categories united."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _frame([], columns)
+    if len(parts) == 1:
+        return parts[0]
+    out = {}
+    for c in columns:
+        vals = [p[c] for p in parts]
+        if all(isinstance(v.dtype, pd.CategoricalDtype) for v in vals):
+            out[c] = pd.Series(pd.api.types.union_categoricals([v.array for v in vals]))
+        else:
+            out[c] = pd.concat(vals, ignore_index=True)
+    return pd.DataFrame(out)
+
+
+_SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _sqlite_value(v: Any) -> Any:
+    if isinstance(v, dt.datetime):
+        return v.astimezone(dt.UTC).strftime(_SQLITE_TS)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, bool):
+        return int(v)
+    return v
+
+
+def _insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert: the driver's executemany of tuples on SQLite, SQLAlchemy's executemany elsewhere."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(table), rows)
+        return
+    cols = list(rows[0])
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cur = raw.cursor()
+    cur.executemany(f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                    _sqlite_tuples(rows, cols))
+    cur.close()
+
+
+def _sqlite_tuples(rows: list[dict[str, Any]], cols: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Rows as tuples for sqlite3, dates and instants as the text SQLAlchemy stores (each distinct
+    value converted once: a run writes one ``now`` and few deadlines)."""
+    columns = []
+    for c in cols:
+        vals = [r[c] for r in rows]
+        if any(isinstance(v, (dt.date, bool)) for v in vals):
+            seen: dict[Any, Any] = {}
+            conv = []
+            for v in vals:
+                k = (type(v), v)
+                if k not in seen:
+                    seen[k] = _sqlite_value(v)
+                conv.append(seen[k])
+            vals = conv
+        columns.append(vals)
+    return list(zip(*columns, strict=True))
+
+
+def _update_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Bulk update by id (``b_id`` in each row) of the other columns given."""
+    if not rows:
+        return
+    cols = [c for c in rows[0] if c != "b_id"]
+    if conn.dialect.name != "sqlite":
+        conn.execute(update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(c) for c in cols}),
+                     rows)
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cur = raw.cursor()
+    cur.executemany(f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
+                    _sqlite_tuples(rows, [*cols, "b_id"]))
+    cur.close()
 
 
 def _by_keys(conn: Connection, sql: str, keys: Iterable[Key], lead: Sequence[object] = ()) -> list[tuple[Any, ...]]:
@@ -166,28 +309,30 @@ def load_frames(engine: Engine, keys: Iterable[Key] | None = None, *, all_scans:
 def _load(conn: Connection, keys: set[Key] | None, all_scans: bool) -> AuditFrames:
     true = True
     if keys is not None:
-        ships = _frame(_by_keys(conn, _SHIP_SQL + " AND", keys, [true]), SHIPMENT_FIELDS)
-        scans = _frame(_by_keys(conn, _SCAN_SQL + " WHERE", keys), SCAN_FIELDS)
-        lines = _frame(_by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND", keys), LINE_FIELDS)
+        ships = _compact(_by_keys(conn, _SHIP_SQL + " AND", keys, [true]), SHIPMENT_FIELDS)
+        scans = _compact(_by_keys(conn, _SCAN_SQL + " WHERE", keys), SCAN_FIELDS)
+        lines = _compact(_by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND", keys), LINE_FIELDS)
         return prepare_frames(ships, scans, lines)
-    ships = _frame(_raw_rows(conn, _SHIP_SQL, [true]), SHIPMENT_FIELDS)
-    lines = _frame(_raw_rows(conn, _LINE_SQL + " WHERE amount_cents > 0"), LINE_FIELDS)
+    ships = _fetch(conn, _SHIP_SQL, [true], SHIPMENT_FIELDS)
+    lines = _fetch(conn, _LINE_SQL + " WHERE amount_cents > 0", [], LINE_FIELDS)
     if all_scans:
-        scans = _frame(_raw_rows(conn, _SCAN_SQL), SCAN_FIELDS)
-        return prepare_frames(ships, scans, lines)
+        return prepare_frames(ships, _fetch(conn, _SCAN_SQL, [], SCAN_FIELDS), lines)
     marks = ", ".join("?" for _ in _SPECIAL)
-    special = _frame(_raw_rows(conn, f"{_SCAN_SQL} WHERE status IN ({marks}) OR exception_reason IS NOT NULL",
-                               list(_SPECIAL)), SCAN_FIELDS)
-    fin = special[special["status"].isin(FINAL_STATUSES)]
-    final_keys = pd.Index(fin["carrier"].astype(str) + "\x1f" + fin["tracking_number"].astype(str))
-    ship_keys = ships["carrier"].astype(str) + "\x1f" + ships["tracking_number"].astype(str)
-    open_ = ships[~ship_keys.isin(final_keys)]
+    special = _fetch(conn, f"{_SCAN_SQL} WHERE status IN ({marks}) OR exception_reason IS NOT NULL", list(_SPECIAL),
+                     SCAN_FIELDS)
+    fin = special[np.isin(special["status"].to_numpy(dtype=object), FINAL_STATUSES)]
+    final_keys = set((fin["carrier"].to_numpy(dtype=object) + "\x1f"
+                      + fin["tracking_number"].to_numpy(dtype=object)).tolist())
+    ship_keys = ships["carrier"].to_numpy(dtype=object) + "\x1f" + ships["tracking_number"].to_numpy(dtype=object)
+    open_ = ships[np.array([k not in final_keys for k in ship_keys.tolist()], dtype=bool)]
     if len(open_) > FULL_SCAN_SHARE * max(len(ships), 1):
-        scans = _frame(_raw_rows(conn, _SCAN_SQL), SCAN_FIELDS)
+        scans = _fetch(conn, _SCAN_SQL, [], SCAN_FIELDS)
     else:
-        rest = _frame(_by_keys(conn, _SCAN_SQL + " WHERE", zip(open_["carrier"], open_["tracking_number"],
+        rest = _compact(_by_keys(conn, _SCAN_SQL + " WHERE", zip(open_["carrier"].to_numpy(dtype=object),
+                                                                  open_["tracking_number"].to_numpy(dtype=object),
                                                                   strict=True)), SCAN_FIELDS)
-        scans = pd.concat([special, rest], ignore_index=True).drop_duplicates("id")
+        scans = _concat([special, rest], SCAN_FIELDS)
+        scans = scans[~scans["id"].duplicated()].reset_index(drop=True)
     return prepare_frames(ships, scans, lines)
 
 
@@ -308,32 +453,56 @@ def audit(engine: Engine, contracts: ContractSet, as_of: dt.date, *, approval_th
     return summary
 
 
+def _date(v: Any) -> dt.date | None:
+    if v is None or isinstance(v, dt.date):
+        return v
+    return dt.date.fromisoformat(str(v)[:10])
+
+
 def _existing(conn: Connection, scope: set[Key] | None, carriers: set[str]) -> list[dict[str, Any]]:
     cols = ["id", "key", "status", *FIELDS]
-    sel = select(*[FT.c[c] for c in cols])
+    sql = f"SELECT {', '.join(cols)} FROM finding WHERE"
     if scope is None:
-        rows = conn.execute(sel.where(FT.c.carrier.in_(sorted(carriers)))).all()
+        marks = ", ".join("?" for _ in carriers)
+        rows = _raw_rows(conn, f"{sql} carrier IN ({marks})", sorted(carriers)) if carriers else []
     else:
-        rows = []
-        by_carrier: dict[str, list[str]] = {}
-        for c, t in scope:
-            if c in carriers:
-                by_carrier.setdefault(c, []).append(t)
-        for c, tns in sorted(by_carrier.items()):
-            tns = sorted(tns)
-            for i in range(0, len(tns), CHUNK):
-                rows += conn.execute(sel.where(FT.c.carrier == c).where(FT.c.tracking_number.in_(tns[i:i + CHUNK]))).all()
-    return [dict(r._mapping) for r in rows]
+        rows = _by_keys(conn, sql, ((c, t) for c, t in scope if c in carriers))
+    out = []
+    for r in rows:
+        d = dict(zip(cols, r, strict=True))
+        d["deadline"] = _date(d["deadline"])
+        d["claimable"] = bool(d["claimable"])
+        out.append(d)
+    return out
 
 
 def _claims_of(conn: Connection, finding_ids: list[int]) -> dict[int, Any]:
+    cols = ["id", "finding_id", "status", "claimed_cents", "deadline"]
+    sql = f"SELECT {', '.join(cols)} FROM claim"
+    ids = sorted(set(finding_ids))
+    rows: list[tuple[Any, ...]] = []
+    if len(ids) > 20 * CHUNK:
+        rows = _raw_rows(conn, sql)
+    else:
+        for i in range(0, len(ids), CHUNK):
+            part = ids[i:i + CHUNK]
+            rows += _raw_rows(conn, f"{sql} WHERE finding_id IN ({', '.join('?' for _ in part)})", part)
+    want = set(ids)
     out: dict[int, Any] = {}
-    ids = sorted(finding_ids)
-    for i in range(0, len(ids), CHUNK):
-        for r in conn.execute(select(CT.c.id, CT.c.finding_id, CT.c.status, CT.c.claimed_cents, CT.c.deadline)
-                              .where(CT.c.finding_id.in_(ids[i:i + CHUNK]))):
-            out[int(r.finding_id)] = r
+    for r in rows:
+        if int(r[1]) in want:
+            c = _ClaimRow(int(r[0]), int(r[1]), str(r[2]), int(r[3]), _date(r[4]))
+            out[c.finding_id] = c
     return out
+
+
+@dataclass
+class _ClaimRow:
+    id: int
+    finding_id: int
+    status: str
+    claimed_cents: int
+    deadline: dt.date | None
 
 
 def _clean(v: Any) -> Any:
@@ -392,28 +561,24 @@ def _persist(conn: Connection, found: pd.DataFrame, scope: set[Key] | None, carr
                 summary.updated += 1
     if inserts:
         before = conn.execute(select(func.max(FT.c.id))).scalar() or 0
-        conn.execute(insert(FT), [{"key": f["key"], "status": "open", "first_seen": now, "updated_at": now,
-                                   **{k: f[k] for k in FIELDS}} for f in inserts])
+        _insert_many(conn, FT, [{"key": f["key"], "status": "open", "first_seen": now, "updated_at": now,
+                                 **{k: f[k] for k in FIELDS}} for f in inserts])
         want = {f["key"] for f in inserts}
-        for r in conn.execute(select(FT.c.id, FT.c.key).where(FT.c.id > before)):
-            if r.key in want:
-                fid_of[r.key] = int(r.id)
+        for fid, key in _raw_rows(conn, "SELECT id, key FROM finding WHERE id > ?", [before]):
+            if key in want:
+                fid_of[key] = int(fid)
         history += [{"finding_id": fid_of[f["key"]], "at": now, "change": "opened", "detail": _detail(f)}
                     for f in inserts]
         summary.new += len(inserts)
-    if updates:
-        conn.execute(update(FT).where(FT.c.id == bindparam("b_id")).values(
-            {k: bindparam(k) for k in ("status", "updated_at", *FIELDS)}), updates)
+    _update_many(conn, FT, updates)
     # withdrawn: open findings of the judged scope (audited carriers) that no longer hold
     gone = [o for o in old_rows if o["key"] not in seen and o["status"] == "open"]
     if gone:
-        conn.execute(update(FT).where(FT.c.id == bindparam("b_id")).values(status="withdrawn", updated_at=now),
-                     [{"b_id": int(o["id"])} for o in gone])
+        _update_many(conn, FT, [{"status": "withdrawn", "updated_at": now, "b_id": int(o["id"])} for o in gone])
         history += [{"finding_id": int(o["id"]), "at": now, "change": "withdrawn",
                      "detail": "no longer holds on the current data"} for o in gone]
         summary.withdrawn += len(gone)
-    if history:
-        conn.execute(insert(HT), history)
+    _insert_many(conn, HT, history)
     # claims
     claims = _claims_of(conn, [*fid_of.values(), *(int(o["id"]) for o in gone)])
     new_claims: list[dict[str, Any]] = []
@@ -440,20 +605,16 @@ def _persist(conn: Connection, found: pd.DataFrame, scope: set[Key] | None, carr
                            "detail": f"finding updated: amount {f['amount_cents']} cents, deadline {f['deadline']}"})
     if new_claims:
         before = conn.execute(select(func.max(CT.c.id))).scalar() or 0
-        conn.execute(insert(CT), [{k: v for k, v in c.items() if k != "_detail"} for c in new_claims])
+        _insert_many(conn, CT, [{k: v for k, v in c.items() if k != "_detail"} for c in new_claims])
         detail = {c["finding_id"]: c["_detail"] for c in new_claims}
-        for r in conn.execute(select(CT.c.id, CT.c.finding_id).where(CT.c.id > before)):
-            if int(r.finding_id) in detail:
-                events.append({"claim_id": int(r.id), "from_status": None, "to_status": "ready", "actor": actor,
-                               "at": now, "detail": detail[int(r.finding_id)]})
+        for cid, fid in _raw_rows(conn, "SELECT id, finding_id FROM claim WHERE id > ?", [before]):
+            if int(fid) in detail:
+                events.append({"claim_id": int(cid), "from_status": None, "to_status": "ready", "actor": actor,
+                               "at": now, "detail": detail[int(fid)]})
         summary.claims_opened += len(new_claims)
-    if claim_updates:
-        conn.execute(update(CT).where(CT.c.id == bindparam("b_id")).values(
-            claimed_cents=bindparam("claimed_cents"), deadline=bindparam("deadline"), updated_at=bindparam("updated_at")),
-            claim_updates)
-        summary.claims_updated += len(claim_updates)
-    if events:
-        conn.execute(insert(ET), events)
+    _update_many(conn, CT, claim_updates)
+    summary.claims_updated += len(claim_updates)
+    _insert_many(conn, ET, events)
     for o in gone:
         claim = claims.get(int(o["id"]))
         if claim is not None and claim.status in UNFILED:

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -87,17 +88,32 @@ def as_decimal(f: Fraction) -> Decimal:
 # row only integers remain: a weight is a whole number of the contract's ``weight_increment``.
 
 
-def _distinct(values: Sequence[object], units: Sequence[object]) -> tuple[np.ndarray, list[tuple[object, str | None]]]:
+def factorize_pairs(a: Sequence[object] | pd.Series, b: Sequence[object] | pd.Series
+                    ) -> tuple[np.ndarray, list[tuple[Any, Any]]]:
+    """Codes of each row's (a, b) and the distinct pairs, in order of first appearance. Missing
+    values (None, NaN) are kept as None. Categorical columns are factorized by their codes."""
+    ca, ua = pd.factorize(a if isinstance(a, pd.Series) else pd.Series(a, dtype=object), use_na_sentinel=False)
+    cb, ub = pd.factorize(b if isinstance(b, pd.Series) else pd.Series(b, dtype=object), use_na_sentinel=False)
+    nb = max(len(ub), 1)
+    codes, combos = pd.factorize(ca.astype(np.int64) * nb + cb)
+    ua_l, ub_l = [_none(x) for x in np.asarray(ua, dtype=object)], [_none(x) for x in np.asarray(ub, dtype=object)]
+    return np.asarray(codes), [(ua_l[x // nb], ub_l[x % nb]) for x in combos.tolist()]
+
+
+def _none(x: object) -> object:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA else x
+
+
+def _distinct(values: Sequence[object] | pd.Series, units: Sequence[object] | pd.Series
+              ) -> tuple[np.ndarray, list[tuple[object, str | None]]]:
     """Codes of each row's (value, unit) and the distinct pairs."""
-    v = pd.Series(values, dtype=object)
-    u = pd.Series(units, dtype=object)
-    keys = pd.MultiIndex.from_arrays([v.where(v.notna(), ""), u.where(u.notna(), "")])
-    codes, uniq = pd.factorize(keys)
-    return np.asarray(codes), [(a, b or None) for a, b in uniq]
+    codes, pairs = factorize_pairs(values, units)
+    return codes, [(v, u or None) for v, u in pairs]  # type: ignore[misc]
 
 
-def billable_increments(*, weight: Sequence[object], weight_unit: Sequence[object], length: Sequence[object],
-                        width: Sequence[object], height: Sequence[object], dim_unit: Sequence[object],
+def billable_increments(*, weight: Sequence[object] | pd.Series, weight_unit: Sequence[object] | pd.Series,
+                        length: Sequence[object] | pd.Series, width: Sequence[object] | pd.Series,
+                        height: Sequence[object] | pd.Series, dim_unit: Sequence[object] | pd.Series,
                         contract_weight_unit: str, contract_dim_unit: str, dim_divisor: Decimal,
                         weight_increment: Decimal, dim_rounding: str) -> tuple[np.ndarray, np.ndarray]:
     """The correct billable weight of each row as a whole number of increments (int64), and whether it
@@ -129,7 +145,8 @@ def billable_increments(*, weight: Sequence[object], weight_unit: Sequence[objec
     return k, k >= 0
 
 
-def compare_billed(billed: Sequence[object], unit: Sequence[object], k: np.ndarray, *, contract_weight_unit: str,
+def compare_billed(billed: Sequence[object] | pd.Series, unit: Sequence[object] | pd.Series, k: np.ndarray, *,
+                   contract_weight_unit: str,
                    weight_increment: Decimal) -> np.ndarray:
     """Sign of (billed weight - correct weight) per row, the correct one being ``k`` increments; a billed
     weight in another unit is converted and rounded up to the increment first. 0 where none is billed."""
