@@ -212,3 +212,31 @@ def test_relevant_scans_give_the_same_findings(kit: Any, tmp_path: Path, seed: i
         b = run_audit(every, cs, as_of).findings.sort_values("key").reset_index(drop=True)
         assert a.equals(b)
     eng.dispose()
+
+
+def test_parallel_full_run_equals_one_process(kit: Any, tmp_path: Path, engine: Engine,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import recoup.audit.service as service
+
+    kit.contract()
+    kit.contract(name="fedex", carrier="fedex")
+    w = World(kit, 11)
+    w.new_parcels(40)
+    w.bill(30)
+    fedex = {s["tracking_number"] for s in kit.ships[::3]}   # a second carrier: slices cut carriers and numbers
+    for rows in (kit.ships, kit.scans, kit.lines):
+        for r in rows:
+            if r["tracking_number"] in fedex:
+                r["carrier"] = "fedex"
+    w.load(engine, "0")
+    monkeypatch.setattr(service, "PARALLEL_MIN", 0)
+    with engine.connect() as conn:
+        parts = service._partitions(conn, 3)
+    assert len(parts) == 3 and sum(len(p) for p in parts) >= 3
+    a = audit(engine, kit.contract_set(), w.day, workers=3)
+    assert a.shipments == 40 and a.new > 0
+    before = snapshot(engine)
+    b = audit(engine, kit.contract_set(), w.day, workers=1, full=True)   # one process agrees: nothing changes
+    assert (b.shipments, b.new, b.updated, b.withdrawn) == (40, 0, 0, 0)
+    assert snapshot(engine) == before
+    assert a.by_kind == b.by_kind and a.warnings == b.warnings

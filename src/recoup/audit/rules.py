@@ -190,6 +190,14 @@ def _fmt_instants(ns: np.ndarray, off: np.ndarray, has_off: np.ndarray, tz: np.n
     return [a + b for a, b in zip(text.tolist(), _offset_text(minutes), strict=True)]
 
 
+def format_local(instants_ns: np.ndarray, offsets: list[int | None], tz: str) -> list[str]:
+    """'YYYY-MM-DDTHH:MM+HH:MM' of UTC instants (ns): in the offset recorded with each, else in ``tz``
+    (the local time the audit uses for event dates)."""
+    off = np.array([0 if o is None or o != o else int(o) for o in offsets], dtype=np.int64)
+    has = np.array([o is not None and o == o for o in offsets], dtype=bool)
+    return _fmt_instants(np.asarray(instants_ns, dtype=np.int64), off, has, np.full(len(off), tz, dtype=object))
+
+
 def _keys(df: pd.DataFrame) -> pd.Index:
     return pd.Index(_txt(df["carrier"]) + "\x1f" + _txt(df["tracking_number"]), dtype=object)
 

@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +54,7 @@ from recoup.audit.rules import (
     SCAN_FIELDS,
     SHIPMENT_FIELDS,
     AuditFrames,
+    AuditResult,
     prepare_frames,
     run_audit,
 )
@@ -247,7 +250,8 @@ def _sqlite_tuples(rows: list[dict[str, Any]], cols: Sequence[str]) -> list[tupl
     columns = []
     for c in cols:
         vals = [r[c] for r in rows]
-        if any(isinstance(v, (dt.date, bool)) for v in vals):
+        sample = next((v for v in vals if v is not None), None)     # a column holds one type
+        if isinstance(sample, (dt.date, bool)):
             seen: dict[Any, Any] = {}
             conv = []
             for v in vals:
@@ -306,27 +310,52 @@ def load_frames(engine: Engine, keys: Iterable[Key] | None = None, *, all_scans:
         return _load(conn, None if keys is None else set(keys), all_scans)
 
 
-def _load(conn: Connection, keys: set[Key] | None, all_scans: bool) -> AuditFrames:
+Range = tuple[str, str | None, str | None]     # carrier, tracking numbers from (inclusive), to (exclusive)
+
+
+def _range_sql(conn: Connection, ranges: Sequence[Range] | None) -> tuple[str, list[object]]:
+    """A filter on a slice of the parcels. On SQLite the unary + keeps it off the indexes: one pass over the
+    table is cheaper than an index walk with a table lookup per row."""
+    if ranges is None:
+        return "", []
+    plus = "+" if conn.dialect.name == "sqlite" else ""
+    terms, params = [], []
+    for carrier, lo, hi in ranges:
+        t = [f"{plus}carrier = ?"]
+        params.append(carrier)
+        if lo is not None:
+            t.append(f"{plus}tracking_number >= ?")
+            params.append(lo)
+        if hi is not None:
+            t.append(f"{plus}tracking_number < ?")
+            params.append(hi)
+        terms.append("(" + " AND ".join(t) + ")")
+    return " AND (" + " OR ".join(terms) + ")", params
+
+
+def _load(conn: Connection, keys: set[Key] | None, all_scans: bool, ranges: Sequence[Range] | None = None
+          ) -> AuditFrames:
     true = True
     if keys is not None:
         ships = _compact(_by_keys(conn, _SHIP_SQL + " AND", keys, [true]), SHIPMENT_FIELDS)
         scans = _compact(_by_keys(conn, _SCAN_SQL + " WHERE", keys), SCAN_FIELDS)
         lines = _compact(_by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND", keys), LINE_FIELDS)
         return prepare_frames(ships, scans, lines)
-    ships = _fetch(conn, _SHIP_SQL, [true], SHIPMENT_FIELDS)
-    lines = _fetch(conn, _LINE_SQL + " WHERE amount_cents > 0", [], LINE_FIELDS)
+    where, wp = _range_sql(conn, ranges)
+    ships = _fetch(conn, _SHIP_SQL + where, [true, *wp], SHIPMENT_FIELDS)
+    lines = _fetch(conn, _LINE_SQL + " WHERE amount_cents > 0" + where, wp, LINE_FIELDS)
     if all_scans:
-        return prepare_frames(ships, _fetch(conn, _SCAN_SQL, [], SCAN_FIELDS), lines)
+        return prepare_frames(ships, _fetch(conn, _SCAN_SQL + " WHERE 1 = 1" + where, wp, SCAN_FIELDS), lines)
     marks = ", ".join("?" for _ in _SPECIAL)
-    special = _fetch(conn, f"{_SCAN_SQL} WHERE status IN ({marks}) OR exception_reason IS NOT NULL", list(_SPECIAL),
-                     SCAN_FIELDS)
+    special = _fetch(conn, f"{_SCAN_SQL} WHERE (status IN ({marks}) OR exception_reason IS NOT NULL){where}",
+                     [*_SPECIAL, *wp], SCAN_FIELDS)
     fin = special[np.isin(special["status"].to_numpy(dtype=object), FINAL_STATUSES)]
     final_keys = set((fin["carrier"].to_numpy(dtype=object) + "\x1f"
                       + fin["tracking_number"].to_numpy(dtype=object)).tolist())
     ship_keys = ships["carrier"].to_numpy(dtype=object) + "\x1f" + ships["tracking_number"].to_numpy(dtype=object)
     open_ = ships[np.array([k not in final_keys for k in ship_keys.tolist()], dtype=bool)]
     if len(open_) > FULL_SCAN_SHARE * max(len(ships), 1):
-        scans = _fetch(conn, _SCAN_SQL, [], SCAN_FIELDS)
+        scans = _fetch(conn, _SCAN_SQL + " WHERE 1 = 1" + where, wp, SCAN_FIELDS)
     else:
         rest = _compact(_by_keys(conn, _SCAN_SQL + " WHERE", zip(open_["carrier"].to_numpy(dtype=object),
                                                                   open_["tracking_number"].to_numpy(dtype=object),
@@ -401,11 +430,81 @@ def _changed_keys(conn: Connection, state: dict[str, str], as_of: dt.date) -> tu
     return keys, "; ".join(notes)
 
 
+# ----------------------------------------------------------------------------- parallel full runs
+
+PARALLEL_MIN = 200_000
+MAX_WORKERS = 4
+
+
+def _partitions(conn: Connection, n: int) -> list[list[Range]]:
+    """Slices of the parcels for n workers, of about equal size: whole carriers, the big ones cut by
+    tracking number; [] when there are too few parcels to be worth it."""
+    counts = [(str(r[0]), int(r[1])) for r in conn.execute(
+        select(SHT.c.carrier, func.count()).group_by(SHT.c.carrier).order_by(SHT.c.carrier))]
+    total = sum(c for _, c in counts)
+    if n < 2 or total < PARALLEL_MIN:
+        return []
+    piece = max(1, total // (2 * n))
+    chunks: list[tuple[int, Range]] = []
+    for carrier, count in counts:
+        k = max(1, -(-count // piece))
+        bounds: list[str | None] = [None]
+        for i in range(1, k):
+            r = conn.execute(select(SHT.c.tracking_number).where(SHT.c.carrier == carrier)
+                             .order_by(SHT.c.tracking_number).limit(1).offset(i * count // k)).first()
+            if r is not None and r[0] != bounds[-1]:
+                bounds.append(str(r[0]))
+        bounds.append(None)
+        for lo, hi in itertools.pairwise(bounds):
+            chunks.append((count // (len(bounds) - 1), (carrier, lo, hi)))
+    parts: list[list[Range]] = [[] for _ in range(n)]
+    load = [0] * n
+    for size, rng in sorted(chunks, key=lambda x: -x[0]):     # largest first to the least loaded
+        i = load.index(min(load))
+        parts[i].append(rng)
+        load[i] += size
+    return [p for p in parts if p]
+
+
+def _judge_slice(url: str, contracts: ContractSet, as_of: dt.date, ranges: list[Range]) -> AuditResult:
+    """A worker: load one slice of the parcels and audit it."""
+    from recoup.store.db import make_engine
+
+    eng = make_engine(url)
+    try:
+        with eng.connect() as conn:
+            frames = _load(conn, None, False, ranges)
+        return run_audit(frames, contracts, as_of)
+    finally:
+        eng.dispose()
+
+
+def _judge_parallel(engine: Engine, contracts: ContractSet, as_of: dt.date, parts: list[list[Range]]) -> AuditResult:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    url = engine.url.render_as_string(hide_password=False)
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx) as pool:
+        results = list(pool.map(_judge_slice, [url] * len(parts), [contracts] * len(parts), [as_of] * len(parts),
+                                parts))
+    found = [r.findings for r in results if len(r.findings)]
+    rechecks = [r.recheck for r in results if len(r.recheck)]
+    warnings: Counter[str] = Counter()
+    for r in results:
+        warnings.update(r.warnings)
+    return AuditResult(pd.concat(found, ignore_index=True) if found else results[0].findings, warnings,
+                       sum(r.audited for r in results),
+                       pd.concat(rechecks, ignore_index=True) if rechecks else results[0].recheck)
+
+
 # ----------------------------------------------------------------------------- the audit
 
 def audit(engine: Engine, contracts: ContractSet, as_of: dt.date, *, approval_threshold: Decimal | None = None,
-          actor: str = "worker", full: bool = False) -> AuditSummary:
-    """Audit, persist findings, open/update/cancel claims; incremental unless ``full`` (module docstring)."""
+          actor: str = "worker", full: bool = False, workers: int | None = None) -> AuditSummary:
+    """Audit, persist findings, open/update/cancel claims; incremental unless ``full`` (module docstring).
+    A full run of PARALLEL_MIN shipments or more is judged by ``workers`` processes (default: one per CPU,
+    at most MAX_WORKERS), each over a slice of the parcels; the findings are written by this one."""
     summary = AuditSummary(as_of=as_of)
     printed = fingerprint(contracts)
     with engine.connect() as conn:
@@ -416,14 +515,21 @@ def audit(engine: Engine, contracts: ContractSet, as_of: dt.date, *, approval_th
                else f"audit date moved back from {state[K_AS_OF]}" if as_of < dt.date.fromisoformat(state[K_AS_OF])
                else "")
         scope: set[Key] | None = None
+        parts: list[list[Range]] = []
         if why:
-            frames = _load(conn, None, False)
+            n = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
+            parts = _partitions(conn, n) if n > 1 else []
+            frames = None if parts else _load(conn, None, False)
         else:
             scope, why = _changed_keys(conn, state, as_of)
             frames = _load(conn, scope, False)
     summary.mode = "incremental" if scope is not None else "full"
     summary.why = why
-    result = run_audit(frames, contracts, as_of)
+    if frames is None:
+        result = _judge_parallel(engine, contracts, as_of, parts)
+    else:
+        result = run_audit(frames, contracts, as_of)
+        del frames
     summary.shipments = result.audited
     summary.warnings = result.warnings
     for e in contracts.errors:
@@ -516,16 +622,22 @@ def _clean(v: Any) -> Any:
 
 
 def _records(found: pd.DataFrame) -> list[dict[str, Any]]:
-    cols = {c: found[c].tolist() for c in FINDING_COLUMNS}
-    out = []
-    for i in range(len(found)):
-        r = {c: _clean(cols[c][i]) for c in FINDING_COLUMNS}
-        if r["invoice_line_id"] is not None:
-            r["invoice_line_id"] = int(r["invoice_line_id"])
-        r["amount_cents"] = int(r["amount_cents"])
-        r["claimable"] = bool(r["claimable"])
-        out.append(r)
-    return out
+    """Findings as plain Python dicts (ints, bools, dates, str or None)."""
+    if not len(found):
+        return []
+    cols: dict[str, list[Any]] = {}
+    for c in FINDING_COLUMNS:
+        s = found[c]
+        if c == "amount_cents":
+            cols[c] = s.to_numpy(dtype=np.int64).tolist()
+        elif c == "claimable":
+            cols[c] = s.to_numpy(dtype=bool).tolist()
+        elif c == "invoice_line_id":
+            cols[c] = [None if v is None or v != v else int(v) for v in s.tolist()]
+        else:
+            cols[c] = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
+                       for v in s.to_numpy(dtype=object).tolist()]
+    return [dict(zip(FINDING_COLUMNS, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]
 
 
 def _detail(vals: dict[str, Any]) -> str:

@@ -96,12 +96,13 @@ def factorize_pairs(a: Sequence[object] | pd.Series, b: Sequence[object] | pd.Se
     cb, ub = pd.factorize(b if isinstance(b, pd.Series) else pd.Series(b, dtype=object), use_na_sentinel=False)
     nb = max(len(ub), 1)
     codes, combos = pd.factorize(ca.astype(np.int64) * nb + cb)
-    ua_l, ub_l = [_none(x) for x in np.asarray(ua, dtype=object)], [_none(x) for x in np.asarray(ub, dtype=object)]
+    ua_l, ub_l = _nones(ua), _nones(ub)
     return np.asarray(codes), [(ua_l[x // nb], ub_l[x % nb]) for x in combos.tolist()]
 
 
-def _none(x: object) -> object:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA else x
+def _nones(values: Any) -> list[Any]:
+    a = np.asarray(values, dtype=object)
+    return np.where(pd.isna(a), None, a).tolist()
 
 
 def _distinct(values: Sequence[object] | pd.Series, units: Sequence[object] | pd.Series

@@ -1,0 +1,213 @@
+"""Benchmark the audit: a full audit of N shipments (time, peak memory), then an incremental audit
+after a day of new data (1%: time, peak memory), then the next day's incremental audit.
+
+    python bench/bench_audit.py                              # 1,000,000 shipments
+    python bench/bench_audit.py --shipments 100000 --profile
+    python bench/bench_audit.py --data /tmp/audit_1m.db      # reuse generated data (it is copied)
+    python bench/bench_audit.py --shipments 20000 --check    # also: incremental == full on the result
+
+Data comes from ``bench/gen_audit_data.py`` (10 scans and 4 charges a shipment, SQLite, written
+through the bulk path) before any clock starts. Each audit runs in its own process; peak memory is
+the peak of the summed resident memory of that process and its worker processes (a full run of
+200,000 shipments or more is judged by one worker per CPU), sampled every 50 ms; the time is the wall time of ``audit()`` alone (frames
+loaded, rules, findings and claims written, reconciliation), the interpreter start and imports
+excluded. Targets: full under 60 s and 4 GB; incremental under 5% of the full time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _gen():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("gen_audit_data", HERE / "gen_audit_data.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module     # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants (Linux /proc), in MB."""
+    parent: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            parent[int(d)] = int(fields[1])
+            rss[int(d)] = int(fields[21]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(p for p, pp in parent.items() if pp == pid)
+    return total / 2**20
+
+
+class _Sampler:
+    """Peak of the summed resident memory of this process and its workers, sampled every 50 ms."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if os.path.isdir("/proc"):
+                self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> _Sampler:
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._t.join()
+
+
+def phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path | None) -> dict[str, object]:
+    """One audit in this process: its time, this process's peak memory and the peak of it and its workers."""
+    from recoup.audit.service import audit
+    from recoup.sla.contracts import load_contracts
+    from recoup.store.db import make_engine
+
+    eng = make_engine(f"sqlite:///{db}")
+    cs = load_contracts(contracts)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    prof = None
+    if profile is not None:
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
+    with _Sampler() as sampler:
+        t0 = time.perf_counter()
+        s = audit(eng, cs, as_of, full=full)
+        took = time.perf_counter() - t0
+    if prof is not None and profile is not None:
+        prof.disable()
+        prof.dump_stats(str(profile))
+    eng.dispose()
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"seconds": round(took, 2), "peak_mb": round(max(own, sampler.peak)), "own_peak_mb": round(own),
+            "worker_peak_mb": round(kids),
+            "baseline_mb": round(base), "mode": s.mode, "why": s.why, "shipments": s.shipments,
+            "findings": s.findings, "new": s.new, "updated": s.updated, "withdrawn": s.withdrawn,
+            "claims_opened": s.claims_opened, "by_kind": dict(sorted(s.by_kind.items()))}
+
+
+def run_phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path | None) -> dict[str, object]:
+    cmd = [sys.executable, __file__, "--phase", "full" if full else "incremental", "--work", str(db),
+           "--contracts", str(contracts), "--as-of", as_of.isoformat()]
+    if profile is not None:
+        cmd += ["--profile-out", str(profile)]
+    p = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if p.returncode != 0:
+        sys.stderr.write(p.stdout + p.stderr)
+        raise SystemExit(f"audit phase failed with exit {p.returncode}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def findings_of(db: Path) -> dict[str, tuple[object, ...]]:
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        return {r[0]: r[1:] for r in con.execute(
+            "SELECT key, status, amount_cents, currency, deadline, claimable, reason, evidence FROM finding")}
+    finally:
+        con.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    gen = _gen()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shipments", type=int, default=1_000_000)
+    ap.add_argument("--data", type=Path, help="generated database to reuse (created when missing)")
+    ap.add_argument("--contracts", type=Path, default=gen.CONTRACTS)
+    ap.add_argument("--as-of", default=gen.AS_OF.isoformat())
+    ap.add_argument("--fraction", type=float, default=0.01, help="new data before the incremental audit")
+    ap.add_argument("--profile", action="store_true", help="write cProfile stats of each audit next to the data")
+    ap.add_argument("--check", action="store_true", help="also compare the incremental result with a full audit")
+    ap.add_argument("--phase", choices=["full", "incremental"], help=argparse.SUPPRESS)
+    ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--profile-out", type=Path, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    as_of = dt.date.fromisoformat(a.as_of)
+    if a.phase:
+        print(json.dumps(phase(a.work, a.contracts, as_of, a.phase == "full", a.profile_out)))
+        return 0
+
+    tmp = Path(tempfile.mkdtemp(prefix="recoup-bench-audit-"))
+    data = a.data or tmp / f"audit_{a.shipments}.db"
+    if not data.exists():
+        t0 = time.perf_counter()
+        got = gen.create(data, a.shipments, contracts_dir=a.contracts, as_of=as_of, quiet=True)
+        print(f"generated {got['shipments']:,} shipments, {got['scans']:,} scans, {got['lines']:,} invoice lines "
+              f"in {time.perf_counter() - t0:.0f} s: {data}")
+    work = tmp / "work.db"
+    shutil.copyfile(data, work)
+    for suffix in ("-wal", "-shm"):
+        if Path(f"{data}{suffix}").exists():
+            shutil.copyfile(f"{data}{suffix}", f"{work}{suffix}")
+    prof = (lambda name: tmp / f"{name}.prof") if a.profile else (lambda name: None)
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+
+    full = run_phase(work, a.contracts, as_of, True, prof("full"))
+    print(f"full audit        {full['seconds']:7.1f} s  peak {full['peak_mb']:6} MB (this process {full['own_peak_mb']} MB, "
+          f"largest worker {full['worker_peak_mb']} MB)  "
+          f"{full['shipments']:,} shipments, {full['findings']:,} findings")
+    added = gen.append(work, a.fraction, contracts_dir=a.contracts, as_of=as_of)
+    print(f"new data          {added['shipments']:,} shipments, {added['scans']:,} scans, "
+          f"{added['lines']:,} invoice lines")
+    inc = run_phase(work, a.contracts, as_of, False, prof("incremental"))
+    share = 100 * float(inc["seconds"]) / max(float(full["seconds"]), 1e-9)  # type: ignore[arg-type]
+    print(f"incremental audit {inc['seconds']:7.1f} s  peak {inc['peak_mb']:6} MB  "
+          f"{inc['shipments']:,} shipments re-judged ({share:.1f}% of the full time); {inc['why']}")
+    nxt = run_phase(work, a.contracts, as_of + dt.timedelta(days=1), False, prof("next_day"))
+    share2 = 100 * float(nxt["seconds"]) / max(float(full["seconds"]), 1e-9)  # type: ignore[arg-type]
+    print(f"next day (no data){nxt['seconds']:7.1f} s  peak {nxt['peak_mb']:6} MB  "
+          f"{nxt['shipments']:,} shipments re-judged ({share2:.1f}%); {nxt['why']}")
+    if a.check:
+        ref = tmp / "ref.db"
+        shutil.copyfile(work, ref)
+        run_phase(ref, a.contracts, as_of + dt.timedelta(days=1), True, None)
+        same = findings_of(ref) == findings_of(work)
+        print(f"check: incremental result {'equals' if same else 'DIFFERS FROM'} a full audit")
+        if not same:
+            return 1
+    if a.profile:
+        print(f"profiles: {tmp}/*.prof")
+    print(json.dumps({"full": full, "incremental": inc, "next_day": nxt}, default=str))
+    if not a.profile:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
