@@ -240,3 +240,26 @@ def test_parallel_full_run_equals_one_process(kit: Any, tmp_path: Path, engine: 
     assert (b.shipments, b.new, b.updated, b.withdrawn) == (40, 0, 0, 0)
     assert snapshot(engine) == before
     assert a.by_kind == b.by_kind and a.warnings == b.warnings
+
+
+def test_batched_reads_unite_categories(kit: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # found by the 1M benchmark: categories united over read batches, then over the two scan reads
+    import recoup.audit.service as service
+
+    kit.contract()
+    w = World(kit, 12)
+    w.new_parcels(40)
+    w.bill(30)
+    eng = _engine(tmp_path / "db.db")
+    w.load(eng, "0")
+    whole = load_frames(eng)
+    monkeypatch.setattr(service, "BATCH", 7)
+    batched = load_frames(eng)
+    for name in ("shipments", "scans", "lines"):
+        a, b = getattr(whole, name), getattr(batched, name)
+        assert len(a) == len(b)
+    cs = kit.contract_set()
+    x = run_audit(whole, cs, w.day).findings.sort_values("key").reset_index(drop=True)
+    y = run_audit(batched, cs, w.day).findings.sort_values("key").reset_index(drop=True)
+    assert x.equals(y)
+    eng.dispose()

@@ -198,6 +198,12 @@ def _compact(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFram
     return pd.DataFrame({c: _column(a[:, j], KINDS.get(c, "c")) for j, c in enumerate(columns)})
 
 
+def _objcat(cat: Any) -> pd.Categorical:
+    """The same categorical with plain object categories (a union may infer another string dtype)."""
+    return pd.Categorical.from_codes(np.asarray(cat.codes), categories=pd.Index(
+        np.asarray(cat.categories, dtype=object), dtype=object))
+
+
 def _concat(parts: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
     """Frames of one shape, categories united."""
     parts = [p for p in parts if len(p)]
@@ -209,7 +215,7 @@ def _concat(parts: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
     for c in columns:
         vals = [p[c] for p in parts]
         if all(isinstance(v.dtype, pd.CategoricalDtype) for v in vals):
-            out[c] = pd.Series(pd.api.types.union_categoricals([v.array for v in vals]))
+            out[c] = pd.Series(_objcat(pd.api.types.union_categoricals([_objcat(v.array) for v in vals])))
         else:
             out[c] = pd.concat(vals, ignore_index=True)
     return pd.DataFrame(out)
