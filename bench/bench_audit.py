@@ -89,7 +89,8 @@ class _Sampler:
         self._t.join()
 
 
-def phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path | None) -> dict[str, object]:
+def phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path | None,
+          workers: int | None = None) -> dict[str, object]:
     """One audit in this process: its time, this process's peak memory and the peak of it and its workers."""
     from recoup.audit.service import audit
     from recoup.sla.contracts import load_contracts
@@ -106,7 +107,7 @@ def phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path |
         prof.enable()
     with _Sampler() as sampler:
         t0 = time.perf_counter()
-        s = audit(eng, cs, as_of, full=full)
+        s = audit(eng, cs, as_of, full=full, workers=workers)
         took = time.perf_counter() - t0
     if prof is not None and profile is not None:
         prof.disable()
@@ -121,9 +122,12 @@ def phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path |
             "claims_opened": s.claims_opened, "by_kind": dict(sorted(s.by_kind.items()))}
 
 
-def run_phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path | None) -> dict[str, object]:
+def run_phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path | None,
+              workers: int | None = None) -> dict[str, object]:
     cmd = [sys.executable, __file__, "--phase", "full" if full else "incremental", "--work", str(db),
            "--contracts", str(contracts), "--as-of", as_of.isoformat()]
+    if workers is not None:
+        cmd += ["--workers", str(workers)]
     if profile is not None:
         cmd += ["--profile-out", str(profile)]
     p = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -154,13 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fraction", type=float, default=0.01, help="new data before the incremental audit")
     ap.add_argument("--profile", action="store_true", help="write cProfile stats of each audit next to the data")
     ap.add_argument("--check", action="store_true", help="also compare the incremental result with a full audit")
+    ap.add_argument("--workers", type=int, help="processes for the full audit (default: the audit's own choice)")
     ap.add_argument("--phase", choices=["full", "incremental"], help=argparse.SUPPRESS)
     ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--profile-out", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     as_of = dt.date.fromisoformat(a.as_of)
     if a.phase:
-        print(json.dumps(phase(a.work, a.contracts, as_of, a.phase == "full", a.profile_out)))
+        print(json.dumps(phase(a.work, a.contracts, as_of, a.phase == "full", a.profile_out, a.workers)))
         return 0
 
     tmp = Path(tempfile.mkdtemp(prefix="recoup-bench-audit-"))
@@ -178,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     prof = (lambda name: tmp / f"{name}.prof") if a.profile else (lambda name: None)
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
 
-    full = run_phase(work, a.contracts, as_of, True, prof("full"))
+    full = run_phase(work, a.contracts, as_of, True, prof("full"), a.workers)
     print(f"full audit        {full['seconds']:7.1f} s  peak {full['peak_mb']:6} MB (this process {full['own_peak_mb']} MB, "
           f"largest worker {full['worker_peak_mb']} MB)  "
           f"{full['shipments']:,} shipments, {full['findings']:,} findings")
