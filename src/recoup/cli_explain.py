@@ -72,8 +72,8 @@ def _rows(engine: Engine, table: Any, carrier: str, tn: str, *order: Any) -> lis
 def _carriers_of(engine: Engine, tn: str) -> list[str]:
     found: set[str] = set()
     with engine.connect() as conn:
-        for model in (Shipment, ScanEvent, InvoiceLine, Finding):
-            t = model.__table__  # type: ignore[attr-defined]
+        for t in (Shipment.__table__, ScanEvent.__table__, InvoiceLine.__table__,  # type: ignore[attr-defined]
+                  Finding.__table__):  # type: ignore[attr-defined]
             found |= {r[0] for r in conn.execute(select(t.c.carrier).where(t.c.tracking_number == tn).distinct())}
     return sorted(found)
 
@@ -115,7 +115,8 @@ def build_report(engine: Engine, contracts: ContractSet, tn: str, carrier: str |
     if manifested and contract is not None:
         frames = load_frames(engine, {(carrier, tn)})
         result = run_audit(frames, contracts, as_of, trace=True)
-    now = [] if result is None else result.findings.to_dict("records")
+    now: list[dict[str, Any]] = [] if result is None else [
+        {str(k): v for k, v in r.items()} for r in result.findings.to_dict("records")]
     trace = {} if result is None else result.trace.get((carrier, tn), {})
     line_trace = {} if result is None else result.line_trace
 
@@ -123,7 +124,7 @@ def build_report(engine: Engine, contracts: ContractSet, tn: str, carrier: str |
     stored = _stored(engine, carrier, tn)
     return {
         "carrier": carrier, "tracking_number": tn, "as_of": as_of.isoformat(),
-        "manifest": _manifest(ship) if manifested else None,
+        "manifest": _manifest(ship) if ship is not None and manifested else None,
         "contract": _contract(contract, ship, contracts, carrier),
         "events": events,
         "invoice_lines": [{
@@ -227,16 +228,16 @@ def _verdicts(c: Contract | None, manifested: bool, carrier: str, events: list[d
               lt: dict[int, dict[str, Any]], contracts: ContractSet) -> list[dict[str, str]]:
     kinds = [*SERVICE, *BILLING]
     if not manifested:
-        why = ("not judged: the parcel is in no shipments manifest (with a ship date); a finding of its own "
-               "(unknown_shipment) is reserved for it")
-        return [{"kind": k, "made": "not judged", "why": why} for k in kinds]
+        unknown = ("not judged: the parcel is in no shipments manifest (with a ship date); a finding of its own "
+                   "(unknown_shipment) is reserved for it")
+        return [{"kind": k, "made": "not judged", "why": unknown} for k in kinds]
     if c is None:
         return [{"kind": k, "made": "not judged", "why": f"not judged: no contract loaded for {carrier}"} for k in kinds]
     k = c.claims
     found: dict[str, list[dict[str, Any]]] = {}
     for f in now:
         found.setdefault(f["kind"], []).append(f)
-    out = []
+    out: list[dict[str, str]] = []
 
     def made(kind: str) -> str | None:
         fs = found.get(kind)
@@ -252,6 +253,7 @@ def _verdicts(c: Contract | None, manifested: bool, carrier: str, events: list[d
 
     first_final = next((e for e in events if e["status"] in FINAL), None)
     other = t.get("service_kind")
+    why: str | None
     # lost
     why = made("lost")
     if why is None:

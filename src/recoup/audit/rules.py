@@ -255,7 +255,7 @@ def _sum_per(sid: np.ndarray, amounts: np.ndarray, n: int) -> np.ndarray:
 
 def _cat_parts(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     cats = np.asarray(s.cat.categories, dtype=object)
-    return np.append(cats, None), s.cat.codes.to_numpy()     # code -1 picks the None at the end
+    return np.append(cats, np.array([None], dtype=object)), s.cat.codes.to_numpy()   # code -1 picks the None
 
 
 def _txt(s: pd.Series) -> np.ndarray:
@@ -274,7 +274,8 @@ def _str_col(s: pd.Series) -> np.ndarray:
         cats, codes = _cat_parts(s)
         return cats[codes]
     a = s.to_numpy(dtype=object)
-    return np.where(pd.isna(a), None, a)
+    out: np.ndarray = np.where(pd.isna(a), np.array(None, dtype=object), a)
+    return out
 
 
 def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date, *, trace: bool = False) -> AuditResult:
@@ -306,7 +307,7 @@ def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date, *, tr
     ln_sid = _sid_of(keys, ln)
     sc_ci = np.where(sc_sid >= 0, ci[sc_sid], -1) if len(sc) else sc_sid
     ln_ci = np.where(ln_sid >= 0, ci[ln_sid], -1) if len(ln) else ln_sid
-    out: list[pd.DataFrame] = []
+    out: list[tuple[pd.DataFrame, pd.DataFrame]] = []
     audited = 0
     for c_i in sorted(set(ci[ci >= 0].tolist())):
         c = contracts.contracts[c_i]
@@ -324,7 +325,7 @@ def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date, *, tr
     df = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=FINDING_COLUMNS)
     rc = [o[1] for o in out if len(o[1])]
     recheck = pd.concat(rc, ignore_index=True) if rc else pd.DataFrame(columns=RECHECK_COLUMNS)
-    res = AuditResult(df[FINDING_COLUMNS], warnings, audited, recheck)
+    res = AuditResult(pd.DataFrame(df[FINDING_COLUMNS]), warnings, audited, pd.DataFrame(recheck))
     if tr is not None:
         res.trace, res.line_trace = tr.ships, tr.lines
     return res
@@ -770,9 +771,10 @@ def _weights(c: Contract, sh: pd.DataFrame, b: pd.DataFrame, bs: np.ndarray, ba:
     """dim_weight / rate_overcharge of the transportation lines whose service has a rate card."""
     rated = {code: s.rates for code, s in c.services.items() if s.rates is not None}
     ti = np.flatnonzero(tm & np.isin(svc[bs], list(rated)))
+    b_ids = b["id"].to_numpy(dtype=np.int64)
     if tr is not None:
         for j in np.flatnonzero(tm & ~np.isin(svc[bs], list(rated))).tolist():
-            tr.line(int(b["id"].iat[j]))["rate"] = f"not judged: no rate card for service {svc[bs[j]]}"
+            tr.line(int(b_ids[j]))["rate"] = f"not judged: no rate card for service {svc[bs[j]]}"
     if not len(ti):
         return
     si = bs[ti]
@@ -789,14 +791,16 @@ def _weights(c: Contract, sh: pd.DataFrame, b: pd.DataFrame, bs: np.ndarray, ba:
     price = np.full(len(ti), -1, dtype=np.int64)
     inc = Fraction(str(c.weight_increment))
     groups = pd.DataFrame({"svc": svc[si], "zone": np.where(zones == None, "\x00", zones)})  # noqa: E711
-    for (code, zone), grp in groups[judged].groupby(["svc", "zone"], sort=True).groups.items():
-        card = rated[code]
-        j = np.asarray(grp)
-        z = None if zone == "\x00" else zone
+    for key, grp in groups[judged].groupby(["svc", "zone"], sort=True).groups.items():
+        pair: tuple[Any, Any] = tuple(key)  # type: ignore[arg-type,assignment]
+        svc_code, zone_v = pair
+        card = rated[str(svc_code)]
+        rows_j: np.ndarray = np.asarray(grp)
+        z = None if zone_v == "\x00" else str(zone_v)
         col = card.zone_column(z)
-        kk = k[j]
+        kk = k[rows_j]
         if col is None:
-            warnings[_unpriced(c, card, z, Decimal(0))] += len(j)
+            warnings[_unpriced(c, card, z, Decimal(0))] += len(rows_j)
             continue
         bounds = np.array([math.floor(Fraction(str(w)) / inc) for w in card.weights], dtype=np.int64)
         band = np.searchsorted(bounds, kk, side="left")
@@ -804,12 +808,12 @@ def _weights(c: Contract, sh: pd.DataFrame, b: pd.DataFrame, bs: np.ndarray, ba:
         p = cells[np.minimum(band, len(bounds))]
         for kb in np.unique(kk[p < 0]).tolist():
             warnings[_unpriced(c, card, z, Decimal(kb) * c.weight_increment)] += int((kk[p < 0] == kb).sum())
-        price[j] = p
+        price[rows_j] = p
     diff = ba[ti] - price
     hit = judged & (price >= 0) & (diff >= 1)
     if tr is not None:
         for x in range(len(ti)):
-            line_id = int(b["id"].iat[ti[x]])
+            line_id = int(b_ids[ti[x]])
             cw = weight_text(int(k[x]), c.weight_increment) if ok[x] else None
             t = tr.line(line_id)
             t["correct_weight"] = cw
@@ -843,7 +847,7 @@ def _weights(c: Contract, sh: pd.DataFrame, b: pd.DataFrame, bs: np.ndarray, ba:
             shown = cw if got is None else format(as_decimal(got).normalize(), "f")
             reasons.append(f"billed {shown} {c.weight_unit}, correct billable weight {cw}: "
                            f"{fmt(int(ba[ti[x]]))} vs rate card {fmt(int(price[x]))} (zone {zones[x]})")
-            evidence.append(json.dumps({"correct_weight": cw, "line": int(b["id"].iat[ti[x]]),
+            evidence.append(json.dumps({"correct_weight": cw, "line": int(b_ids[ti[x]]),
                                         "rate": fmt(int(price[x]))}, sort_keys=True))
         billing(kind, mask, amounts, reasons, evidence)
 

@@ -125,7 +125,7 @@ def _raw_rows(conn: Connection, sql: str, params: Sequence[object] = ()) -> list
     cur = raw.cursor()
     try:
         cur.execute(sql, tuple(params))
-        return cur.fetchall()
+        return list(cur.fetchall())
     finally:
         cur.close()
 
@@ -184,7 +184,7 @@ def _fetch(conn: Connection, sql: str, params: Sequence[object], columns: Sequen
             rows = cur.fetchmany(BATCH)
             if not rows:
                 break
-            parts.append(_compact(rows, columns))
+            parts.append(_compact(list(rows), columns))
             del rows
     finally:
         cur.close()
@@ -325,7 +325,8 @@ def _range_sql(conn: Connection, ranges: Sequence[Range] | None) -> tuple[str, l
     if ranges is None:
         return "", []
     plus = "+" if conn.dialect.name == "sqlite" else ""
-    terms, params = [], []
+    terms: list[str] = []
+    params: list[object] = []
     for carrier, lo, hi in ranges:
         t = [f"{plus}carrier = ?"]
         params.append(carrier)
@@ -425,20 +426,20 @@ def _changed_keys(conn: Connection, state: dict[str, str], as_of: dt.date) -> tu
     q = select(SHT.c.carrier, SHT.c.tracking_number, SHT.c.updated_at)
     if state.get(K_SHIP):
         q = q.where(SHT.c.updated_at > dt.datetime.fromisoformat(state[K_SHIP]))
-    rows = conn.execute(q).all()
-    keys |= {(r[0], r[1]) for r in rows}
-    ship_mark = max((r[2] for r in rows), default=None)
+    changed = conn.execute(q).all()
+    keys |= {(r[0], r[1]) for r in changed}
+    ship_mark = max((r[2] for r in changed), default=None)
     new_mark = ship_mark.isoformat() if ship_mark is not None else state.get(K_SHIP, "")
-    notes.append(f"{n_scan} with new scans, {n_line} with new invoice lines, {len(rows)} manifest rows changed")
+    notes.append(f"{n_scan} with new scans, {n_line} with new invoice lines, {len(changed)} manifest rows changed")
     last = dt.date.fromisoformat(state[K_AS_OF])
     if as_of > last:
-        rows = conn.execute(select(FT.c.carrier, FT.c.tracking_number).where(FT.c.status == "open")
-                            .where(FT.c.deadline >= last).where(FT.c.deadline < as_of).distinct()).all()
-        keys |= {(r[0], r[1]) for r in rows}
+        closing = conn.execute(select(FT.c.carrier, FT.c.tracking_number).where(FT.c.status == "open")
+                               .where(FT.c.deadline >= last).where(FT.c.deadline < as_of).distinct()).all()
+        keys |= {(r[0], r[1]) for r in closing}
         watch = json.loads(state.get(K_WATCH) or "{}")
         due = [k for k, d in watch.items() if last.isoformat() < d <= as_of.isoformat()]
         keys |= {tuple(k.split("\x1f", 1)) for k in due}  # type: ignore[misc]
-        notes.append(f"{len(rows)} with a window closing, {len(due)} turning lost or void since {last}")
+        notes.append(f"{len(closing)} with a window closing, {len(due)} turning lost or void since {last}")
     return keys, "; ".join(notes), new_mark
 
 

@@ -88,8 +88,7 @@ def as_decimal(f: Fraction) -> Decimal:
 # row only integers remain: a weight is a whole number of the contract's ``weight_increment``.
 
 
-def factorize_pairs(a: Sequence[object] | pd.Series, b: Sequence[object] | pd.Series
-                    ) -> tuple[np.ndarray, list[tuple[Any, Any]]]:
+def factorize_pairs(a: Any, b: Any) -> tuple[np.ndarray, list[tuple[Any, Any]]]:
     """Codes of each row's (a, b) and the distinct pairs, in order of first appearance. Missing
     values (None, NaN) are kept as None. Categorical columns are factorized by their codes."""
     ca, ua = pd.factorize(a if isinstance(a, pd.Series) else pd.Series(a, dtype=object), use_na_sentinel=False)
@@ -102,7 +101,8 @@ def factorize_pairs(a: Sequence[object] | pd.Series, b: Sequence[object] | pd.Se
 
 def _nones(values: Any) -> list[Any]:
     a = np.asarray(values, dtype=object)
-    return np.where(pd.isna(a), None, a).tolist()
+    out: list[Any] = np.where(pd.isna(a), np.array(None, dtype=object), a).tolist()
+    return out
 
 
 def _distinct(values: Sequence[object] | pd.Series, units: Sequence[object] | pd.Series
