@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 
 from recoup.store.db import init_db, make_engine
 
@@ -32,10 +33,11 @@ def postgres_url() -> str | None:
         _PG_STATE.update(url=None, why="RECOUP_TEST_DATABASE_URL is not set")
         return None
     try:
-        eng = make_engine(url)
-        with eng.connect() as c:
-            c.execute(text("select 1"))
-        eng.dispose()
+        import psycopg
+
+        raw = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        with psycopg.connect(raw, connect_timeout=3) as c:
+            c.execute("select 1")
     except Exception as e:
         _PG_STATE.update(url=None, why=f"PostgreSQL at {url} does not answer: {type(e).__name__}")
         return None
@@ -58,7 +60,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if base is None:
         pytest.skip(f"PostgreSQL tests skipped: {_PG_STATE.get('why')}")
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
+    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=NullPool)
     with admin.begin() as c:
         c.execute(text(f"CREATE SCHEMA {schema}"))
     try:

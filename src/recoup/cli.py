@@ -240,7 +240,7 @@ def ingest_invoices(ctx: typer.Context, files: list[Path] = FILES,
 @guarded
 def audit(ctx: typer.Context,
           as_of: str | None = typer.Option(None, "--as-of", help="Audit date (YYYY-MM-DD); default today (UTC)."),
-          full: bool = typer.Option(False, "--full", help="Re-judge every shipment (the default audit is complete too)."),
+          full: bool = typer.Option(False, "--full", help="Re-judge every shipment (by default only those whose data, or whose windows, changed)."),
           fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
     """Run every audit rule; write findings; open claims for claimable findings. Idempotent."""
     from recoup.audit.service import audit as run
@@ -248,7 +248,7 @@ def audit(ctx: typer.Context,
     c = ctx_of(ctx)
     day = parse_date(as_of, "--as-of") or today_utc()
     cs = c.contracts()
-    s = run(c.engine(), cs, day, approval_threshold=c.settings.approval_threshold)
+    s = run(c.engine(), cs, day, approval_threshold=c.settings.approval_threshold, full=full)
     err = stderr()
     for w, n in sorted(s.warnings.items()):
         err.print(f"[yellow]warning[/yellow] {w}" + (f" ({n}x)" if n > 1 else ""), soft_wrap=True)
