@@ -135,3 +135,44 @@ def test_credit_lines_become_credits(initdb: str) -> None:
     code, _, _ = run("ingest", "invoices", str(SMALL / "credits" / "UPS-20261115-CR.csv"))
     assert code == 0
     assert count(initdb, "credit") > 0
+
+
+def _ups_row(values: dict[int, str]) -> str:
+    cells = [""] * 250
+    base = {0: "2.1", 2: "A1B2C3", 4: "2026-10-17", 5: "UPS-REAL-1", 9: "USD", 11: "2026-10-09", 34: "SHP",
+            35: "ISS", 28: "5", 29: "L", 33: "004"}
+    for pos, value in {**base, **values}.items():
+        cells[pos] = value
+    return ",".join(cells)
+
+
+def test_ups_account_level_rows_and_incentives_as_really_exported(initdb: str, tmp_path: Path) -> None:
+    """A UPS Billing Data invoice as UPS exports it (formats.md, issue 11) loads whole: account-level rows
+    count in the invoice's total and belong to no parcel; incentives are never credits."""
+    tn = "1Z2538070334435059"
+    rows = [
+        _ups_row({20: tn, 13: tn, 43: "FRT", 44: "002", 45: "2nd Day Air Residential", 52: "44.70"}),
+        _ups_row({20: tn, 13: tn, 43: "ACC", 44: "SIM", 45: "Special Incentive Modifier", 52: "-20.26"}),
+        _ups_row({20: tn, 13: tn, 43: "INF", 44: "SIM", 45: "Special Incentive Modifier", 52: "0.00"}),
+        _ups_row({20: tn, 13: tn, 43: "FSC", 44: "FSC", 45: "Fuel Surcharge", 52: "3.10"}),
+        _ups_row({34: "MIS", 35: "SVCH", 43: "FRT", 44: "NSS", 45: "Payment Processing Fee", 52: "2.23",
+                  28: "", 29: "", 33: ""}),
+    ]
+    f = tmp_path / "ups.csv"
+    f.write_text("\n".join(rows) + "\n")
+    code, out, err = run("ingest", "invoices", str(f), "--format", "json")
+    assert code == 0, err
+    summary = json.loads(out)["files"][0]
+    assert summary["format"] == "ups" and summary["stored"] == 3 and summary["rejected"] == 0
+    eng = make_engine(initdb)
+    with eng.connect() as c:
+        total = c.execute(text("select total_cents from invoice")).scalar_one()
+        lines = c.execute(text("select tracking_number, charge_type, amount_cents from invoice_line "
+                               "order by line_no")).all()
+    eng.dispose()
+    assert total == 4470 - 2026 + 310 + 223
+    assert [tuple(r) for r in lines] == [(tn, "transportation", 2444), (tn, "fuel", 310), (None, "other", 223)]
+    assert count(initdb, "credit") == 0
+    # the same file again adds nothing
+    code, out, _ = run("ingest", "invoices", str(f), "--format", "json")
+    assert code == 0 and json.loads(out)["files"][0]["stored"] == 0

@@ -182,7 +182,7 @@ def test_bad_rows_are_reported_with_line_column_and_invoice_and_left_out(tmp_pat
     lines = [
         row(),
         row({52: "12.3x"}),
-        row({20: "", 13: ""}),
+        row({20: "", 13: "", 34: "XYZ"}),   # no tracking number and no UPS charge category: not a row
         row({4: "2026-13-45"}),
         row({116: "05/09/2026"}),          # a day-first date in a comma file: not guessed
         row({28: "ten"}),
@@ -192,11 +192,11 @@ def test_bad_rows_are_reported_with_line_column_and_invoice_and_left_out(tmp_pat
         row(charge("FSC", "Fuel Surcharge", "2.31", klass="FSC")),
     ]
     result = ups_billing.read(write(tmp_path, lines))
-    assert list(result.frame["line"]) == [1, 10]
+    assert list(result.frame["line"]) == [1, 3, 10]      # line 3: an account-level row (no parcel)
+    assert result.frame["tracking_number"].tolist() == [TRACK, None, TRACK]
     got = [(e.line, e.column, e.invoice_number) for e in result.errors]
     assert got == [
         (2, "Net Amount (col 52)", "INV-1"),
-        (3, "Tracking Number (col 20)", "INV-1"),
         (4, "Invoice Date (col 4)", "INV-1"),
         (5, "Shipment Date (col 116)", "INV-1"),
         (6, "Billed Weight (col 28)", "INV-1"),
@@ -244,3 +244,112 @@ def test_refused_when_column_4_is_not_a_date(tmp_path: Path) -> None:
 def test_a_missing_file_is_refused_not_a_traceback(tmp_path: Path) -> None:
     with pytest.raises(FileRefused, match="cannot read"):
         ups_billing.read(tmp_path / "nope.csv")
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts of real UPS Billing Data exports (formats.md, issue 11). The rows below are shaped like the
+# acceptance set real-formats/ (built from UPS Billing Data v2.1 as UPS exports it): Shipment Date
+# (116) empty, zero-padded FRT service codes with the service name, a negative ACC SIM "Special
+# Incentive Modifier" after the published FRT price, INF rows, and account-level rows without a
+# tracking number.
+
+def real_row(values: dict[int, str] | None = None) -> str:
+    """A row as UPS exports it: Shipment Date empty, the ship date in Transaction Date (11)."""
+    return row({116: "", 11: "2026-10-09", 44: "003", 45: "Ground Residential", 52: "20.49", 10: "",
+                **(values or {})})
+
+
+def account_row(detail: str, klass: str, code: str, text_: str, amount: str, **more: str) -> str:
+    """An account-level row: no tracking number, no lead shipment, no weight or zone."""
+    values = {20: "", 13: "", 11: "2026-10-14", 34: "MIS", 35: detail, 43: klass, 44: code, 45: text_,
+              52: amount, 26: "", 27: "", 28: "", 29: "", 33: "", 116: ""}
+    values.update({int(k[1:]): v for k, v in more.items()})
+    return row(values)
+
+
+def test_incentive_rows_fold_into_the_transportation_price_and_are_never_credits(tmp_path: Path) -> None:
+    lines = [
+        real_row(),
+        row(charge("SIM", "Special Incentive Modifier", "-5.26", c116="", c11="2026-10-09")),
+        row(charge("SIM", "Special Incentive Modifier", "0.00", klass="INF", c34="SHP", c116="")),
+        row(charge("RES", "Residential Surcharge", "5.95", c116="", c11="2026-10-09")),
+    ]
+    result = ups_billing.read(write(tmp_path, lines))
+    f = result.frame
+    assert list(f["charge_type"]) == ["transportation", "residential"]
+    assert list(f["amount_cents"]) == [2049 - 526, 595]          # published + incentive = the net price
+    assert "credit" not in set(f["charge_type"])
+    assert any("incentive" in n for n in result.notes)
+
+
+def test_an_incentive_without_its_freight_row_stays_a_transportation_line_not_a_credit(tmp_path: Path) -> None:
+    f = ups_billing.read(write(tmp_path, [row(charge("SIM", "Special Incentive Modifier", "-5.26"))])).frame
+    assert list(f["charge_type"]) == ["transportation"] and list(f["amount_cents"]) == [-526]
+
+
+def test_ship_date_is_the_transaction_date_when_the_shipment_date_is_empty(tmp_path: Path) -> None:
+    lines = [real_row(),
+             row(charge("", "Guaranteed Service Refund", "-16.30", klass="FRT", c34="ADJ", c35="GSR",
+                        c116="", c11="2026-11-15"))]
+    f = ups_billing.read(write(tmp_path, lines)).frame
+    assert f["ship_date"].iloc[0] == pd.Timestamp("2026-10-09")
+    assert pd.isna(f["ship_date"].iloc[1])     # on an adjustment row column 11 is the adjustment's date
+
+
+def test_zero_padded_service_codes_are_read_as_the_service(tmp_path: Path) -> None:
+    lines = [real_row(), row(charge("FSC", "Fuel Surcharge", "2.31", klass="FSC", c116=""))]
+    f = ups_billing.read(write(tmp_path, lines)).frame
+    assert list(f["service"]) == ["3", "3"]
+    assert f["description"].iloc[0] == "Ground Residential"
+
+
+def test_account_level_rows_are_account_charges_of_their_invoice(tmp_path: Path) -> None:
+    lines = [
+        real_row(),
+        account_row("SVCH", "FRT", "NSS", "Payment Processing Fee", "2.23"),
+        account_row("SVCH", "FRT", "FSC", "Fuel Surcharge", "1.91"),
+        account_row("OCG", "ACC", "OFW", "Future Day Pickup - Web Request", "8.60", c34="ADJ", c13="29PTZ4H0F0G"),
+        account_row("OCG", "FSC", "FSC", "Fuel Surcharge", "1.23", c34="ADJ", c13="29PTZ4H0F0G"),
+        account_row("CADJ", "MSC", "", "Billing Adjustment for  W/E 10/31/2026", "0.00", c34="ADJ"),
+    ]
+    result = ups_billing.read(write(tmp_path, lines))
+    f = result.frame
+    assert not result.errors
+    acct = f[f["tracking_number"].isna()]
+    assert list(acct["charge_type"]) == ["other", "fuel", "other", "fuel", "other"]
+    assert list(acct["amount_cents"]) == [223, 191, 860, 123, 0]
+    assert list(acct["reference"]) == [None, None, "29PTZ4H0F0G", "29PTZ4H0F0G", None]
+    assert acct["service"].isna().all() and acct["ship_date"].isna().all()
+    assert not result.unknown_codes
+
+
+def test_a_file_of_only_account_level_rows_is_still_ups_billing_data(tmp_path: Path) -> None:
+    path = write(tmp_path, [account_row("SVCH", "FRT", "NSS", "Payment Processing Fee", "2.23"),
+                            account_row("SVCH", "FRT", "SCH", "Service Charge", "12.00")])
+    assert ups_billing.sniff(path.read_bytes())
+    f = ups_billing.read(path).frame
+    assert list(f["amount_cents"]) == [223, 1200] and f["tracking_number"].isna().all()
+
+
+def test_adjustment_rows_keep_what_they_are(tmp_path: Path) -> None:
+    lines = [
+        row({34: "ADJ", 35: "SCC", 45: "Shipping Charge Correction Ground", 52: "4.00"}),
+        row(charge("AHG", "Additional Handling - Dimension", "18.00", c34="ADJ", c35="SCC")),
+        row(charge("RES", "Residential Surcharge", "5.95", c34="ADJ", c35="RADJ")),
+        row(charge("", "Address Correction Ground", "24.50", klass="FRT", c34="ADJ", c35="ADC")),
+        row({34: "RTN", 35: "RTS", 45: "Ground Undeliverable Return", 52: "11.20"}),
+        real_row(),
+    ]
+    f = ups_billing.read(write(tmp_path, lines)).frame
+    assert list(f["charge_type"]) == ["transportation", "additional_handling", "residential",
+                                      "address_correction", "transportation", "transportation"]
+    assert list(f["adjustment"]) == ["charge_correction", "charge_correction", "residential_adjustment",
+                                     "address_correction", "return", None]
+
+
+def test_rows_that_do_not_add_up_to_the_invoice_amount_are_noted(tmp_path: Path) -> None:
+    lines = [real_row({10: "30.00"}), row(charge("RES", "Residential Surcharge", "5.95", c10="30.00"))]
+    notes = ups_billing.read(write(tmp_path, lines)).notes
+    assert any("add up to 26.44" in n and "says 30.00" in n for n in notes)
+    lines = [real_row({10: "26.44"}), row(charge("RES", "Residential Surcharge", "5.95", c10="26.44"))]
+    assert not any("add up" in n for n in ups_billing.read(write(tmp_path, lines)).notes)

@@ -305,6 +305,7 @@ def _by_keys(conn: Connection, sql: str, keys: Iterable[Key], lead: Sequence[obj
 
 _SHIP_SQL = f"SELECT {', '.join(SHIPMENT_FIELDS)} FROM shipment WHERE manifested = ? AND ship_date IS NOT NULL"
 _SCAN_SQL = f"SELECT {', '.join(SCAN_FIELDS)} FROM scan_event"
+# account-level lines (no tracking number: fees, service and pickup charges) belong to no parcel
 _LINE_SQL = f"SELECT {', '.join(LINE_FIELDS)} FROM invoice_line"
 _SPECIAL = tuple(dict.fromkeys((*FINAL_STATUSES, "lost", "damaged")))
 
@@ -346,11 +347,11 @@ def _load(conn: Connection, keys: set[Key] | None, all_scans: bool, ranges: Sequ
     if keys is not None:
         ships = _compact(_by_keys(conn, _SHIP_SQL + " AND", keys, [true]), SHIPMENT_FIELDS)
         scans = _compact(_by_keys(conn, _SCAN_SQL + " WHERE", keys), SCAN_FIELDS)
-        lines = _compact(_by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND", keys), LINE_FIELDS)
+        lines = _compact(_by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND tracking_number IS NOT NULL AND", keys), LINE_FIELDS)
         return prepare_frames(ships, scans, lines)
     where, wp = _range_sql(conn, ranges)
     ships = _fetch(conn, _SHIP_SQL + where, [true, *wp], SHIPMENT_FIELDS)
-    lines = _fetch(conn, _LINE_SQL + " WHERE amount_cents > 0" + where, wp, LINE_FIELDS)
+    lines = _fetch(conn, _LINE_SQL + " WHERE amount_cents > 0 AND tracking_number IS NOT NULL" + where, wp, LINE_FIELDS)
     if all_scans:
         return prepare_frames(ships, _fetch(conn, _SCAN_SQL + " WHERE 1 = 1" + where, wp, SCAN_FIELDS), lines)
     marks = ", ".join("?" for _ in _SPECIAL)
@@ -419,7 +420,7 @@ def _changed_keys(conn: Connection, state: dict[str, str], as_of: dt.date) -> tu
     rows = _raw_rows(conn, "SELECT carrier, tracking_number FROM scan_event WHERE id > ?", [int(state[K_SCAN])])
     scanned = {(r[0], r[1]) for r in rows}
     keys |= scanned
-    rows = _raw_rows(conn, "SELECT carrier, tracking_number FROM invoice_line WHERE id > ?", [int(state[K_LINE])])
+    rows = _raw_rows(conn, "SELECT carrier, tracking_number FROM invoice_line WHERE id > ? AND tracking_number IS NOT NULL", [int(state[K_LINE])])
     billed = {(r[0], r[1]) for r in rows}
     keys |= billed
     n_scan, n_line = len(scanned), len(billed)

@@ -22,13 +22,18 @@ SCAN_COLUMNS
     line             int: 1-based line (CSV) or record number (JSON) in the file, for messages
 
 INVOICE_COLUMNS
-    invoice_number, carrier, tracking_number, charge_type     str
+    invoice_number, carrier, charge_type     str
+    tracking_number  str, or None for an account-level charge of the invoice (a fee, a service or
+                     pickup charge: attached to no parcel, counted in the invoice's total)
     invoice_date     datetime64[ns] (naive, midnight)
     amount_cents     int64: the charge in minor units; credits negative
     account_number, currency, zone, service, reference, description, weight_unit ('lb'/'kg')
                      str or None
     billed_weight    str (a decimal as text) or None
     ship_date        datetime64[ns] (naive, midnight) or NaT
+    adjustment       what an adjustment row is, beside its charge type, or None: one of ADJUSTMENTS
+                     (charge_correction, residential_adjustment, address_correction, return, void,
+                     refund)
     line             int: 1-based line in the file
 
 SHIPMENT_COLUMNS: see recoup.shipments.canonical.
@@ -48,7 +53,7 @@ SCAN_COLUMNS = [
 INVOICE_COLUMNS = [
     "invoice_number", "invoice_date", "carrier", "account_number", "currency", "tracking_number",
     "charge_type", "amount_cents", "billed_weight", "weight_unit", "zone", "service", "ship_date",
-    "reference", "description", "line",
+    "reference", "description", "adjustment", "line",
 ]
 STATUSES = frozenset({
     "label_created", "picked_up", "in_transit", "out_for_delivery", "delivery_attempted",
@@ -59,6 +64,11 @@ CHARGE_TYPES = frozenset({
     "transportation", "fuel", "residential", "delivery_area", "address_correction",
     "additional_handling", "large_package", "saturday", "declared_value", "signature",
     "late_payment", "other", "credit",
+})
+
+
+ADJUSTMENTS = frozenset({
+    "charge_correction", "residential_adjustment", "address_correction", "return", "void", "refund",
 })
 
 

@@ -360,14 +360,17 @@ def _store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSumma
         g["currency"] = g["currency"].where(g["currency"].notna(), cur.iloc[0] if len(cur) else None)
         cols = ["invoice_id", "line_no", "carrier", "invoice_number", "invoice_date", "tracking_number",
                 "charge_type", "amount_cents", "currency", "billed_weight", "weight_unit", "zone", "service",
-                "ship_date", "reference", "description", "account_number"]
+                "ship_date", "reference", "description", "account_number", "adjustment"]
         s.stored += insert_ignore(conn, "invoice_line", cols, frame_rows(g, cols, dialect))
         s.invoices.append((str(carrier), str(number)))
-        credits = g["amount_cents"] < 0
+        # credits: refunds and claim payments to a parcel; never incentives (folded into transportation by
+        # the readers) nor account-level lines (no parcel to pay)
+        credits = (g["amount_cents"] < 0) & (g["charge_type"] == "credit") & g["tracking_number"].notna()
         if credits.any():
             conn.execute(text(
                 "INSERT INTO credit (invoice_line_id, carrier, tracking_number, invoice_number, invoice_date, "
                 "reference, description, amount_cents, currency, matched_cents) "
                 "SELECT id, carrier, tracking_number, invoice_number, invoice_date, reference, description, "
-                "-amount_cents, currency, 0 FROM invoice_line WHERE invoice_id = :i AND amount_cents < 0"),
+                "-amount_cents, currency, 0 FROM invoice_line WHERE invoice_id = :i AND amount_cents < 0 "
+                "AND charge_type = 'credit' AND tracking_number IS NOT NULL"),
                 {"i": inv_id})

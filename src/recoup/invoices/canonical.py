@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from recoup.ingest.base import CHARGE_TYPES, INVOICE_COLUMNS, ReadResult
+from recoup.ingest.base import ADJUSTMENTS, CHARGE_TYPES, INVOICE_COLUMNS, ReadResult
 from recoup.ingest.csvutil import Checker, header_of, load_csv, none_if_empty
 
 REQUIRED = ["invoice_number", "invoice_date", "carrier", "tracking_number", "charge_type", "amount"]
 OPTIONAL = ["account_number", "currency", "billed_weight", "weight_unit", "zone", "service", "ship_date",
-            "reference", "description"]
+            "reference", "description", "adjustment"]
 
 
 def sniff(head: bytes) -> bool:
@@ -43,6 +43,7 @@ def read(path: Path) -> ReadResult:
         "ship_date": ck.date("ship_date"),
         "reference": none_if_empty(df["reference"]),
         "description": none_if_empty(df["description"]),
+        "adjustment": none_if_empty(ck.choice("adjustment", ADJUSTMENTS)),
         "line": df["line"],
     })
     return ReadResult("canonical", out.loc[~ck.bad, INVOICE_COLUMNS].reset_index(drop=True), read=len(df),

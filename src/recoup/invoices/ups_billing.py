@@ -1,7 +1,8 @@
 """UPS Billing Data (v2.1: headerless CSV, 250 fixed columns) → canonical invoice lines.
 
 One row per charge, several per tracking number (formats.md, Invoices). Positions are 0-based:
-2 Account Number, 4 Invoice Date, 5 Invoice Number, 9 Invoice Currency Code, 20 Tracking Number,
+2 Account Number, 4 Invoice Date, 5 Invoice Number, 9 Invoice Currency Code, 10 Invoice Amount,
+11 Transaction Date, 12 Pickup Record Number, 13 Lead Shipment Number, 20 Tracking Number,
 28/29 Billed Weight and unit, 33 Zone, 34 Charge Category Code, 35 Charge Category Detail Code,
 43 Charge Classification Code, 44 Charge Description Code, 45 Charge Description, 52 Net Amount,
 116 Shipment Date, 174 Miscellaneous Line 1 (the adjustment or claim number on credits).
@@ -10,39 +11,62 @@ Mapping (``charges/ups_charges.csv``, by category detail, classification, descri
 text): FRT → transportation, with billed weight, unit (``L`` lb, ``K`` kg) and zone as written
 (``"004"``); FSC → fuel; ACC codes → residential, delivery_area, ...; TAX/GOV/BRK → other; ADJ
 rows like SHP rows, except detail ADC (address_correction). INF rows are not charges: skipped and
-counted in the notes. A negative Net Amount is a ``credit`` whatever its classification, with the
-carrier's reference (column 174) and ``"<detail code> <description>"`` as its description (so
-``GSR Guaranteed Service Refund`` tells the reconciliation it pays a late delivery).
+counted in the notes. Incentive rows (``ACC`` ``SIM`` "Special Incentive Modifier" and other rows the
+table maps to ``discount``) are part of the parcel's transportation price: they are folded into the
+FRT line of the same invoice and tracking number (published + incentives = the net price the rate
+card holds), never credits; an incentive with no FRT line beside it stays a (negative)
+transportation line of its own. Any other negative Net Amount is a ``credit``, with the carrier's
+reference (column 174) and ``"<detail code> <description>"`` as its description (so ``GSR
+Guaranteed Service Refund`` tells the reconciliation it pays a late delivery).
+
+Real exports (formats.md, issue 11):
+
+- Account-level rows have no tracking number (``MIS``/``SVCH`` "Payment Processing Fee", "Service
+  Charge" and its fuel, ``ADJ``/``CADJ`` "Billing Adjustment for W/E ...", ``ADJ``/``OCG`` pickup
+  charges keyed by a pickup request number): they are account charges of their invoice, stored with
+  no tracking number (``tracking_number`` None), counted in the invoice's total, attached to no
+  parcel; their reference is the Pickup Record Number (12) or Lead Shipment Number (13) when given.
+  A file of nothing but such rows is still UPS Billing Data.
+- Shipment Date (116) is usually empty: the ship date of a shipment (``SHP``) row is then its
+  Transaction Date (11); on adjustment rows that date is the adjustment's, not the ship date.
+- FRT description codes are zero-padded (``003``): the service is kept without the padding (``3``).
+- Adjustments keep what they are in ``adjustment`` (``charges/ups_adjustments.csv``): ``SCC``
+  charge_correction, ``RADJ`` residential_adjustment, ``ADC`` address_correction, ``RTN``/``RTS``
+  return, ``VOID`` void, ``GSR`` refund — beside their charge type, so the audit can see them.
+- When column 10 (Invoice Amount) is given and the invoice's rows do not add up to it, the run
+  notes it (a file cut short, or an export split over several files); the rows are still loaded.
 
 Dialects: comma-delimited with ISO dates, or semicolon-delimited with DD/MM/YYYY (ISO also read);
 rows may be trimmed of trailing empty columns; UTF-8 with or without BOM; LF or CRLF.
 
 Decisions where the spec is silent:
 
-- ``service`` is the UPS service code of the parcel's FRT row (``"2"``, kept as text), given to
-  every line of that tracking number on the same invoice; the carrier's service text is the FRT
-  line's description.
+- ``service`` is the UPS service code of the parcel's FRT row (``"2"``; ``"002"`` is read as ``"2"``),
+  given to every line of that tracking number on the same invoice; the carrier's service text is
+  the FRT line's description.
 - Billed weight, unit and zone go on transportation lines only (the canonical CSV's rule).
 - A comma-delimited file's dates must be ISO: ``05/09/2026`` there could be either order and is a
   row error rather than a guess. Amounts use ``.``; a comma in an amount is refused in semicolon
   files (a decimal comma must not become a hundredfold amount), read as a thousands separator in
   comma files (``"1,234.50"``).
-- A row with no tracking number (e.g. an account-level MIS service charge) is a row error, as the
-  spec says; the ingest service then refuses that invoice.
 - ``line`` is the physical line (1-based); blank lines are skipped but counted.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from recoup.errors import FileRefused
+from recoup.errors import ConfigError, FileRefused
 from recoup.ingest.base import ReadResult, RowError
-from recoup.invoices.charges import charge_map
+from recoup.invoices.charges import DISCOUNT, charge_map, norm_code
 from recoup.invoices.charges.columns import (
     DMY_DATE,
     ISO_DATE,
@@ -60,12 +84,17 @@ from recoup.invoices.charges.columns import (
     refuse_non_text,
     split_line,
 )
+from recoup.money import from_cents
 
 FORMAT = "ups"
 CARRIER = "ups"
 N_COLUMNS = 250
 MIN_COLUMNS = 53          # a row must reach Net Amount (52), however trimmed
 CHARGE_TABLE = "ups_charges.csv"
+ADJUSTMENT_TABLE = "ups_adjustments.csv"
+# Charge Category Codes of UPS Billing Data (column 34): a row with one of these and no tracking
+# number is an account-level charge (formats.md, Invoices).
+_CATEGORIES = frozenset({"SHP", "ADJ", "RTN", "MIS", "INF", "SVC", "POD", "TAX"})
 
 __all__ = ["CARRIER", "FORMAT", "read", "sniff"]
 
@@ -75,6 +104,10 @@ _COLUMNS: dict[str, tuple[int, str]] = {
     "invoice_date": (4, "Invoice Date"),
     "invoice_number": (5, "Invoice Number"),
     "currency": (9, "Invoice Currency Code"),
+    "invoice_amount": (10, "Invoice Amount"),
+    "transaction_date": (11, "Transaction Date"),
+    "pickup_record": (12, "Pickup Record Number"),
+    "lead_shipment": (13, "Lead Shipment Number"),
     "tracking_number": (20, "Tracking Number"),
     "billed_weight": (28, "Billed Weight"),
     "weight_unit": (29, "Billed Weight Unit of Measure"),
@@ -122,8 +155,9 @@ def _not_ups(head: bytes) -> str | None:
             why = why or f"line {number}: column 4 (Invoice Date) is not a date: {fields[4][:30]!r}"
         elif not fields[5]:
             why = why or f"line {number}: no invoice number in column 5"
-        elif not (len(fields[20]) >= 6 and fields[20].isalnum()):
-            why = why or f"line {number}: no tracking number in column 20"
+        elif not (len(fields[20]) >= 6 and fields[20].isalnum()) and not (
+                fields[20] == "" and fields[34].upper() in _CATEGORIES):
+            why = why or f"line {number}: no tracking number in column 20 and no UPS charge category in column 34"
         elif not _looks_like_amount(fields[52]):
             why = why or f"line {number}: column 52 (Net Amount) is not an amount: {fields[52][:30]!r}"
         else:
@@ -168,32 +202,38 @@ def _parse(cols: dict[str, Column], sep: str, date_formats: tuple) -> ReadResult
     category = cols["category"].code()
     info = ~blank & ((classification == "INF") | (category == "INF"))
     rows = ~blank & ~info
+    account = rows & cols["tracking_number"].blank()      # account-level: no parcel
 
     invoice_numbers = cols["invoice_number"].text()
     problems = Problems(lines, invoice_numbers)
-    for role in ("invoice_number", "tracking_number"):
-        problems.flag(rows & cols[role].blank(), _name(role), "missing value")
+    problems.flag(rows & cols["invoice_number"].blank(), _name("invoice_number"), "missing value")
     invoice_date, bad = cols["invoice_date"].dates(date_formats)
     problems.flag(rows & cols["invoice_date"].blank(), _name("invoice_date"), "missing value")
     expected = f"not a date ({date_formats_text(date_formats)})"
     problems.flag(rows & bad, _name("invoice_date"), expected, cols["invoice_date"].raw())
     ship_date, bad = cols["ship_date"].dates(date_formats)
     problems.flag(rows & bad, _name("ship_date"), expected, cols["ship_date"].raw())
+    transaction_date, bad_tx = cols["transaction_date"].dates(date_formats)
+    no_ship = np.isnat(ship_date) & (category == "SHP")   # on other rows it is the adjustment's date
+    problems.flag(rows & no_ship & ~account & bad_tx, _name("transaction_date"), expected,
+                  cols["transaction_date"].raw())
+    ship_date = np.where(no_ship & ~account, transaction_date, ship_date)
     amount, bad = cols["net_amount"].cents(thousands=sep == ",")
     problems.flag(rows & cols["net_amount"].blank(), _name("net_amount"), "missing value")
     problems.flag(rows & bad, _name("net_amount"), "not an amount", cols["net_amount"].raw())
 
     charge_type, unknown = _charge_types(cols)
-    credit = amount < 0
-    charge_type = np.where(credit, "credit", charge_type)
-    transport = charge_type == "transportation"
+    discount = rows & ~account & (charge_type == DISCOUNT)
+    credit = (amount < 0) & ~discount
+    charge_type = np.where(credit, "credit", np.where(discount, "transportation", charge_type))
+    frt = ~discount & (charge_type == "transportation")
 
     weight, bad = cols["billed_weight"].weights()
-    problems.flag(rows & transport & bad, _name("billed_weight"), "not a weight", cols["billed_weight"].raw())
+    problems.flag(rows & frt & bad, _name("billed_weight"), "not a weight", cols["billed_weight"].raw())
     has_weight = ~cols["billed_weight"].blank() & ~bad
     unit_code = cols["weight_unit"].code()
     unit = cols["weight_unit"].apply(lambda u: _UNITS.get(u.upper()))
-    bad_unit = rows & transport & (unit_code != "") & missing(unit)
+    bad_unit = rows & frt & (unit_code != "") & missing(unit)
     problems.flag(bad_unit, _name("weight_unit"), "unknown weight unit (L or K)", cols["weight_unit"].raw())
 
     good = rows & ~problems.bad
@@ -203,12 +243,17 @@ def _parse(cols: dict[str, Column], sep: str, date_formats: tuple) -> ReadResult
         keys = np.where(cols["code"].blank(), classification, cols["code"].code())[flagged]
         unknown_codes.update(f"ups:{k}" for k in keys)
 
-    service = _service_per_parcel(cols, transport & good)
+    service = _service_per_parcel(cols, frt & good & ~account)
     description = _descriptions(cols, credit)
     reference = np.where(credit, cols["misc1"].text(), NONE)
+    pickup = np.where(cols["pickup_record"].blank(), cols["lead_shipment"].text(), cols["pickup_record"].text())
+    reference = np.where(account & (reference == NONE), pickup, reference)
+    adjustment = _adjustments(cols)
+    raw_amount = amount.copy()
+    keep = _fold_discounts(cols, amount, good & ~account, frt, discount)
 
-    idx = np.flatnonzero(good)
-    weight_out = np.where(transport, weight, NONE)[idx]
+    idx = np.flatnonzero(good & keep)
+    weight_out = np.where(frt, weight, NONE)[idx]
     frame = invoice_frame(
         len(idx),
         invoice_number=invoice_numbers[idx],
@@ -220,22 +265,91 @@ def _parse(cols: dict[str, Column], sep: str, date_formats: tuple) -> ReadResult
         charge_type=charge_type[idx],
         amount_cents=amount[idx],
         billed_weight=weight_out,
-        weight_unit=np.where(transport & has_weight, unit, NONE)[idx],
-        zone=np.where(transport, cols["zone"].text(), NONE)[idx],
+        weight_unit=np.where(frt & has_weight, unit, NONE)[idx],
+        zone=np.where(frt, cols["zone"].text(), NONE)[idx],
         service=service[idx],
         ship_date=ship_date[idx],
         reference=reference[idx],
         description=description[idx],
+        adjustment=adjustment[idx],
         line=lines[idx],
     )
     notes: list[str] = []
     if info.any():
         notes.append(f"{int(info.sum())} informational (INF) row(s) skipped: not charges")
+    if (good & account).any():
+        notes.append(f"{int((good & account).sum())} account-level row(s) (no tracking number: fees, service "
+                     "and pickup charges) stored as account charges of their invoice")
+    if (good & discount).any():
+        notes.append(f"{int((good & discount).sum())} incentive row(s) folded into their parcel's transportation "
+                     "line (net price)")
+    notes += _total_notes(cols, rows, raw_amount, sep, invoice_numbers)
     if blank.any():
         notes.append(f"{int(blank.sum())} blank line(s) skipped")
     errors: list[RowError] = problems.errors
     return ReadResult(format=FORMAT, frame=frame, read=int((~blank).sum()), errors=errors,
                       unknown_codes=unknown_codes, notes=notes)
+
+
+def _fold_discounts(cols: dict[str, Column], amount: np.ndarray, parcel: np.ndarray, frt: np.ndarray,
+                    discount: np.ndarray) -> np.ndarray:
+    """Add each incentive row to the first FRT row of its invoice and tracking number (in place, on
+    ``amount``); return the rows to keep (folded incentives out)."""
+    keep = np.ones(len(amount), dtype=bool)
+    disc = np.flatnonzero(parcel & discount)
+    if not len(disc):
+        return keep
+    inv = cols["invoice_number"].codes.astype(np.int64)
+    trk = cols["tracking_number"].codes.astype(np.int64)
+    key = inv * (len(cols["tracking_number"].uniques) + 1) + trk
+    targets = np.flatnonzero(parcel & frt)
+    first = pd.Series(targets, index=key[targets])
+    first = first[~first.index.duplicated(keep="first")]
+    where = first.reindex(key[disc]).to_numpy()
+    has = ~pd.isna(where)
+    if has.any():
+        np.add.at(amount, where[has].astype(np.int64), amount[disc[has]])
+        keep[disc[has]] = False
+    return keep
+
+
+def _total_notes(cols: dict[str, Column], rows: np.ndarray, amount_raw: np.ndarray, sep: str,
+                 invoice_numbers: np.ndarray) -> list[str]:
+    """A note per invoice whose rows do not add up to its Invoice Amount (column 10), when given."""
+    stated, bad = cols["invoice_amount"].cents(thousands=sep == ",")
+    given = rows & ~cols["invoice_amount"].blank() & ~bad
+    if not given.any():
+        return []
+    frame = pd.DataFrame({"inv": invoice_numbers[rows], "amount": amount_raw[rows]})
+    sums = frame.groupby("inv", sort=False)["amount"].sum()
+    claimed = pd.Series(stated[given], index=invoice_numbers[given])
+    claimed = claimed[~claimed.index.duplicated(keep="first")]
+    out = []
+    for inv, want in claimed.items():
+        got = int(sums.get(inv, 0))
+        if got != int(want):
+            out.append(f"invoice {inv}: its rows add up to {from_cents(got)} but its Invoice Amount (column 10) "
+                       f"says {from_cents(int(want))}: the file may be cut short or the invoice split over files")
+    return out
+
+
+def _adjustments(cols: dict[str, Column]) -> np.ndarray:
+    """What an adjustment row is (``charges/ups_adjustments.csv``), None for plain charges."""
+    table = _adjustment_table()
+    return apply_distinct([cols["category"], cols["detail"]],
+                          lambda category, detail: table.get((category.upper(), "")) or
+                          table.get(("", detail.upper())))
+
+
+@cache
+def _adjustment_table() -> dict[tuple[str, str], str]:
+    text = resources.files("recoup.invoices.charges").joinpath(ADJUSTMENT_TABLE).read_text(encoding="utf-8")
+    out: dict[tuple[str, str], str] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        if not (row.get("source") or "").strip():
+            raise ConfigError(f"{ADJUSTMENT_TABLE}: a row without a source")
+        out[(row["category"].strip().upper(), row["detail"].strip().upper())] = row["adjustment"].strip()
+    return out
 
 
 def _charge_types(cols: dict[str, Column]) -> tuple[np.ndarray, np.ndarray]:
@@ -257,7 +371,7 @@ def _service_per_parcel(cols: dict[str, Column], frt: np.ndarray) -> np.ndarray:
     chosen = frt & (code != "")
     if not chosen.any():
         return np.full(len(key), None, dtype=object)
-    services = pd.Series(code[chosen], index=key[chosen])
+    services = pd.Series([norm_code(c) for c in code[chosen]], index=key[chosen], dtype=object)
     services = services[~services.index.duplicated(keep="first")]
     return services.reindex(key).astype(object).where(lambda s: s.notna(), None).to_numpy(dtype=object)
 

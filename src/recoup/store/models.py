@@ -125,7 +125,7 @@ class InvoiceLine(SQLModel, table=True):
     carrier: str
     invoice_number: str
     invoice_date: dt.date
-    tracking_number: str
+    tracking_number: str | None = None   # None: an account-level charge (fee, service/pickup charge)
     charge_type: str
     amount_cents: int = Field(sa_column=_cents())
     currency: str | None = None
@@ -137,6 +137,7 @@ class InvoiceLine(SQLModel, table=True):
     reference: str | None = None
     description: str | None = None
     account_number: str | None = None
+    adjustment: str | None = None     # charge_correction | residential_adjustment | return | ... (ingest.base)
 
 
 class Finding(SQLModel, table=True):
