@@ -42,6 +42,7 @@ FORMATS: dict[str, list[Format]] = {
         Format("canonical", "recoup.invoices.canonical"),
         Format("dhl", "recoup.invoices.dhl_mybill"),
         Format("fedex", "recoup.invoices.fedex_csv"),
+        Format("fedex_intl", "recoup.invoices.fedex_intl"),
         Format("ups", "recoup.invoices.ups_billing"),
     ],
 }
