@@ -89,7 +89,8 @@ _OPTIONAL = {
                  "Air Waybill Currency", "Billing Currency"),
     "service": ("Service Type", "Service", "Service Description"),
     "ship_date": ("Shipment Date", "Ship Date", "Shipping Date", "Pickup Date"),
-    "weight": ("Rated Weight Amount", "Rated Weight", "Chargeable Weight", "Billed Weight"),
+    "weight": ("Rated Weight Amount", "Rated Weight", "Chargeable Weight", "Billed Weight",
+               *(f"{name} ({unit})" for name in ("Rated Weight", "Chargeable Weight") for unit in ("kg", "lb"))),
     "weight_unit": ("Rated Weight Units", "Rated Weight Unit", "Rated Weight UOM", "Weight Units",
                     "Weight Unit"),
     "zone": ("Zone", "Zone Code", "Rate Zone", "Pricing Zone"),
@@ -200,8 +201,8 @@ def read(path: Path) -> ReadResult:
     comma = _decimal_comma(numbers, sep)
     for role in (*_AMOUNT_ROLES, "weight"):
         if role in cols:
-            cols[role] = _normalised(cols[role], comma)
-    pairs = [(d, _normalised(a, comma)) for d, a in pairs]
+            cols[role] = _Numbers(cols[role], comma)
+    pairs = [(d, _Numbers(a, comma)) for d, a in pairs]
     if layout.unit_from_header:
         cols["weight_unit"] = Column(np.full(len(cols["invoice_number"]), layout.unit_from_header, dtype=object))
         layout.position.setdefault("weight_unit", layout.position["weight"])
@@ -235,25 +236,37 @@ def _strip_spaces(text: str) -> str:
     return re.sub(r"[\s\u00a0\u202f']", "", text)
 
 
-def _normalised(col: Column, comma: bool) -> Column:
-    """The column's numbers with ``.`` as the decimal point and no thousands separators; a cell that
-    does not fit the file's convention is left as written (the caller reports it)."""
-    def fix(u: str) -> str:
-        t = _strip_spaces(u)
-        sign = "-" if t.startswith("-") else ""
-        t = t.lstrip("+-")
-        if comma:
-            if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", t):
-                t = t.replace(".", "")
-            if re.fullmatch(r"\d+(?:,\d+)?", t):
-                return sign + t.replace(",", ".")
-        else:
-            if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", t):
-                t = t.replace(",", "")
-            if re.fullmatch(r"\d+(?:\.\d+)?", t):
-                return sign + t
-        return u
-    return Column(col.apply(fix))
+class _Numbers(Column):
+    """A column of numbers rewritten with ``.`` as the decimal point and no thousands separators;
+    ``raw()`` still gives the cells as written, for messages. A cell that does not fit the file's
+    convention is rewritten as no number at all, so the caller reports it."""
+
+    def __init__(self, col: Column, comma: bool) -> None:
+        self.codes = col.codes
+        self.uniques = np.array([_number(u, comma) for u in col.uniques], dtype=object)
+        self._written = col.uniques
+
+    def raw(self) -> np.ndarray:
+        return self._written[self.codes]
+
+
+def _number(text: str, comma: bool) -> str:
+    if not text:
+        return text
+    t = _strip_spaces(text)
+    sign = "-" if t.startswith("-") else ""
+    t = t.lstrip("+-")
+    if comma:
+        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", t):
+            t = t.replace(".", "")
+        if re.fullmatch(r"\d+(?:,\d+)?", t):
+            return sign + t.replace(",", ".")
+    else:
+        if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", t):
+            t = t.replace(",", "")
+        if re.fullmatch(r"\d+(?:\.\d+)?", t):
+            return sign + t
+    return "!" + text
 
 
 def _refuse_scientific(result: ReadResult, scientific: np.ndarray, tracking: np.ndarray, column: str,
