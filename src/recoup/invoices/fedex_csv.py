@@ -243,7 +243,7 @@ def parse_columns(layout: Names, cols: dict[str, Column], pairs: list[tuple[Colu
         unit = np.where(missing(weight), NONE, unit)
 
     total = transport + sum(pair_amounts, np.zeros(n, dtype=np.int64))
-    if stated_total_is_checked and net is not None:
+    if stated_total_is_checked and net is not None and net_bad is not None:
         stated = rows & ~problems.bad & ~cols["net"].blank() & ~net_bad
         for i in np.flatnonzero(stated & (total != net)):
             one = np.zeros(n, dtype=bool)
