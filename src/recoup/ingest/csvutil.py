@@ -15,13 +15,15 @@ import pandas as pd
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import RowError
+from recoup.ingest.xlsx import text_path
 
 AMOUNT_RE = r"^\s*-?\d+(?:\.\d{1,2})?\s*$"
 DECIMAL_RE = r"^\s*\d+(?:\.\d+)?\s*$"
 
 
 def read_head(path: Path, n: int = 65536) -> bytes:
-    with open(path, "rb") as f:
+    """The first bytes of the file's text (of its first sheet with data for an .xlsx workbook)."""
+    with open(text_path(path), "rb") as f:
         return f.read(n)
 
 
@@ -42,7 +44,7 @@ def load_csv(path: Path, required: list[str], kind: str) -> pd.DataFrame:
     """All cells as text ('' = none), columns renamed to lower-case names, a `line` column added.
     Refuses (FileRefused) a file that is not UTF-8 CSV text or lacks required columns."""
     try:
-        raw = Path(path).read_bytes()
+        raw = text_path(Path(path)).read_bytes()
     except OSError as e:
         raise FileRefused(f"cannot read: {e.strerror}") from None
     if not raw.strip():

@@ -10,6 +10,7 @@ from pathlib import Path
 from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
 from recoup.ingest.csvutil import read_head
+from recoup.ingest.xlsx import is_workbook, sheet_of
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ FORMATS: dict[str, list[Format]] = {
         Format("canonical", "recoup.invoices.canonical"),
         Format("dhl", "recoup.invoices.dhl_mybill"),
         Format("fedex", "recoup.invoices.fedex_csv"),
+        Format("fedex_intl", "recoup.invoices.fedex_intl"),
         Format("ups", "recoup.invoices.ups_billing"),
     ],
 }
@@ -63,6 +65,12 @@ def detect(kind: str, path: Path, requested: str = "auto") -> Format:
         raise FileRefused(f"cannot read: {e.strerror}") from None
     if not head.strip():
         raise FileRefused("the file is empty")
+    if head.startswith(b"PK\x03\x04"):
+        raise FileRefused(f"a ZIP archive, not an Excel workbook (.xlsx) or a {kind} file: unzip it and "
+                          "ingest the files inside")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileRefused("an old Excel (.xls) workbook: save it as .xlsx (or export the sheet as CSV) "
+                          "and ingest that")
     if b"\x00" in head and not head.startswith(b"%PDF"):
         raise FileRefused(f"binary content, not a {kind} file")
     for f in fmts:
@@ -72,5 +80,11 @@ def detect(kind: str, path: Path, requested: str = "auto") -> Format:
         except ModuleNotFoundError as e:  # a reader not installed in this build
             if e.name != f.module:
                 raise
-    raise FileRefused(f"format not recognised as any {kind} format ({', '.join(n for n in names(kind) if n != 'auto')}); "
+    known = ", ".join(n for n in names(kind) if n != "auto")
+    if is_workbook(path):
+        sheet = sheet_of(path)
+        raise FileRefused(f"an Excel workbook whose first sheet with data ({sheet.name!r}, header row "
+                          f"{sheet.header_row}) is not recognised as any {kind} format ({known}): put the "
+                          "export's header row first in the first sheet, or give --input-format if you know it")
+    raise FileRefused(f"format not recognised as any {kind} format ({known}); "
                       "give --input-format if you know it")

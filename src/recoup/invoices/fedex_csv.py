@@ -41,7 +41,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -53,6 +55,7 @@ from recoup.invoices.charges.columns import (
     ISO_DATE,
     NONE,
     Column,
+    DateFormat,
     Problems,
     best_delimiter,
     date_formats_text,
@@ -65,13 +68,14 @@ from recoup.invoices.charges.columns import (
     refuse_non_text,
     split_line,
 )
+from recoup.money import from_cents
 
 FORMAT = "fedex"
 CARRIER = "fedex"
 CHARGE_TABLE = "fedex_charges.csv"
 DATE_FORMATS = (COMPACT_DATE, ISO_DATE)
 
-__all__ = ["CARRIER", "FORMAT", "read", "sniff"]
+__all__ = ["CARRIER", "FORMAT", "parse_columns", "read", "sniff"]
 
 # role -> header names it may have (the first present wins)
 _REQUIRED = {
@@ -158,11 +162,27 @@ def read(path: Path) -> ReadResult:
     pairs = [(by_position[d], by_position[a]) for d, a in layout.pairs]
     if len(cols["invoice_number"]) <= 1:
         raise FileRefused("no invoice rows after the header")
-    return _parse(layout, cols, pairs, thousands=sep != ";")
+    return parse_columns(layout, cols, pairs, thousands=sep != ";")
 
 
-def _parse(layout: _Layout, cols: dict[str, Column], pairs: list[tuple[Column, Column]], *,
-           thousands: bool) -> ReadResult:
+class Names(Protocol):
+    def name(self, role: str) -> str: ...
+
+
+def parse_columns(layout: Names, cols: dict[str, Column], pairs: list[tuple[Column, Column]], *,
+                  thousands: bool, date_formats: Sequence[DateFormat] = DATE_FORMATS, fmt: str = FORMAT,
+                  pair_names: Sequence[str] | None = None, stated_total_is_checked: bool = False) -> ReadResult:
+    """Canonical invoice lines from the columns of a FedEx export with one row per tracking number
+    (line 1 the header), by role: ``invoice_number``, ``invoice_date``, ``tracking_id`` (required),
+    ``transportation``, ``net`` (the row's stated total), ``account_number``, ``prefix``,
+    ``service``, ``ground_service``, ``ship_date``, ``weight``, ``weight_unit``, ``zone``,
+    ``notes``, ``currency``; and the charge description/amount ``pairs``.
+
+    The transportation line is ``transportation`` plus the pairs typed ``discount`` or
+    ``transportation`` in ``charges/fedex_charges.csv`` (the freight may come as a pair). Shared by
+    the US Billing Online reader and :mod:`recoup.invoices.fedex_intl`. With
+    ``stated_total_is_checked``, a row whose charges do not add up to ``net`` is a row error (its
+    invoice is refused); otherwise such rows are counted in the notes."""
     n = len(cols["invoice_number"])
     lines = np.arange(1, n + 1, dtype=np.int64)
     blank = np.ones(n, dtype=bool)
@@ -178,15 +198,20 @@ def _parse(layout: _Layout, cols: dict[str, Column], pairs: list[tuple[Column, C
     required("invoice_number")
     required("tracking_id")
     required("invoice_date")
-    expected = f"not a date ({date_formats_text(DATE_FORMATS)})"
-    invoice_date, bad = cols["invoice_date"].dates(DATE_FORMATS)
+    expected = f"not a date ({date_formats_text(date_formats)})"
+    invoice_date, bad = cols["invoice_date"].dates(date_formats)
     problems.flag(rows & bad, layout.name("invoice_date"), expected, cols["invoice_date"].raw())
     ship_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     if "ship_date" in cols:
-        ship_date, bad = cols["ship_date"].dates(DATE_FORMATS)
+        ship_date, bad = cols["ship_date"].dates(date_formats)
         problems.flag(rows & bad, layout.name("ship_date"), expected, cols["ship_date"].raw())
-    transport, bad = cols["transportation"].cents(thousands=thousands)
-    problems.flag(rows & bad, layout.name("transportation"), "not an amount", cols["transportation"].raw())
+    if "transportation" in cols:
+        transport, bad = cols["transportation"].cents(thousands=thousands)
+        problems.flag(rows & bad, layout.name("transportation"), "not an amount", cols["transportation"].raw())
+        transport_blank = cols["transportation"].blank()
+    else:  # the freight comes as a charge pair
+        transport = np.zeros(n, dtype=np.int64)
+        transport_blank = np.ones(n, dtype=bool)
     net = net_bad = None
     if "net" in cols:
         net, net_bad = cols["net"].cents(thousands=thousands)
@@ -198,7 +223,8 @@ def _parse(layout: _Layout, cols: dict[str, Column], pairs: list[tuple[Column, C
     pair_unknown: list[np.ndarray] = []
     for k, (desc, amount_col) in enumerate(pairs, start=1):
         amount, bad = amount_col.cents(thousands=thousands)
-        problems.flag(rows & bad, f"Tracking ID Charge Amount (pair {k})", "not an amount", amount_col.raw())
+        label = pair_names[k - 1] if pair_names else f"Tracking ID Charge Amount (pair {k})"
+        problems.flag(rows & bad, label, "not an amount", amount_col.raw())
         found = desc.apply(lambda d: table.lookup(description=d) if d else None)
         pair_amounts.append(np.where(bad, 0, amount))
         pair_types.append(np.where(missing(found), "other", found).astype(object))
@@ -216,17 +242,26 @@ def _parse(layout: _Layout, cols: dict[str, Column], pairs: list[tuple[Column, C
                           cols["weight_unit"].raw())
         unit = np.where(missing(weight), NONE, unit)
 
+    total = transport + sum(pair_amounts, np.zeros(n, dtype=np.int64))
+    if stated_total_is_checked and net is not None and net_bad is not None:
+        stated = rows & ~problems.bad & ~cols["net"].blank() & ~net_bad
+        for i in np.flatnonzero(stated & (total != net)):
+            one = np.zeros(n, dtype=bool)
+            one[i] = True
+            problems.flag(one, layout.name("net"), f"the row's charges add up to {from_cents(int(total[i]))}, "
+                          f"not the stated {from_cents(int(net[i]))}")
+
     good = rows & ~problems.bad
 
-    # the transportation line: the transportation amount plus the discount pairs
+    # the transportation line: the transportation amount plus the discount (and freight) pairs
     discount = np.zeros(n, dtype=np.int64)
     has_discount = np.zeros(n, dtype=bool)
     for amount, types in zip(pair_amounts, pair_types, strict=True):
-        is_discount = types == DISCOUNT
+        is_discount = (types == DISCOUNT) | (types == "transportation")
         discount += np.where(is_discount, amount, 0)
         has_discount |= is_discount & (amount != 0)
     transport_total = transport + discount
-    transport_line = good & (~cols["transportation"].blank() | has_discount) & (transport_total != 0)
+    transport_line = good & (~transport_blank | has_discount) & (transport_total != 0)
 
     # the long list of lines: (source row, order within the row, type, amount, description)
     notes_text = cols["notes"].raw() if "notes" in cols else np.full(n, "", dtype=object)
@@ -239,7 +274,7 @@ def _parse(layout: _Layout, cols: dict[str, Column], pairs: list[tuple[Column, C
     unknown_codes: Counter[str] = Counter()
     for k, ((desc, _), amount, types, unknown) in enumerate(
             zip(pairs, pair_amounts, pair_types, pair_unknown, strict=True), start=1):
-        take = np.flatnonzero(good & (amount != 0) & (types != DISCOUNT))
+        take = np.flatnonzero(good & (amount != 0) & (types != DISCOUNT) & (types != "transportation"))
         src.append(take)
         order.append(np.full(len(take), k, dtype=np.int64))
         ctype.append(types[take])
@@ -290,8 +325,7 @@ def _parse(layout: _Layout, cols: dict[str, Column], pairs: list[tuple[Column, C
     )
 
     notes: list[str] = []
-    if net is not None and net_bad is not None:
-        total = transport + sum(pair_amounts, np.zeros(n, dtype=np.int64))
+    if net is not None and net_bad is not None and not stated_total_is_checked:
         mismatch = good & ~cols["net"].blank() & (total != net)
         if mismatch.any():
             notes.append(f"{int(mismatch.sum())} row(s) where Net Charge Amount is not the sum of the "
@@ -299,7 +333,7 @@ def _parse(layout: _Layout, cols: dict[str, Column], pairs: list[tuple[Column, C
     empty = good & ~np.isin(np.arange(n), row)
     if empty.any():
         notes.append(f"{int(empty.sum())} row(s) with no non-zero charge")
-    return ReadResult(format=FORMAT, frame=frame, read=int(rows.sum()), errors=problems.errors,
+    return ReadResult(format=fmt, frame=frame, read=int(rows.sum()), errors=problems.errors,
                       unknown_codes=unknown_codes, notes=notes)
 
 

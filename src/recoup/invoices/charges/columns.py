@@ -26,6 +26,7 @@ import pandas as pd
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import INVOICE_COLUMNS, RowError
+from recoup.ingest.xlsx import text_path
 from recoup.money import MoneyError, to_cents
 
 HEAD_BYTES = 65536
@@ -54,8 +55,9 @@ _WEIGHT = re.compile(r"\d+(?:\.\d+)?")
 
 
 def read_head(path: Path, n: int = HEAD_BYTES) -> bytes:
+    """The first bytes of the file's text (of its first sheet with data for an .xlsx workbook)."""
     try:
-        with open(path, "rb") as f:
+        with open(text_path(path), "rb") as f:
             return f.read(n)
     except OSError as exc:
         raise FileRefused(f"cannot read: {exc.strerror or exc}") from None
@@ -66,9 +68,10 @@ def refuse_non_text(head: bytes) -> None:
     if not head.strip():
         raise FileRefused("the file is empty")
     if head.startswith(b"PK\x03\x04"):
-        raise FileRefused("a ZIP archive or Excel workbook, not a CSV file: export the invoice as CSV")
+        raise FileRefused("a ZIP archive, not an Excel workbook (.xlsx) or CSV text: unzip it, or export "
+                          "the invoice as CSV or .xlsx")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileRefused("an old Excel (.xls) workbook, not a CSV file: export the invoice as CSV")
+        raise FileRefused("an old Excel (.xls) workbook: save it as .xlsx or export the invoice as CSV")
     if head.startswith(b"%PDF"):
         raise FileRefused("a PDF, not a CSV file")
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -150,7 +153,7 @@ def read_columns(path: Path, *, sep: str, width: int, positions: Sequence[int], 
     """
     positions = sorted(set(positions))
     parts: dict[int, list[Column]] = {pos: [] for pos in positions}
-    raw = _Padded(Path(path), (sep * (width - 1) + "\n").encode())
+    raw = _Padded(text_path(Path(path)), (sep * (width - 1) + "\n").encode())
     try:
         with io.BufferedReader(raw, buffer_size=1 << 20) as stream, pd.read_csv(
             stream, sep=sep, header=None, names=list(range(width)), usecols=positions,
