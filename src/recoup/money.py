@@ -11,6 +11,12 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
+# Bounds (docs/decisions.md, "Amounts"). Any amount: |x| <= 10,000,000,000,000.00 (10**15 cents), far
+# inside int64 and BIGINT, so nothing wraps. Per field, what a parcel can plausibly carry:
+MAX_CENTS = 10**15
+LINE_LIMIT_CENTS = 10**9       # one invoice line: |amount| <= 10,000,000.00 (in any currency, JPY too)
+VALUE_LIMIT_CENTS = 10**10     # a declared or item value: 0 <= value <= 100,000,000.00
+
 
 class MoneyError(ValueError):
     """A text that is not an amount."""
@@ -41,10 +47,19 @@ def round_cents(d: Decimal) -> Decimal:
 def to_cents(value: str | int | Decimal) -> int:
     """Integer cents of an amount; more than two decimals is refused (carriers bill to the cent)."""
     d = money(value)
+    if d.adjusted() > 15:      # cheap refusal before any arithmetic on a 5,000-digit number
+        raise MoneyError(f"amount out of range: {str(value)[:30]!r}")
     c = d * 100
     if c != c.to_integral_value():
         raise MoneyError(f"more than two decimals: {value!r}")
+    if abs(c) > MAX_CENTS:
+        raise MoneyError(f"amount out of range: {str(value)[:30]!r}")
     return int(c)
+
+
+def limit_text(cents: int) -> str:
+    """A bound as people read it: ``10,000,000.00``."""
+    return f"{from_cents(cents):,}"
 
 
 def from_cents(cents: int) -> Decimal:

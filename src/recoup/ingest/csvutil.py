@@ -16,6 +16,7 @@ import pandas as pd
 from recoup.errors import FileRefused
 from recoup.ingest.base import RowError
 from recoup.ingest.xlsx import text_path
+from recoup.money import LINE_LIMIT_CENTS, limit_text
 
 AMOUNT_RE = r"^\s*-?\d+(?:\.\d{1,2})?\s*$"
 DECIMAL_RE = r"^\s*\d+(?:\.\d+)?\s*$"
@@ -55,9 +56,12 @@ def load_csv(path: Path, required: list[str], kind: str) -> pd.DataFrame:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise FileRefused(f"not UTF-8 text (byte {e.start})") from None
+    shape = _record_shapes(text)
+    if shape.width == 0:
+        raise FileRefused("no header row")
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-                         skip_blank_lines=True, engine="c")
+                         skip_blank_lines=True, engine="c", on_bad_lines="skip")
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise FileRefused(f"not a readable CSV: {str(e).strip().splitlines()[0]}") from None
     df.columns = [str(c).strip().lower() for c in df.columns]
@@ -69,18 +73,69 @@ def load_csv(path: Path, required: list[str], kind: str) -> pd.DataFrame:
         raise FileRefused(f"not a {kind} file: missing column(s) {', '.join(missing)}")
     for c in df.columns:
         df[c] = df[c].str.strip()
-    # line numbers: header is line 1; blank lines are skipped by pandas, so count them back
-    lines = _data_line_numbers(text)
-    if len(lines) == len(df):
-        df["line"] = lines
-    else:  # quoted multi-line cells: fall back to record numbers + 1
-        df["line"] = np.arange(2, len(df) + 2)
+    kept = ~shape.long
+    if int(kept.sum()) != len(df):   # pandas and the csv module read the records differently: trust csv
+        df = _frame_of_records(text, shape.width, list(df.columns))
+    # line numbers: the first physical line of each record (header is line 1; blank lines skipped)
+    df["line"] = shape.lines[kept]
+    # a record with fewer or more fields than the header is a row error, never padded or cut
+    # (issue 15: a row cut mid-amount must not load as a smaller amount)
+    cut = len(shape.lines) > 0 and bool(shape.short[-1]) and not text.endswith(("\n", "\r"))
+    errors = []
+    for i in np.flatnonzero(shape.short | shape.long).tolist():
+        n = int(shape.fields[i])
+        if cut and i == len(shape.lines) - 1:
+            why = (f"the file ends in the middle of this row ({n} of {shape.width} fields): it looks truncated; "
+                   "load the complete file")
+        else:
+            why = (f"{'fewer' if n < shape.width else 'more'} fields than the header ({n} of {shape.width}): "
+                   "the row is cut short or has a stray delimiter")
+        errors.append(RowError(int(shape.lines[i]), None, why))
+    df.attrs["row_errors"] = errors
+    df.attrs["short"] = shape.short[kept]
     return df
 
 
-def _data_line_numbers(text: str) -> np.ndarray:
-    ls = text.splitlines()
-    return np.array([i + 1 for i, ln in enumerate(ls) if i > 0 and ln.strip()], dtype=np.int64)
+class _Shapes:
+    """Each record's first line and field count, from the csv module (which knows quoted line breaks)."""
+
+    def __init__(self, lines: list[int], fields: list[int], width: int) -> None:
+        self.lines = np.asarray(lines, dtype=np.int64)
+        self.fields = np.asarray(fields, dtype=np.int64)
+        self.width = width
+        self.short = self.fields < width
+        self.long = self.fields > width
+
+
+def _record_shapes(text: str) -> _Shapes:
+    reader = csv.reader(io.StringIO(text))
+    lines: list[int] = []
+    fields: list[int] = []
+    width = 0
+    start = 1
+    try:
+        for rec in reader:
+            if not rec or (len(rec) == 1 and not rec[0].strip()):
+                start = reader.line_num + 1
+                continue
+            if width == 0:
+                width = len(rec)
+            else:
+                lines.append(start)
+                fields.append(len(rec))
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise FileRefused(f"not a readable CSV: line {reader.line_num}: {e}") from None
+    return _Shapes(lines, fields, width)
+
+
+def _frame_of_records(text: str, width: int, columns: list[str]) -> pd.DataFrame:
+    rows = [r for r in csv.reader(io.StringIO(text)) if r and not (len(r) == 1 and not r[0].strip())][1:]
+    rows = [r + [""] * (width - len(r)) for r in rows if len(r) <= width]
+    df = pd.DataFrame(rows, columns=columns, dtype=object)
+    for c in df.columns:
+        df[c] = df[c].astype(str).str.strip()
+    return df
 
 
 class Checker:
@@ -90,6 +145,16 @@ class Checker:
         self.df = df
         self.bad = np.zeros(len(df), dtype=bool)
         self.errors: list[RowError] = []
+        # rows load_csv found with the wrong number of fields: errors, and short ones kept out
+        shape_errors: list[RowError] = list(df.attrs.get("row_errors", []))
+        short = df.attrs.get("short")
+        if short is not None and len(short) == len(df):
+            self.bad |= np.asarray(short, dtype=bool)
+        if "invoice_number" in df.columns and shape_errors:
+            inv = dict(zip(df["line"].tolist(), df["invoice_number"].tolist(), strict=True))
+            for e in shape_errors:
+                e.invoice_number = inv.get(e.line) or None
+        self.errors.extend(shape_errors)
 
     def flag(self, mask: pd.Series | np.ndarray, column: str, reason: str | pd.Series, *,
              value_of: str | None = None, suffix: str = "") -> None:
@@ -128,11 +193,21 @@ class Checker:
         self.flag((s != "") & d.isna(), col, "not a date (YYYY-MM-DD): ", value_of=col)
         return d
 
-    def cents(self, col: str) -> pd.Series:
+    def cents(self, col: str, *, limit: int = LINE_LIMIT_CENTS, non_negative: bool = False) -> pd.Series:
+        """Exact int cents; a value beyond ``limit`` cents (or negative, with ``non_negative``) is a row error."""
         s = self.df[col]
         ok = s.str.match(AMOUNT_RE)
         self.flag((s != "") & ~ok, col, "not an amount with at most two decimals: ", value_of=col)
-        return cents_of(s.where(ok & (s != ""), ""))
+        whole = s.str.strip().str.lstrip("-").str.split(".", n=1).str[0].str.lstrip("0").str.len()
+        huge = ok & (whole > len(str(limit)) - 2)     # more integer digits than the bound has: never parsed
+        self.flag(huge, col, "amount out of range: ", value_of=col, suffix=f"; at most {limit_text(limit)}")
+        ok &= ~huge
+        c = cents_of(s.where(ok & (s != ""), ""))
+        over = ok & (c.abs() > limit)
+        self.flag(over, col, "amount out of range: ", value_of=col, suffix=f"; at most {limit_text(limit)}")
+        if non_negative:
+            self.flag(ok & ~over & (c < 0), col, "negative amount: ", value_of=col)
+        return c.where(~(over | huge), 0)
 
     def decimal_text(self, col: str) -> pd.Series:
         s = self.df[col]
@@ -184,6 +259,8 @@ class Checker:
 
 def cents_of(s: pd.Series) -> pd.Series:
     """Vectorised exact text -> int cents for strings matching AMOUNT_RE ('' -> 0)."""
+    if s.empty:
+        return pd.Series([], index=s.index, dtype=np.int64)
     t = s.str.strip()
     neg = t.str.startswith("-")
     t = t.str.lstrip("-")

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from recoup.errors import FileRefused, RecoupError
 from recoup.ingest.base import INVOICE_COLUMNS, SCAN_COLUMNS, ReadResult, RowError
 from recoup.ingest.formats import Format, detect
+from recoup.money import LINE_LIMIT_CENTS, from_cents, limit_text
 from recoup.shipments.canonical import SHIPMENT_COLUMNS
 from recoup.sla.contracts import ContractSet
 from recoup.store.bulk import frame_rows, insert_ignore
@@ -317,6 +318,14 @@ def _lines_hash(g: pd.DataFrame) -> str:
 def _store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummary, fmt: str,
                     contracts: ContractSet | None = None) -> None:
     df = result.frame
+    if not df.empty:
+        # every reader's lines, whatever their format: an amount beyond the bound refuses its invoice
+        over = df["amount_cents"].abs() > LINE_LIMIT_CENTS
+        for ln, inv, cents in zip(df.loc[over, "line"], df.loc[over, "invoice_number"], df.loc[over, "amount_cents"],
+                                  strict=True):
+            s.errors.append(RowError(int(ln), "amount", f"amount out of range: {from_cents(int(cents))}; at most "
+                                     f"{limit_text(LINE_LIMIT_CENTS)} on one line", str(inv)))
+        df = df.loc[~over]
     bad_invoices = {e.invoice_number for e in s.errors if e.invoice_number}
     if any(e.invoice_number is None and e.line is not None for e in s.errors) and not df.empty:
         # a bad line whose invoice is unknown: refuse every invoice of the file, to be safe

@@ -55,6 +55,7 @@ from recoup.invoices.charges.columns import (
     apply_distinct,
     best_delimiter,
     date_formats_text,
+    drop_ragged,
     head_lines,
     invoice_frame,
     missing,
@@ -162,7 +163,7 @@ def read(path: Path) -> ReadResult:
     if len(cols["line_type"]) <= 1:
         raise FileRefused("no rows after the header")
     date_formats = (COMPACT_DATE, ISO_DATE) if sep != ";" else (COMPACT_DATE, ISO_DATE, DMY_DATE)
-    return _parse(layout, cols, extra, date_formats, thousands=sep != ";")
+    return drop_ragged(_parse(layout, cols, extra, date_formats, thousands=sep != ";"), path, sep, layout.width)
 
 
 class _Lines:

@@ -59,6 +59,7 @@ from recoup.invoices.charges.columns import (
     Problems,
     best_delimiter,
     date_formats_text,
+    drop_ragged,
     head_lines,
     invoice_frame,
     missing,
@@ -162,7 +163,7 @@ def read(path: Path) -> ReadResult:
     pairs = [(by_position[d], by_position[a]) for d, a in layout.pairs]
     if len(cols["invoice_number"]) <= 1:
         raise FileRefused("no invoice rows after the header")
-    return parse_columns(layout, cols, pairs, thousands=sep != ";")
+    return drop_ragged(parse_columns(layout, cols, pairs, thousands=sep != ";"), path, sep, layout.width)
 
 
 class Names(Protocol):

@@ -50,6 +50,7 @@ from recoup.invoices.charges.columns import (
     Column,
     DateFormat,
     best_delimiter,
+    drop_ragged,
     head_lines,
     norm_header,
     read_columns,
@@ -214,7 +215,7 @@ def read(path: Path) -> ReadResult:
     _refuse_scientific(result, scientific, tracking_text, layout.name("tracking_id"), cols)
     if "invoice_total" in cols:
         _check_invoice_totals(result, cols, layout)
-    return result
+    return drop_ragged(result, path, sep, layout.width)
 
 
 def _decimal_comma(columns: Sequence[Column], sep: str) -> bool:

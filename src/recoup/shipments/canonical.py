@@ -8,6 +8,7 @@ import pandas as pd
 
 from recoup.ingest.base import EXCEPTION_REASONS, SCAN_COLUMNS, STATUSES, ReadResult
 from recoup.ingest.csvutil import Checker, header_of, load_csv, none_if_empty
+from recoup.money import VALUE_LIMIT_CENTS
 
 SHIPMENT_REQUIRED = ["tracking_number", "carrier", "service", "ship_date", "dest_postal", "dest_country"]
 SHIPMENT_OPTIONAL = [
@@ -69,8 +70,8 @@ def read_shipments(path: Path) -> ReadResult:
         "width": ck.decimal_text("width"),
         "height": ck.decimal_text("height"),
         "dim_unit": none_if_empty(df["dim_unit"].str.lower()),
-        "declared_value_cents": ck.cents("declared_value").where(df["declared_value"] != "", None),
-        "item_value_cents": ck.cents("item_value").where(df["item_value"] != "", None),
+        "declared_value_cents": ck.cents("declared_value", limit=VALUE_LIMIT_CENTS, non_negative=True).where(df["declared_value"] != "", None),
+        "item_value_cents": ck.cents("item_value", limit=VALUE_LIMIT_CENTS, non_negative=True).where(df["item_value"] != "", None),
         "currency": none_if_empty(df["currency"].str.upper()),
         "dest_timezone": ck.timezone("dest_timezone"),
         "order_id": none_if_empty(df["order_id"]),

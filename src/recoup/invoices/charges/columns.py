@@ -25,7 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from recoup.errors import FileRefused
-from recoup.ingest.base import INVOICE_COLUMNS, RowError
+from recoup.ingest.base import INVOICE_COLUMNS, ReadResult, RowError
 from recoup.ingest.xlsx import text_path
 from recoup.money import MoneyError, to_cents
 
@@ -170,6 +170,54 @@ def read_columns(path: Path, *, sep: str, width: int, positions: Sequence[int], 
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FileRefused(f"not readable as {what}: {first}") from None
     return {pos: Column.concat(p) for pos, p in parts.items()}
+
+
+def field_counts(path: Path, sep: str) -> np.ndarray:
+    """The number of fields on each physical line (index i: line i + 1; a blank line has 0), read as
+    a stream. Carrier exports have no quoted line breaks; a record that spans lines counts on its
+    last line."""
+    counts: list[int] = []
+    with open(text_path(Path(path)), encoding="utf-8-sig", errors="replace", newline="") as f:
+        reader = csv.reader(f, delimiter=sep)
+        try:
+            for rec in reader:
+                while len(counts) < reader.line_num - 1:
+                    counts.append(0)
+                counts.append(len(rec))
+        except csv.Error as exc:
+            raise FileRefused(f"not a readable CSV: line {reader.line_num}: {exc}") from None
+    return np.asarray(counts, dtype=np.int64)
+
+
+def drop_ragged(result: ReadResult, path: Path, sep: str, width: int) -> ReadResult:
+    """Rows with fewer or more fields than the header (``width``) become row errors and their lines
+    leave the frame (issue 15: a row cut mid-amount must never load as a smaller amount). The row's
+    invoice, when it was read, is named, so the invoice is refused whole."""
+    counts = field_counts(path, sep)
+    ragged = np.flatnonzero((counts != width) & (counts > 0))
+    ragged = ragged[ragged > 0] + 1          # physical line numbers; line 1 is the header
+    if not len(ragged):
+        return result
+    frame = result.frame
+    at = frame["line"].isin(ragged.tolist())
+    invoice_of = dict(zip(frame.loc[at, "line"].tolist(), frame.loc[at, "invoice_number"].tolist(), strict=True))
+    with open(text_path(Path(path)), "rb") as f:
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(max(size - 1, 0))
+        ends_cut = size > 0 and f.read(1) not in (b"\n", b"\r")
+    last = len(counts)
+    for ln in ragged.tolist():
+        n = int(counts[ln - 1])
+        if ends_cut and ln == last and n < width:
+            why = f"the file ends in the middle of this row ({n} of {width} fields): it looks truncated; load the complete file"
+        else:
+            why = (f"{'fewer' if n < width else 'more'} fields than the header ({n} of {width}): the row is cut "
+                   "short or has a stray delimiter")
+        result.errors.append(RowError(ln, None, why, invoice_of.get(ln)))
+    result.errors.sort(key=lambda e: (e.line or 0))
+    result.frame = frame.loc[~at].reset_index(drop=True)
+    return result
 
 
 # ---------------------------------------------------------------- columns

@@ -1,0 +1,143 @@
+"""Hostile and broken input (issue 15): each case through the CLI, with the invariant checked after it:
+exit code and one line per problem, no traceback, good rows stored, bad rows reported, nothing stored
+wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from recoup.cli import app
+from recoup.store.db import make_engine
+
+INVOICE_HEADER = "invoice_number,invoice_date,carrier,tracking_number,charge_type,amount\n"
+MANIFEST_HEADER = ("tracking_number,carrier,service,ship_date,dest_postal,dest_country,declared_value,"
+                   "item_value\n")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    r = CliRunner().invoke(app, list(args))
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    assert "Traceback" not in r.stdout + r.stderr
+    return r.exit_code, r.stdout, r.stderr
+
+
+@pytest.fixture
+def db(cli_env: dict[str, str]) -> str:
+    assert run("init")[0] == 0
+    return cli_env["RECOUP_DATABASE_URL"]
+
+
+def rows(url: str, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    eng = make_engine(url)
+    with eng.connect() as c:
+        out = [tuple(r) for r in c.execute(text(sql))]
+    eng.dispose()
+    return out
+
+
+def ingest(kind: str, path: Path) -> tuple[int, dict, str]:  # type: ignore[type-arg]
+    code, out, err = run("ingest", kind, str(path), "--format", "json")
+    return code, json.loads(out)["files"][0], err
+
+
+@pytest.mark.parametrize("amount", [
+    "100000000000000000.00",            # wrapped to a negative int64 before: stored as a credit
+    "123456789012345678901234567890",   # OverflowError before
+    "10000000.01",                      # just past the bound of one invoice line
+    "-99999999999.00",
+])
+def test_amounts_out_of_range_refuse_their_invoice_and_nothing_wrong_is_stored(db: str, tmp_path: Path,
+                                                                               amount: str) -> None:
+    f = tmp_path / "inv.csv"
+    f.write_text(INVOICE_HEADER + f"INV-1,2026-10-01,ups,1Z999AA10123456784,transportation,{amount}\n"
+                 "INV-2,2026-10-01,ups,1Z999AA10123456785,transportation,12.30\n")
+    code, summary, err = ingest("invoices", f)
+    assert code == 1
+    assert any("out of range" in e["reason"] for e in summary["errors"])
+    assert rows(db, "select invoice_number, amount_cents from invoice_line") == [("INV-2", 1230)]
+    assert rows(db, "select count(*) from credit") == [(0,)]
+
+
+def test_the_largest_amount_in_range_is_stored_exactly(db: str, tmp_path: Path) -> None:
+    f = tmp_path / "inv.csv"
+    f.write_text(INVOICE_HEADER + "INV-1,2026-10-01,ups,1Z999AA10123456784,transportation,10000000.00\n")
+    code, _, _ = ingest("invoices", f)
+    assert code == 0
+    assert rows(db, "select amount_cents from invoice_line") == [(1_000_000_000,)]
+
+
+def test_a_row_cut_short_is_a_row_error_and_the_corrected_file_then_loads(db: str, tmp_path: Path) -> None:
+    good = "INV-1,2026-10-01,ups,1Z999AA10123456784,transportation,10.31\n"
+    cut = tmp_path / "cut.csv"
+    cut.write_text(INVOICE_HEADER + "INV-1,2026-10-01,ups,1Z999AA10123456784,transportation\n")  # amount lost
+    code, summary, _ = ingest("invoices", cut)
+    assert code == 1
+    assert summary["errors"][0]["line"] == 2 and "fewer fields than the header" in summary["errors"][0]["reason"]
+    assert rows(db, "select count(*) from invoice_line") == [(0,)]
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(INVOICE_HEADER + good)
+    code, summary, _ = ingest("invoices", fixed)
+    assert code == 0 and summary["stored"] == 1
+    assert rows(db, "select amount_cents from invoice_line") == [(1031,)]
+
+
+def test_a_file_that_ends_mid_row_is_recognised_as_truncated(db: str, tmp_path: Path) -> None:
+    f = tmp_path / "trunc.csv"
+    f.write_text(INVOICE_HEADER + "INV-1,2026-10-01,ups,1Z999AA10123456784,transportation,10.31\n"
+                 "INV-1,2026-10-01,ups,1Z999AA10123456785,transpor")
+    code, summary, _ = ingest("invoices", f)
+    assert code == 1
+    assert "truncated" in summary["errors"][0]["reason"] and summary["errors"][0]["line"] == 3
+    assert rows(db, "select count(*) from invoice_line") == [(0,)]     # the invoice loads whole or not at all
+
+
+def test_a_row_with_extra_fields_is_a_row_error_and_good_rows_load(db: str, tmp_path: Path) -> None:
+    f = tmp_path / "ship.csv"
+    f.write_text(MANIFEST_HEADER
+                 + "1Z999AA10123456784,ups,GND,2026-10-01,10001,US,,\n"
+                 + "1Z999AA10123456785,ups,GND,2026-10-01,10001,US,,,surplus\n"
+                 + "1Z999AA10123456786,ups,GND,2026-10-01,10001,US,,\n")
+    code, summary, _ = ingest("shipments", f)
+    assert code == 1
+    assert [(e["line"], "more fields" in e["reason"]) for e in summary["errors"]] == [(3, True)]
+    assert summary["stored"] == 2
+
+
+@pytest.mark.parametrize(("value", "reason"), [("-5.00", "negative amount"),
+                                               ("1000000000000.00", "out of range")])
+def test_negative_or_huge_declared_values_are_row_errors(db: str, tmp_path: Path, value: str, reason: str) -> None:
+    f = tmp_path / "ship.csv"
+    f.write_text(MANIFEST_HEADER + f"1Z999AA10123456784,ups,GND,2026-10-01,10001,US,{value},\n"
+                 + "1Z999AA10123456785,ups,GND,2026-10-01,10001,US,100.00,\n")
+    code, summary, _ = ingest("shipments", f)
+    assert code == 1 and summary["stored"] == 1
+    assert reason in summary["errors"][0]["reason"] and summary["errors"][0]["column"] == "declared_value"
+
+
+def test_a_header_only_file_loads_nothing_without_a_traceback(db: str, tmp_path: Path) -> None:
+    f = tmp_path / "empty.csv"
+    f.write_text(INVOICE_HEADER)
+    code, summary, _ = ingest("invoices", f)
+    assert code == 0 and summary["stored"] == 0
+
+
+def test_a_fedex_row_cut_short_refuses_its_invoice(db: str, tmp_path: Path) -> None:
+    from ..conftest import SHARED
+
+    src = sorted((SHARED / "acceptance" / "small-formats" / "invoices").glob("FEDEX-*.csv"))[0]
+    lines = src.read_text().splitlines()
+    cut = lines[:2] + [",".join(lines[2].split(",")[:20])] + lines[3:]
+    f = tmp_path / "fedex.csv"
+    f.write_text("\n".join(cut) + "\n")
+    code, summary, _ = ingest("invoices", f)
+    assert code == 1 and summary["format"] == "fedex"
+    assert summary["errors"][0]["line"] == 3 and "fewer fields than the header" in summary["errors"][0]["reason"]
+    assert rows(db, "select count(*) from invoice_line") == [(0,)]
+    f.write_text("\n".join(lines) + "\n")           # the complete file then loads
+    code, summary, _ = ingest("invoices", f)
+    assert code == 0 and summary["stored"] > 0
