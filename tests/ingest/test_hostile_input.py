@@ -56,7 +56,7 @@ def test_amounts_out_of_range_refuse_their_invoice_and_nothing_wrong_is_stored(d
     f = tmp_path / "inv.csv"
     f.write_text(INVOICE_HEADER + f"INV-1,2026-10-01,ups,1Z999AA10123456784,transportation,{amount}\n"
                  "INV-2,2026-10-01,ups,1Z999AA10123456785,transportation,12.30\n")
-    code, summary, err = ingest("invoices", f)
+    code, summary, _err = ingest("invoices", f)
     assert code == 1
     assert any("out of range" in e["reason"] for e in summary["errors"])
     assert rows(db, "select invoice_number, amount_cents from invoice_line") == [("INV-2", 1230)]
@@ -131,7 +131,7 @@ def test_a_fedex_row_cut_short_refuses_its_invoice(db: str, tmp_path: Path) -> N
 
     src = sorted((SHARED / "acceptance" / "small-formats" / "invoices").glob("FEDEX-*.csv"))[0]
     lines = src.read_text().splitlines()
-    cut = lines[:2] + [",".join(lines[2].split(",")[:20])] + lines[3:]
+    cut = [*lines[:2], ",".join(lines[2].split(",")[:20]), *lines[3:]]
     f = tmp_path / "fedex.csv"
     f.write_text("\n".join(cut) + "\n")
     code, summary, _ = ingest("invoices", f)
