@@ -67,6 +67,7 @@ _KEY_COLUMNS = {
     "easypost_status.csv": ("field", "value"),
     "easypost_carriers.csv": ("name",),
     "exception_keywords.csv": ("pattern",),
+    "location_zones.csv": ("country", "region", "postal_prefix"),
 }
 
 
