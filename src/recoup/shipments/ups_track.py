@@ -18,8 +18,10 @@ Mapping:
   ``U`` (Track Alert updates) are not scans (counted in the notes).
 - ``I`` is refined by ``status.statusCode`` with codes/ups_status_codes.csv (UPS's
   Status/Description codes: out for delivery, picked up, ready for pickup, returned to sender);
-  when that says nothing, a ``status.description`` containing "out for delivery" makes it
-  ``out_for_delivery``.
+  when that says nothing, by ``status.code`` with codes/ups_movement_codes.csv (UPS's Movement
+  Scans, Manifest and Updates codes: ``OT``/``OF`` out for delivery, ``PU``/``OR``/``XD`` picked
+  up, ``PL``/``OC`` label only; an unknown one is counted as ``ups_movement:<code>``); then a
+  ``status.description`` containing "out for delivery" makes it ``out_for_delivery``.
 - ``X``: ``exception_reason`` from ``status.code`` in codes/ups_exceptions.csv (UPS's Package
   Exceptions table), then codes/ups_delivery_codes.csv (UPS's Delivery Codes, the other namespace
   UPS uses for non-deliveries). Their reasons were derived from UPS's own texts by the keyword rules
@@ -287,6 +289,13 @@ def _refine_in_transit(status: Mapping[str, Any], out: ScanCollector) -> str | N
         row = table("ups_status_codes.csv").get(code)
         if row is None:
             out.unknown[f"ups_status:{code}"] += 1
+        elif row["status"]:
+            return row["status"]
+    movement = text(status.get("code"))
+    if movement:
+        row = table("ups_movement_codes.csv").get(movement)
+        if row is None:
+            out.unknown[f"ups_movement:{movement}"] += 1
         elif row["status"]:
             return row["status"]
     description = text(status.get("description")) or ""
