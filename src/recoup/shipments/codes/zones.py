@@ -59,8 +59,7 @@ def _rows() -> tuple[_Row, ...]:
 def zone_for(country: str | None, region: str | None = None, postal: str | None = None) -> str | None:
     """The IANA zone of a place, or None when the table cannot tell (unknown or split region)."""
     c = (country or "").strip().upper()
-    if c in ("", "USA"):
-        c = "US" if c == "USA" or region else ""
+    c = "US" if c == "USA" else c
     if not c:
         return None
     r = (region or "").strip().upper()
