@@ -169,8 +169,10 @@ def _result(result: Mapping[str, Any], number: str, record: int, out: ScanCollec
         if mapped is None:
             continue
         status, reason = mapped
-        location = event.get("scanLocation") if isinstance(event.get("scanLocation"), Mapping) else {}
+        raw_location = event.get("scanLocation")
+        location: Mapping[str, Any] = raw_location if isinstance(raw_location, Mapping) else {}
         local_time = None
+        occurred_at: pd.Timestamp | None
         try:
             occurred_at, offset = parse_instant(event.get("date"), naive_is_utc=False)
         except ValueError as exc:
@@ -232,8 +234,9 @@ def _known_offsets(result: Mapping[str, Any], events: list[Any]) -> _Known:
             _add_known(known, item.get("dateTime"), None)
     for event in events:
         if isinstance(event, Mapping):
-            location = event.get("scanLocation") if isinstance(event.get("scanLocation"), Mapping) else {}
-            _add_known(known, event.get("date"), _place_key(location))
+            raw_location = event.get("scanLocation")
+            place = _place_key(raw_location) if isinstance(raw_location, Mapping) else ("", "", "")
+            _add_known(known, event.get("date"), place)
     return known
 
 
