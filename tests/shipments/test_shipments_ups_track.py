@@ -44,9 +44,10 @@ def test_openapi_sample():
     assert any("'string' is not a tracking number" in n for n in result.notes)
     assert row["carrier"] == "ups"
     assert row["status"] == "exception"
-    assert row["local_time"] == pd.Timestamp("2021-02-10T07:13:56")
-    assert pd.isna(row["occurred_at"])
-    assert pd.isna(row["utc_offset_min"])
+    # no gmt* fields in UPS's example: the local time is placed in the scan's zone (Wayne, NJ)
+    assert row["occurred_at"] == pd.Timestamp("2021-02-10T12:13:56Z")
+    assert row["utc_offset_min"] == -300
+    assert pd.isna(row["local_time"])
     assert (row["city"], row["postal"], row["country"]) == ("Wayne", "07470", "US")
     assert row["carrier_status_code"] == "SR"
     # SR is in no UPS exception table: counted, reason from UPS's text ("customs agency")
@@ -116,9 +117,16 @@ def test_repeats_are_stored_once():
     assert result.read == 3
 
 
-def test_error_response_is_a_row_error():
+def test_error_response_file_is_refused_with_ups_code_and_message():
+    # issue 11: a UPS error body saved as a file is refused with UPS's code and message
     body = {"response": {"errors": [{"code": "151044", "message": "No tracking information available"}]}}
-    result = ups_track.parse(json.dumps(body).encode())
+    with pytest.raises(FileRefused, match=r"^UPS error 151044: No tracking information available"):
+        ups_track.parse(json.dumps(body).encode())
+
+
+def test_error_response_in_a_pull_is_a_row_error():
+    body = {"response": {"errors": [{"code": "151044", "message": "No tracking information available"}]}}
+    result = ups_track.parse_documents([(1, body)], require_results=False)
     assert result.frame.empty
     assert "151044" in result.errors[0].reason
 

@@ -36,6 +36,9 @@ FORMATS: dict[str, list[Format]] = {
         Format("easypost", "recoup.shipments.easypost"),
         Format("fedex", "recoup.shipments.fedex_track"),
         Format("ups", "recoup.shipments.ups_track"),
+        Format("usps", "recoup.shipments.usps_track"),
+        # last: a carrier's error body (no results) is refused with the carrier's code and message
+        Format("carrier_error", "recoup.shipments.carrier_errors"),
     ],
     "invoices": [
         Format("pdf", "recoup.invoices.pdf"),

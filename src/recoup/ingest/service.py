@@ -273,8 +273,9 @@ def _store_scans(conn: Connection, result: ReadResult, fid: int, s: FileSummary,
 
 def _resolve_local(conn: Connection, df: pd.DataFrame, local: pd.Series, contracts: ContractSet | None,
                    s: FileSummary) -> pd.DataFrame:
-    """Local wall-clock times without an offset (UPS): in the manifest's dest_timezone, else the
-    contract's calendar.timezone; never UTC by assumption. Ambiguous times at the autumn change are
+    """Local wall-clock times without an offset that the reader could not place (UPS, FedEx, USPS
+    scans whose location names no single zone): in the manifest's dest_timezone, else the contract's
+    calendar.timezone; never UTC by assumption. The offset used is stored as utc_offset_min. Ambiguous times at the autumn change are
     taken as the first (daylight) occurrence; times skipped in spring move forward."""
     t = Shipment.__table__  # type: ignore[attr-defined]
     tns = df.loc[local, "tracking_number"].unique().tolist()
@@ -299,11 +300,17 @@ def _resolve_local(conn: Connection, df: pd.DataFrame, local: pd.Series, contrac
         s.errors.append(RowError(int(ln), "time", "local time without offset and no dest_timezone or "
                                  "contract time zone for this carrier: load the manifest or the contract first"))
     occurred = df["occurred_at"].copy()
+    offsets = df["utc_offset_min"].astype("Int64").copy()
     for tz, idx in tzs.dropna().groupby(tzs.dropna()).groups.items():
         loc = df.loc[idx, "local_time"].dt.tz_localize(str(tz), ambiguous=np.ones(len(idx), dtype=bool),
                                                        nonexistent="shift_forward")
-        occurred.loc[idx] = loc.dt.tz_convert("UTC")
+        utc = loc.dt.tz_convert("UTC")
+        occurred.loc[idx] = utc
+        # the offset the zone had at that instant (shifted spring times included)
+        wall = loc.dt.tz_localize(None)
+        offsets.loc[idx] = ((wall - utc.dt.tz_localize(None)).dt.total_seconds() // 60).astype("int64")
     df["occurred_at"] = pd.to_datetime(occurred, utc=True)
+    df["utc_offset_min"] = offsets
     return df.drop(index=tzs.index[unresolved])
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 from recoup.ingest.base import EXCEPTION_REASONS, SCAN_COLUMNS, STATUSES, ReadResult
 from recoup.ingest.csvutil import Checker, header_of, load_csv, none_if_empty
 from recoup.money import VALUE_LIMIT_CENTS
+from recoup.shipments.codes.jsonscans import placeholder_reason
 
 SHIPMENT_REQUIRED = ["tracking_number", "carrier", "service", "ship_date", "dest_postal", "dest_country"]
 SHIPMENT_OPTIONAL = [
@@ -92,6 +93,13 @@ def read_scans(path: Path) -> ReadResult:
     _ensure(df, ["carrier_status_code", "description", "city", "postal", "country", "exception_reason"])
     ck = Checker(df)
     ck.required(*SCAN_REQUIRED)
+    # placeholders ("<Inquiry Number>", "string", template text): refused per row (issue 11);
+    # checked once per distinct number, not per row
+    numbers = df["tracking_number"]
+    verdict = {v: placeholder_reason(v) for v in numbers.unique() if v != ""}
+    reasons = numbers.map(verdict).astype(object)
+    bad_number = reasons.notna()
+    ck.flag(bad_number, "tracking_number", reasons.where(bad_number, ""))
     status = ck.choice("status", STATUSES)
     reason = ck.choice("exception_reason", EXCEPTION_REASONS)
     utc, offset = ck.instant("occurred_at")

@@ -28,6 +28,15 @@ Decisions where the spec is silent:
 - ``extra["promised"]``: ``carrier_detail.guaranteed_delivery_date`` (an instant; a bare date is not
   one and is reported as a row error), one row per distinct value.
 - ``line`` is the record number: the JSON Lines line, the array position, or 1.
+- ``exception_reason`` when the codes give none: many carriers put the cause in the message
+  ("Delivery exception (Customer not available or business closed)"). For an event about a problem
+  (status exception, a cause-less problem ``status_detail`` such as ``delivery_exception``, or a
+  message saying exception/delay/attempt) the reason is read from ``message`` with the keyword
+  rules of codes/exception_keywords.csv, the ones the UPS and FedEx readers use; never from the
+  message of a delivered, picked-up or out-for-delivery event.
+- A placeholder ``tracking_code`` (empty, ``string``, template text) is a row error naming the record.
+- An EasyPost error body (``{"error": {"code", "message"}}``) is a row error; a file holding only
+  such bodies is refused with EasyPost's code and message.
 """
 
 from __future__ import annotations
@@ -40,14 +49,17 @@ from typing import Any
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
-from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, easypost_carrier, table
+from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, easypost_carrier, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
+    carrier_error,
     dig,
+    error_line,
     has_key,
     head_text,
     load_documents,
     parse_instant,
+    placeholder_reason,
     read_bytes,
     text,
 )
@@ -84,13 +96,21 @@ def parse_documents(docs: Iterable[tuple[int, Any]], *, require_trackers: bool =
     out = ScanCollector(FORMAT)
     skipped: Counter[str] = Counter()
     trackers = 0
+    error_bodies: list[tuple[str, str | None, str | None]] = []
     for record, doc in docs:
+        body = carrier_error(doc)
+        if body is not None:
+            error_bodies.append(body)
+            out.error(record, "error", f"{body[0]} error {body[1] or ''}: {body[2] or ''}".strip())
+            continue
         for tracker in _trackers(doc, skipped):
             trackers += 1
             _tracker(tracker, record, out)
     if skipped:
         parts = ", ".join(f"{k}: {n}" for k, n in sorted(skipped.items()))
         out.notes.append(f"skipped {sum(skipped.values())} values that are not trackers ({parts})")
+    if not trackers and require_trackers and error_bodies:
+        raise FileRefused(error_line(*error_bodies[0]))
     if not trackers and require_trackers:
         found = f" (found {', '.join(sorted(skipped))})" if skipped else ""
         raise FileRefused(f"no EasyPost Tracker or tracker.* Event in the file{found}")
@@ -126,9 +146,11 @@ def _tracker(tracker: Mapping[str, Any], record: int, out: ScanCollector) -> Non
         out.error(record, "tracking_details", "not a list")
         return
     tracking_number = text(tracker.get("tracking_code"))
-    if tracking_number is None:
+    bad_number = placeholder_reason(tracking_number)
+    if tracking_number is None or bad_number is not None:
         out.read += len(details)
-        out.error(record, "tracking_code", f"missing: {len(details)} events left out")
+        out.error(record, "tracking_code", f"record {record}: refused, {bad_number or 'missing'}: "
+                  f"{len(details)} events left out")
         return
     carrier_name = text(tracker.get("carrier"))
     carrier = easypost_carrier(carrier_name) if carrier_name else None
@@ -186,7 +208,26 @@ def _status(detail: Mapping[str, Any], out: ScanCollector) -> tuple[str, str | N
             out.unknown[f"easypost_detail:{detail_code}"] += 1
         elif refine["status"] and _applies(refine["applies_to"], raw):
             status, reason = refine["status"], refine["exception_reason"] or None
+    if reason is None and _names_a_problem(status, detail_code, text(detail.get("message"))):
+        reason = reason_from_text(text(detail.get("message")))
     return status, reason
+
+
+# status_detail values that say something went wrong without naming why (easypost_status.csv)
+_CAUSELESS_DETAILS = frozenset({"delivery_exception", "transit_exception", "delayed", "held", "failure"})
+_PROBLEM_WORDS = re.compile(r"exception|delay|attempt|unable|could not|not delivered|refused|held", re.IGNORECASE)
+
+
+def _names_a_problem(status: str, detail_code: str | None, message: str | None) -> bool:
+    """Whether the carrier's message is about a problem, so its cause may be read from it: an
+    exception or attempted delivery, a cause-less problem detail, or a message that says
+    "exception", "delay", "attempt"... A delivered or moving parcel's message ("Delivered, Left with
+    receptionist") never gives a reason."""
+    if not message or status in ("delivered", "label_created", "picked_up", "out_for_delivery"):
+        return False
+    return (status in ("exception", "delivery_attempted")
+            or (detail_code or "").lower() in _CAUSELESS_DETAILS
+            or _PROBLEM_WORDS.search(message) is not None)
 
 
 def _applies(applies_to: str, status: str) -> bool:

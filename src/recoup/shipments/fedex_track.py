@@ -6,7 +6,12 @@ Input: a response of ``POST /track/v1/trackingnumbers`` (``output.completeTrackR
 Mapping:
 
 - ``date`` is ISO 8601 with the scan's UTC offset: ``occurred_at`` is the instant, ``utc_offset_min``
-  the offset written. A date without an offset is a row error (never assumed UTC).
+  the offset written. A date without an offset (seen on real pickup scans) is never rejected for
+  that and never assumed UTC: its offset is that of a dated field of the same result at the same
+  wall-clock time (``dateAndTimes`` ``ACTUAL_PICKUP``...), else the scan location's zone
+  (codes/location_zones.csv), else another scan of the same day at the same place; failing all,
+  the local time goes to the ingest service (manifest ``dest_timezone``, contract calendar). A note
+  says which scans were placed so.
 - ``eventType`` → status with codes/fedex_event_types.csv (FedEx's Tracking Status Codes table).
   ``OC`` (order created), ``EP`` (en route to pickup), ``CA`` (shipment cancelled) and the return-
   label link events are ``label_created``: FedEx does not have the parcel yet, so they are not
@@ -29,7 +34,10 @@ Decisions where the spec is silent:
   shipment, with distinct ``trackingNumberUniqueId``) are merged under the tracking number; an
   event present in more than one (same instant and status) is stored once, and a note says the
   number had several FedEx shipments. Each distinct commitment is a row of ``extra["promised"]``.
-- A trackResult with an ``error`` (e.g. not found) is a row error naming the number.
+- A trackResult with an ``error`` (e.g. not found) is a row error naming the number. A file that is
+  only a FedEx error body (``errors[]``) is refused with FedEx's code and message.
+- A placeholder tracking number (empty, ``string``, template text) in both ``trackingNumberInfo``
+  and the asked number is a row error naming the record.
 - ``line`` is the record number: the position of the trackResult in the file (1-based).
 - ``description`` is ``eventDescription``, followed by ``exceptionDescription`` when there is one.
 """
@@ -38,22 +46,29 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
+    carrier_error,
     dig,
+    error_line,
     has_key,
     head_text,
     load_documents,
     parse_instant,
+    placeholder_reason,
     read_bytes,
     text,
 )
+from recoup.shipments.codes.zones import local_to_utc, zone_for
 
 FORMAT = "fedex"
 CARRIER = "fedex"
@@ -81,11 +96,15 @@ def parse_documents(docs: Iterable[tuple[int, Any]], *, require_results: bool = 
     record = 0
     responses = 0
     unique_ids: dict[str, set[str]] = defaultdict(set)
+    error_bodies: list[tuple[str, str | None, str | None]] = []
     for _, doc in docs:
         complete = dig(doc, "output", "completeTrackResults")
         if not isinstance(complete, list):
             errors = dig(doc, "errors")
             if isinstance(errors, list):
+                body = carrier_error(doc)
+                if body is not None:
+                    error_bodies.append(body)
                 out.notes.append("FedEx error response: " + "; ".join(_error_text(e) for e in errors))
             else:
                 out.notes.append("skipped a JSON value that is not a FedEx Track response")
@@ -100,14 +119,21 @@ def parse_documents(docs: Iterable[tuple[int, Any]], *, require_results: bool = 
                 continue
             for result in results:
                 record += 1
-                number = text(dig(result, "trackingNumberInfo", "trackingNumber")) or asked
-                if number is None:
-                    out.error(record, "trackingNumberInfo.trackingNumber", "missing")
+                own = text(dig(result, "trackingNumberInfo", "trackingNumber"))
+                number = own if placeholder_reason(own) is None else asked
+                if placeholder_reason(number) is not None:
+                    events = dig(result, "scanEvents")
+                    out.read += len(events) if isinstance(events, list) else 0
+                    out.error(record, "trackingNumberInfo.trackingNumber",
+                              f"record {record}: refused, {placeholder_reason(own) or placeholder_reason(asked)}")
                     continue
+                assert number is not None
                 unique = text(dig(result, "trackingNumberInfo", "trackingNumberUniqueId"))
                 if unique:
                     unique_ids[number].add(unique)
                 _result(result, number, record, out)
+    if not responses and require_results and error_bodies:
+        raise FileRefused(error_line(*error_bodies[0]))
     if not responses and require_results:
         detail = f": {out.notes[0]}" if out.notes else ""
         raise FileRefused(f"no FedEx Track API response (output.completeTrackResults) in the file{detail}")
@@ -132,6 +158,7 @@ def _result(result: Mapping[str, Any], number: str, record: int, out: ScanCollec
     if not isinstance(events, list):
         out.error(record, "scanEvents", f"{number}: not a list")
         events = []
+    known = _known_offsets(result, events)
     for j, event in enumerate(events):
         out.read += 1
         where = f"scanEvents[{j}]"
@@ -142,19 +169,28 @@ def _result(result: Mapping[str, Any], number: str, record: int, out: ScanCollec
         if mapped is None:
             continue
         status, reason = mapped
+        raw_location = event.get("scanLocation")
+        location: Mapping[str, Any] = raw_location if isinstance(raw_location, Mapping) else {}
+        local_time = None
+        occurred_at: pd.Timestamp | None
         try:
             occurred_at, offset = parse_instant(event.get("date"), naive_is_utc=False)
         except ValueError as exc:
-            out.error(record, f"{where}.date", f"{number}: {exc}")
-            continue
+            local = _naive(event.get("date"))
+            if local is None:
+                out.error(record, f"{where}.date", f"{number}: {exc}")
+                continue
+            occurred_at, offset, local_time = _place(local, location, known)
+            out.notes.append(f"record {record} {where}: date {event.get('date')!r} has no UTC offset; "
+                             + (f"took {offset:+d} min from the same result" if offset is not None
+                                else "left to the manifest's time zone"))
         description = text(event.get("eventDescription"))
         exception_text = text(event.get("exceptionDescription"))
         if exception_text:
             description = f"{description}: {exception_text}" if description else exception_text
-        location = event.get("scanLocation") if isinstance(event.get("scanLocation"), Mapping) else {}
         out.add(
             tracking_number=number, carrier=CARRIER, status=status, line=record,
-            occurred_at=occurred_at, utc_offset_min=offset,
+            occurred_at=occurred_at, utc_offset_min=offset, local_time=local_time,
             carrier_status_code=text(event.get("eventType")), description=description,
             city=text(dig(location, "city")), postal=text(dig(location, "postalCode")),
             country=text(dig(location, "countryCode")), exception_reason=reason,
@@ -167,6 +203,72 @@ def _result(result: Mapping[str, Any], number: str, record: int, out: ScanCollec
             out.error(record, "standardTransitTimeWindow.window.ends", f"{number}: {exc}")
         else:
             out.add_promised(tracking_number=number, carrier=CARRIER, promised=promised, utc_offset_min=offset)
+
+
+def _naive(value: Any) -> pd.Timestamp | None:
+    """A date-time written without an offset ("2024-04-24T16:05:00"), or None."""
+    raw = text(value)
+    if raw is None or len(raw) <= 10:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return None if moment.utcoffset() is not None else pd.Timestamp(moment)
+
+
+def _place_key(location: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple((text(location.get(k)) or "").upper() for k in ("city", "stateOrProvinceCode", "postalCode"))
+
+
+_Known = list[tuple[pd.Timestamp, int, tuple[str, ...] | None]]
+
+
+def _known_offsets(result: Mapping[str, Any], events: list[Any]) -> _Known:
+    """(local wall-clock time, offset, place or None) of every dated field of the result that has an
+    offset: its dateAndTimes and its scan events. ``SHIP`` (a date at midnight, often in another
+    zone) is left out."""
+    known: _Known = []
+    for item in result.get("dateAndTimes") or []:
+        if isinstance(item, Mapping) and text(item.get("type")) != "SHIP":
+            _add_known(known, item.get("dateTime"), None)
+    for event in events:
+        if isinstance(event, Mapping):
+            raw_location = event.get("scanLocation")
+            place = _place_key(raw_location) if isinstance(raw_location, Mapping) else ("", "", "")
+            _add_known(known, event.get("date"), place)
+    return known
+
+
+def _add_known(known: _Known, value: Any, place: tuple[str, ...] | None) -> None:
+    try:
+        moment = datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        return
+    offset = moment.utcoffset()
+    if offset is not None:
+        known.append((pd.Timestamp(moment.replace(tzinfo=None)), int(offset.total_seconds() // 60), place))
+
+
+def _place(local: pd.Timestamp, location: Mapping[str, Any], known: _Known
+           ) -> tuple[pd.Timestamp | None, int | None, pd.Timestamp | None]:
+    """(instant, offset, None) for a scan date without an offset, or (None, None, local) when nothing
+    in the result or the place tells: 1. a dated field of the result at the same wall-clock time
+    (FedEx's ACTUAL_PICKUP for a pickup scan); 2. the scan location's zone (codes/location_zones.csv);
+    3. another scan of the same day at the same place."""
+    offset = next((o for t, o, _ in known if t == local), None)
+    if offset is None:
+        zone = zone_for(text(location.get("countryCode")), text(location.get("stateOrProvinceCode")),
+                        text(location.get("postalCode")))
+        if zone is not None:
+            instant, minutes = local_to_utc(local, zone)
+            return instant, minutes, None
+        place = _place_key(location)
+        if any(place):
+            offset = next((o for t, o, p in known if p == place and t.date() == local.date()), None)
+    if offset is None:
+        return None, None, local
+    return (local - pd.Timedelta(minutes=offset)).tz_localize("UTC"), offset, None
 
 
 def _status(event: Mapping[str, Any], out: ScanCollector) -> tuple[str, str | None] | None:

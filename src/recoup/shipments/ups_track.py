@@ -5,17 +5,23 @@ Input: a response of ``GET /api/track/v1/details/{inquiryNumber}`` (``trackRespo
 
 Mapping:
 
-- ``date`` (``YYYYMMDD``) and ``time`` (``HHMMSS``) are local wall-clock time *without* an offset:
-  ``local_time`` (naive), ``occurred_at`` NaT, ``utc_offset_min`` <NA>. The ingest service resolves
-  the zone (manifest ``dest_timezone``, else the contract's calendar); never assumed UTC.
+- Time: ``gmtDate`` (``YYYYMMDD``), ``gmtTime`` (``HH:MM:SS``) and ``gmtOffset`` (``-05:00``), which
+  real responses carry on each activity, state the instant (``occurred_at``) and the local offset
+  (``utc_offset_min``) and win (formats.md). Without them, ``date``/``time`` are local wall-clock
+  time without an offset, resolved in the zone of the scan's ``location.address`` (country, state,
+  postal code: codes/location_zones.csv); when the place does not name one zone, ``local_time``
+  (naive) is handed to the ingest service, which resolves it in the manifest's ``dest_timezone``,
+  else the contract's calendar zone. Never assumed UTC.
 - ``status.type`` → status with codes/ups_activity_types.csv: ``D`` delivered, ``I`` in transit,
-  ``X`` exception, ``M``/``MV`` (billing information received / voided) ``label_created`` (not
-  carrier scans), freight ``DO``/``DD``/``W`` in transit; ``NA`` and ``U`` (Track Alert updates)
-  are not scans (counted in the notes).
+  ``P`` pickup (``picked_up``), ``X`` exception, ``M``/``MV`` (billing information received /
+  voided) ``label_created`` (not carrier scans), freight ``DO``/``DD``/``W`` in transit; ``NA`` and
+  ``U`` (Track Alert updates) are not scans (counted in the notes).
 - ``I`` is refined by ``status.statusCode`` with codes/ups_status_codes.csv (UPS's
   Status/Description codes: out for delivery, picked up, ready for pickup, returned to sender);
-  when that says nothing, a ``status.description`` containing "out for delivery" makes it
-  ``out_for_delivery``.
+  when that says nothing, by ``status.code`` with codes/ups_movement_codes.csv (UPS's Movement
+  Scans, Manifest and Updates codes: ``OT``/``OF`` out for delivery, ``PU``/``OR``/``XD`` picked
+  up, ``PL``/``OC`` label only; an unknown one is counted as ``ups_movement:<code>``); then a
+  ``status.description`` containing "out for delivery" makes it ``out_for_delivery``.
 - ``X``: ``exception_reason`` from ``status.code`` in codes/ups_exceptions.csv (UPS's Package
   Exceptions table), then codes/ups_delivery_codes.csv (UPS's Delivery Codes, the other namespace
   UPS uses for non-deliveries). Their reasons were derived from UPS's own texts by the keyword rules
@@ -29,11 +35,16 @@ Decisions where the spec is silent:
   (``ups_exception:<code>``) and its reason taken from UPS's description by the keyword rules.
 - The tracking number is ``package.trackingNumber`` when it looks like one (letters and digits,
   at least one digit, 8 or more characters), else the shipment's ``inquiryNumber`` with a note
-  (UPS's OpenAPI example carries the placeholder ``"string"``).
-- ``gmtDate``/``gmtTime``/``gmtOffset`` (newer responses) are not used: the spec asks for local time.
+  (UPS's OpenAPI example carries the placeholder ``"string"``). When neither is a tracking number
+  (empty, ``<Inquiry Number>``, ``string``: jsonscans.placeholder_reason) the package is a row error
+  naming the record and the reason.
+- ``gmtDate``/``gmtTime`` without ``gmtOffset``: the offset is the difference to the local
+  ``date``/``time``; ``gmtOffset`` alone: the instant is the local time minus that offset.
+  Malformed ``gmt*`` values are a row error (they would otherwise be silently ignored).
 - UPS commitments (``deliveryDate``/``deliveryTime``) are not read: the spec names none for UPS.
 - ``line`` is the record number: the position of the package in the file (1-based).
-- A response with ``response.errors`` (e.g. tracking number not found) gives a row error per error.
+- A response with ``response.errors`` (e.g. tracking number not found) and no results is refused
+  with UPS's code and message; in a file that also holds results it is a row error per error.
 """
 
 from __future__ import annotations
@@ -50,13 +61,17 @@ from recoup.ingest.base import ReadResult
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
+    carrier_error,
     dig,
+    error_line,
     has_key,
     head_text,
     load_documents,
+    placeholder_reason,
     read_bytes,
     text,
 )
+from recoup.shipments.codes.zones import local_to_utc, zone_for
 
 FORMAT = "ups"
 CARRIER = "ups"
@@ -64,6 +79,9 @@ _WHAT = "UPS Track API"
 _TRACKING_NUMBER = re.compile(r"^(?=.*\d)[A-Z0-9]{8,40}$", re.IGNORECASE)
 _DATE = re.compile(r"^\d{8}$")
 _TIME = re.compile(r"^\d{6}$")
+_GMT_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
+_GMT_TIME = re.compile(r"^(\d{2}):?(\d{2}):?(\d{2})$")
+_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 __all__ = ["FORMAT", "parse", "parse_documents", "read", "sniff"]
 
@@ -86,12 +104,15 @@ def parse_documents(docs: Iterable[tuple[int, Any]], *, require_results: bool = 
     out = ScanCollector(FORMAT)
     record = 0
     responses = 0
+    error_bodies: list[tuple[str, str | None, str | None]] = []
     for doc_record, doc in docs:
         shipments = dig(doc, "trackResponse", "shipment")
         if not isinstance(shipments, list):
             errors = dig(doc, "response", "errors")
             if isinstance(errors, list):
-                responses += 1
+                body = carrier_error(doc)
+                if body is not None:
+                    error_bodies.append(body)
                 for error in errors:
                     out.error(doc_record, "response.errors", f"UPS: {_error_text(error)}")
             else:
@@ -108,6 +129,8 @@ def parse_documents(docs: Iterable[tuple[int, Any]], *, require_results: bool = 
             for package in packages:
                 record += 1
                 _package(package, inquiry, record, out)
+    if not responses and error_bodies and require_results:
+        raise FileRefused(error_line(*error_bodies[0]))
     if not responses and require_results:
         raise FileRefused("no UPS Track API response (trackResponse.shipment) in the file")
     return out.result()
@@ -122,14 +145,15 @@ def _error_text(error: Any) -> str:
 def _tracking_number(package: Mapping[str, Any], inquiry: str | None, record: int,
                      out: ScanCollector) -> str | None:
     own = text(package.get("trackingNumber"))
-    if own and _TRACKING_NUMBER.match(own):
+    if own and _TRACKING_NUMBER.match(own) and placeholder_reason(own) is None:
         return own
-    if inquiry:
+    if inquiry and placeholder_reason(inquiry) is None:
         if own:
             out.notes.append(f"record {record}: package trackingNumber {own!r} is not a tracking number; "
                              f"used the inquiry number {inquiry}")
         return inquiry
-    out.error(record, "trackingNumber", f"missing or not a tracking number: {own!r}")
+    reason = placeholder_reason(own) or placeholder_reason(inquiry) or f"not a tracking number: {own!r}"
+    out.error(record, "trackingNumber", f"record {record}: refused, {reason}")
     return None
 
 
@@ -157,22 +181,73 @@ def _package(package: Any, inquiry: str | None, record: int, out: ScanCollector)
         if mapped is None:
             continue
         status, reason = mapped
-        try:
-            local_time = _local_time(activity.get("date"), activity.get("time"))
-        except ValueError as exc:
-            column = "date" if "date" in str(exc) else "time"
-            out.error(record, f"{where}.{column}", f"{number}: {exc}")
-            continue
         address = dig(activity, "location", "address")
         address = address if isinstance(address, Mapping) else {}
+        try:
+            when = _when(activity, address)
+        except ValueError as exc:
+            column = next((c for c in ("gmtDate", "gmtTime", "gmtOffset", "date", "time")
+                           if str(exc).startswith(c)), "date")
+            out.error(record, f"{where}.{column}", f"{number}: {exc}")
+            continue
+        occurred_at, offset, local_time = when
         out.add(
             tracking_number=number, carrier=CARRIER, status=status, line=record,
+            occurred_at=occurred_at, utc_offset_min=offset,
             local_time=local_time, carrier_status_code=text(status_obj.get("code")),
             description=text(status_obj.get("description")),
             city=text(address.get("city")), postal=text(address.get("postalCode")),
             country=text(address.get("countryCode")) or text(address.get("country")),
             exception_reason=reason,
         )
+
+
+def _when(activity: Mapping[str, Any], address: Mapping[str, Any]
+          ) -> tuple[pd.Timestamp | None, int | None, pd.Timestamp | None]:
+    """(UTC instant, offset minutes, None) when the activity or its place says the offset; else
+    (None, None, local wall-clock time) for the ingest service to resolve. Raises ValueError."""
+    gmt_date, gmt_time = text(activity.get("gmtDate")), text(activity.get("gmtTime"))
+    gmt_offset = text(activity.get("gmtOffset"))
+    offset = _offset(gmt_offset) if gmt_offset else None
+    if gmt_date or gmt_time:
+        instant = _gmt_instant(gmt_date, gmt_time)
+        if offset is None:
+            try:
+                local = _local_time(activity.get("date"), activity.get("time"))
+            except ValueError as exc:
+                raise ValueError(f"gmtOffset missing and the local time unusable ({exc})") from None
+            offset = round((local - instant.tz_localize(None)).total_seconds() / 900) * 15
+        return instant, offset, None
+    local = _local_time(activity.get("date"), activity.get("time"))
+    if offset is not None:
+        return (local - pd.Timedelta(minutes=offset)).tz_localize("UTC"), offset, None
+    zone = zone_for(text(address.get("countryCode")) or text(address.get("country")),
+                    text(address.get("stateProvince")), text(address.get("postalCode")))
+    if zone is not None:
+        instant, minutes = local_to_utc(local, zone)
+        return instant, minutes, None
+    return None, None, local
+
+
+def _gmt_instant(date: str | None, time: str | None) -> pd.Timestamp:
+    d = _GMT_DATE.match(date or "")
+    if d is None:
+        raise ValueError(f"gmtDate is not YYYYMMDD: {date!r}" if date else "gmtDate missing (gmtTime given)")
+    t = _GMT_TIME.match(time or "")
+    if t is None:
+        raise ValueError(f"gmtTime is not HH:MM:SS: {time!r}" if time else "gmtTime missing (gmtDate given)")
+    try:
+        return pd.Timestamp(f"{d[1]}-{d[2]}-{d[3]}T{t[1]}:{t[2]}:{t[3]}", tz="UTC")
+    except ValueError as exc:
+        raise ValueError(f"gmtDate {date} gmtTime {time} is not a valid date and time") from exc
+
+
+def _offset(value: str) -> int:
+    m = _OFFSET.match(value)
+    if m is None or int(m[2]) > 14 or int(m[3]) >= 60:
+        raise ValueError(f"gmtOffset is not +HH:MM: {value!r}")
+    minutes = int(m[2]) * 60 + int(m[3])
+    return -minutes if m[1] == "-" else minutes
 
 
 def _local_time(date: Any, time: Any) -> pd.Timestamp:
@@ -214,6 +289,13 @@ def _refine_in_transit(status: Mapping[str, Any], out: ScanCollector) -> str | N
         row = table("ups_status_codes.csv").get(code)
         if row is None:
             out.unknown[f"ups_status:{code}"] += 1
+        elif row["status"]:
+            return row["status"]
+    movement = text(status.get("code"))
+    if movement:
+        row = table("ups_movement_codes.csv").get(movement)
+        if row is None:
+            out.unknown[f"ups_movement:{movement}"] += 1
         elif row["status"]:
             return row["status"]
     description = text(status.get("description")) or ""

@@ -67,6 +67,8 @@ _KEY_COLUMNS = {
     "easypost_status.csv": ("field", "value"),
     "easypost_carriers.csv": ("name",),
     "exception_keywords.csv": ("pattern",),
+    "location_zones.csv": ("country", "region", "postal_prefix"),
+    "usps_event_types.csv": ("pattern",),
 }
 
 
@@ -92,7 +94,7 @@ def table(name: str) -> CodeTable:
             raise ConfigError(f"{where}: unknown exception_reason {reason!r}")
         if name == "easypost_carriers.csv":
             key = _carrier_key(clean["name"])
-        elif name == "exception_keywords.csv":
+        elif name in ("exception_keywords.csv", "usps_event_types.csv"):
             key = clean["pattern"]
         else:
             key = _key(tuple(clean[c] for c in key_columns))

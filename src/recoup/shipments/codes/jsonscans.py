@@ -135,6 +135,85 @@ def text(value: Any) -> str | None:
     return out or None
 
 
+# Tracking numbers that are template text, not numbers: API examples ("string"), request templates
+# ("<Inquiry Number>", "{{trackingNumber}}"), form defaults. A decision (docs/decisions.md, issue 11).
+_PLACEHOLDER_WORDS = frozenset({
+    "string", "null", "none", "nil", "undefined", "n/a", "na", "tbd", "test", "example", "sample",
+    "placeholder", "tracking number", "trackingnumber", "tracking_number", "inquiry number",
+    "inquirynumber", "your tracking number", "tracking code", "tracking_code",
+})
+_TEMPLATE = re.compile(r"^\s*(<[^>]*>|\{\{?[^}]*\}?\}|\[[^\]]*\]|\$\{[^}]*\}|%[^%]+%)\s*$")
+
+
+def placeholder_reason(value: Any) -> str | None:
+    """Why a tracking number is not one (empty, template text such as ``<Inquiry Number>``, the
+    OpenAPI placeholder ``string``, one repeated character), or None when it may be real."""
+    raw = text(value)
+    if raw is None:
+        return "empty tracking number"
+    if _TEMPLATE.match(raw):
+        return f"tracking number {raw!r} is template text, not a tracking number"
+    if raw.casefold() in _PLACEHOLDER_WORDS:
+        return f"tracking number {raw!r} is a placeholder, not a tracking number"
+    compact = re.sub(r"[\s-]", "", raw)
+    if len(compact) > 3 and len(set(compact.upper())) == 1:
+        return f"tracking number {raw!r} is a placeholder (one repeated character)"
+    if not any(ch.isdigit() for ch in compact) and " " in raw:
+        return f"tracking number {raw!r} is text, not a tracking number"
+    return None
+
+
+# Carrier API error bodies: (carrier name, how to find the error list or object).
+def carrier_error(doc: Any) -> tuple[str, str | None, str | None] | None:
+    """(carrier, code, message) when a JSON value is a carrier API error body and holds no results:
+    UPS ``{"response": {"errors": [{"code", "message"}]}}``, FedEx ``{"transactionId",
+    "errors": [{"code", "message"}]}``, EasyPost ``{"error": {"code", "message"}}``, USPS
+    ``{"apiVersion", "error": {"code", "message", "errors": [...]}}``."""
+    if not isinstance(doc, Mapping):
+        return None
+    ups = dig(doc, "response", "errors")
+    if isinstance(ups, list) and ups and dig(doc, "trackResponse") is None:
+        return ("UPS", *_first_error(ups))
+    fedex = doc.get("errors")
+    if isinstance(fedex, list) and fedex and dig(doc, "output", "completeTrackResults") is None:
+        return ("FedEx", *_first_error(fedex))
+    error = doc.get("error")
+    if isinstance(error, Mapping) and ("code" in error or "message" in error):
+        usps_items = isinstance(error.get("errors"), list) and any(
+            isinstance(e, Mapping) and ("title" in e or "detail" in e) for e in error["errors"])
+        carrier = "USPS" if "apiVersion" in doc or usps_items else "EasyPost"
+        code, message = text(error.get("code")), text(error.get("message"))
+        if carrier == "USPS" and isinstance(error.get("errors"), list) and error["errors"]:
+            first = error["errors"][0]
+            if isinstance(first, Mapping):
+                detail = text(first.get("detail")) or text(first.get("title"))
+                if detail and detail != message:
+                    message = f"{message}: {detail}" if message else detail
+        return carrier, code, message
+    return None
+
+
+def _first_error(errors: list[Any]) -> tuple[str | None, str | None]:
+    codes, messages = [], []
+    for e in errors:
+        if isinstance(e, Mapping):
+            if text(e.get("code")):
+                codes.append(str(text(e.get("code"))))
+            if text(e.get("message")):
+                messages.append(str(text(e.get("message"))))
+        elif text(e):
+            messages.append(str(text(e)))
+    return (", ".join(dict.fromkeys(codes)) or None), ("; ".join(dict.fromkeys(messages)) or None)
+
+
+def error_line(carrier: str, code: str | None, message: str | None) -> str:
+    """The one-line refusal for a carrier error body: "UPS error 151044: No tracking information
+    available (...)"."""
+    head = f"{carrier} error {code}" if code else f"{carrier} error"
+    return (f"{head}: {message or 'no message'} (the file is an error response from the {carrier} API, "
+            "not tracking data: nothing to load; request the tracking again or check the number)")
+
+
 def parse_instant(value: Any, *, naive_is_utc: bool) -> tuple[pd.Timestamp, int | None]:
     """An ISO 8601 date-time as (UTC instant, the UTC offset written in minutes).
 
