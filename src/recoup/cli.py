@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import typer
 from sqlalchemy.engine import Engine
 
+from recoup.clock import Clock, clock_for
 from recoup.errors import RecoupError
 from recoup.output import FORMATS, emit, stderr
 from recoup.settings import Settings, load_settings
@@ -92,8 +93,13 @@ def parse_date(v: str | None, name: str) -> dt.date | None:
         raise typer.BadParameter(f"not a date (YYYY-MM-DD): {v!r}", param_hint=name) from None
 
 
-def today_utc() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+AS_OF_HELP = "Replay this day (YYYY-MM-DD): recoup's clock reads it at 12:00 UTC; default: the wall clock."
+
+
+def command_clock(as_of: str | None, name: str = "--as-of") -> Clock:
+    """The one clock of a command: ``--as-of DAY`` replays DAY (at 12:00 UTC), else the wall clock.
+    Built here and in the worker's wiring only; services get it passed."""
+    return clock_for(parse_date(as_of, name))
 
 
 @app.callback()
@@ -154,25 +160,27 @@ def contracts_check(ctx: typer.Context, fmt: str = typer.Option("table", "--form
 # ----------------------------------------------------------------------------- ingest
 
 def _ingest(ctx: typer.Context, kind: str, files: list[Path], input_format: str, fmt: str,
-            carrier: str | None = None) -> None:
+            carrier: str | None = None, as_of: str | None = None) -> None:
+
     from recoup.ingest.formats import names
     from recoup.ingest.service import ingest_files
 
     if input_format not in names(kind):
         raise typer.BadParameter(f"one of {', '.join(names(kind))}", param_hint="--input-format")
+    clock = command_clock(as_of)     # when the data arrived: now, or the replayed day
     c = ctx_of(ctx)
     engine = c.engine()
     contracts = c.contracts() if kind in ("scans", "invoices") and c.settings.contracts_dir().is_dir() else None
     from recoup.progress import file_progress
 
     with file_progress(len(files), f"ingest {kind}") as tick:
-        summaries = ingest_files(engine, kind, files, input_format=input_format, carrier=carrier,
+        summaries = ingest_files(engine, kind, files, clock=clock, input_format=input_format, carrier=carrier,
                                  contracts=contracts, on_file=lambda s: tick(s.path))
     reconciled = None
     if kind == "invoices" and any(s.invoices for s in summaries):
         from recoup.claims.reconcile import reconcile
 
-        reconciled = reconcile(engine)
+        reconciled = reconcile(engine, clock=clock)
     bad = False
     err = stderr()
     for s in summaries:
@@ -205,23 +213,26 @@ def _ingest(ctx: typer.Context, kind: str, files: list[Path], input_format: str,
 
 
 FILES = typer.Argument(..., help="Files to load.", exists=False)
+INGEST_AS_OF = typer.Option(None, "--as-of", help="Record the files as arrived on this day (12:00 UTC); default now.")
 
 
 @ingest_app.command("shipments")
 @guarded
 def ingest_shipments(ctx: typer.Context, files: list[Path] = FILES,
-                     fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
+                     fmt: str = typer.Option("table", "--format", callback=check_format),
+                     as_of: str | None = INGEST_AS_OF) -> None:
     """Load shipment manifests (canonical CSV)."""
-    _ingest(ctx, "shipments", files, "auto", fmt)
+    _ingest(ctx, "shipments", files, "auto", fmt, as_of=as_of)
 
 
 @ingest_app.command("scans")
 @guarded
 def ingest_scans(ctx: typer.Context, files: list[Path] = FILES,
                  input_format: str = typer.Option("auto", "--input-format", help="auto|canonical|easypost|fedex|ups"),
-                 fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
+                 fmt: str = typer.Option("table", "--format", callback=check_format),
+                 as_of: str | None = INGEST_AS_OF) -> None:
     """Load tracking events: canonical CSV, EasyPost, FedEx or UPS Track API JSON."""
-    _ingest(ctx, "scans", files, input_format, fmt)
+    _ingest(ctx, "scans", files, input_format, fmt, as_of=as_of)
 
 
 @ingest_app.command("invoices")
@@ -229,9 +240,10 @@ def ingest_scans(ctx: typer.Context, files: list[Path] = FILES,
 def ingest_invoices(ctx: typer.Context, files: list[Path] = FILES,
                     input_format: str = typer.Option("auto", "--input-format", help="auto|canonical|ups|fedex|dhl|pdf"),
                     carrier: str | None = typer.Option(None, "--carrier", help="Carrier code, for formats that do not say it."),
-                    fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
+                    fmt: str = typer.Option("table", "--format", callback=check_format),
+                    as_of: str | None = INGEST_AS_OF) -> None:
     """Load carrier invoices (CSV or PDF); reconciles credits with claims afterwards."""
-    _ingest(ctx, "invoices", files, input_format, fmt, carrier)
+    _ingest(ctx, "invoices", files, input_format, fmt, carrier, as_of=as_of)
 
 
 # ----------------------------------------------------------------------------- audit, findings
@@ -239,16 +251,18 @@ def ingest_invoices(ctx: typer.Context, files: list[Path] = FILES,
 @app.command()
 @guarded
 def audit(ctx: typer.Context,
-          as_of: str | None = typer.Option(None, "--as-of", help="Audit date (YYYY-MM-DD); default today (UTC)."),
+          as_of: str | None = typer.Option(None, "--as-of", help="Audit date (YYYY-MM-DD), replayed at 12:00 UTC; "
+                                                                 "default today (UTC), on the wall clock."),
           full: bool = typer.Option(False, "--full", help="Re-judge every shipment (by default only those whose data, or whose windows, changed)."),
           fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
     """Run every audit rule; write findings; open claims for claimable findings. Idempotent."""
     from recoup.audit.service import audit as run
 
     c = ctx_of(ctx)
-    day = parse_date(as_of, "--as-of") or today_utc()
+    clock = command_clock(as_of)
+    day = clock.today()
     cs = c.contracts()
-    s = run(c.engine(), cs, day, approval_threshold=c.settings.approval_threshold, full=full)
+    s = run(c.engine(), cs, day, clock=clock, approval_threshold=c.settings.approval_threshold, full=full)
     err = stderr()
     for w, n in sorted(s.warnings.items()):
         err.print(f"[yellow]warning[/yellow] {w}" + (f" ({n}x)" if n > 1 else ""), soft_wrap=True)

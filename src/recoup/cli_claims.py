@@ -9,12 +9,13 @@ from decimal import Decimal, InvalidOperation
 import typer
 
 from recoup.claims.lifecycle import ALL, actor_cli
-from recoup.cli import app, check_format, ctx_of, fail, guarded, parse_date, today_utc
+from recoup.cli import AS_OF_HELP, app, check_format, command_clock, ctx_of, fail, guarded, parse_date
 from recoup.output import emit, stderr
 
 claims_app = typer.Typer(no_args_is_help=True, help="Claims: list, inspect, file, follow, decide.")
 app.add_typer(claims_app, name="claims")
 
+AS_OF = typer.Option(None, "--as-of", help=AS_OF_HELP)
 LIST_COLUMNS = ["id", "kind", "carrier", "tracking_number", "status", "channel", "amount", "credited", "currency",
                 "deadline", "filed_at", "carrier_reference"]
 
@@ -59,14 +60,15 @@ def claims_show(ctx: typer.Context, claim_id: int = typer.Argument(...),
 @guarded
 def claims_submit(ctx: typer.Context, carrier: str | None = typer.Option(None, "--carrier"),
                   dry_run: bool = typer.Option(False, "--dry-run", help="Print the packets that would be filed."),
-                  as_of: str | None = typer.Option(None, "--as-of"),
+                  as_of: str | None = AS_OF,
                   fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
     """File ready claims through each carrier's channel."""
     from recoup.claims.service import submit
 
     c = ctx_of(ctx)
-    day = parse_date(as_of, "--as-of") or today_utc()
-    s = submit(c.engine(), c.settings, c.contracts(), day, carrier=carrier, dry_run=dry_run, actor=actor_cli())
+    clock = command_clock(as_of)
+    s = submit(c.engine(), c.settings, c.contracts(), clock.today(), clock=clock, carrier=carrier, dry_run=dry_run,
+               actor=actor_cli())
     if dry_run:
         sys.stdout.write(json.dumps(s.packets, indent=1) + "\n")
         return
@@ -84,12 +86,12 @@ def claims_submit(ctx: typer.Context, carrier: str | None = typer.Option(None, "
 
 @claims_app.command("sync")
 @guarded
-def claims_sync(ctx: typer.Context) -> None:
+def claims_sync(ctx: typer.Context, as_of: str | None = AS_OF) -> None:
     """Poll carriers for claim status; reconcile credits from invoices."""
     from recoup.claims.service import sync
 
     c = ctx_of(ctx)
-    s = sync(c.engine(), c.settings, c.contracts(), actor=actor_cli())
+    s = sync(c.engine(), c.settings, c.contracts(), clock=command_clock(as_of), actor=actor_cli())
     for p in s.problems:
         stderr().print(f"[red]problem[/red] {p}", soft_wrap=True)
     stderr().print(f"polled {s.polled} claim(s), {s.changed} changed; {s.reconciled} credit(s) matched")
@@ -99,35 +101,38 @@ def claims_sync(ctx: typer.Context) -> None:
 
 @claims_app.command("approve")
 @guarded
-def claims_approve(ctx: typer.Context, ids: list[int] = typer.Argument(...)) -> None:
+def claims_approve(ctx: typer.Context, ids: list[int] = typer.Argument(...), as_of: str | None = AS_OF) -> None:
     """Approve claims above the approval threshold for filing."""
     from recoup.claims.service import approve
 
+    clock = command_clock(as_of)
     for i in ids:
-        approve(ctx_of(ctx).engine(), i, actor_cli())
+        approve(ctx_of(ctx).engine(), i, actor_cli(), clock=clock)
     stderr().print(f"approved {len(ids)} claim(s)")
 
 
 @claims_app.command("cancel")
 @guarded
 def claims_cancel(ctx: typer.Context, ids: list[int] = typer.Argument(...),
-                  reason: str = typer.Option("", "--reason")) -> None:
+                  reason: str = typer.Option("", "--reason"), as_of: str | None = AS_OF) -> None:
     """Cancel claims (with a reason)."""
     from recoup.claims.service import cancel
 
+    clock = command_clock(as_of)
     for i in ids:
-        cancel(ctx_of(ctx).engine(), i, actor_cli(), reason)
+        cancel(ctx_of(ctx).engine(), i, actor_cli(), reason, clock=clock)
     stderr().print(f"cancelled {len(ids)} claim(s)")
 
 
 @claims_app.command("retry")
 @guarded
-def claims_retry(ctx: typer.Context, ids: list[int] = typer.Argument(...)) -> None:
+def claims_retry(ctx: typer.Context, ids: list[int] = typer.Argument(...), as_of: str | None = AS_OF) -> None:
     """Put claims that need attention (or were rejected/expired) back to ready."""
     from recoup.claims.service import retry
 
+    clock = command_clock(as_of)
     for i in ids:
-        retry(ctx_of(ctx).engine(), i, actor_cli())
+        retry(ctx_of(ctx).engine(), i, actor_cli(), clock=clock)
     stderr().print(f"{len(ids)} claim(s) ready again")
 
 
@@ -136,7 +141,7 @@ def claims_retry(ctx: typer.Context, ids: list[int] = typer.Argument(...)) -> No
 def claims_update(ctx: typer.Context, claim_id: int = typer.Argument(...),
                   status: str = typer.Option(..., "--status"),
                   amount: str | None = typer.Option(None, "--amount"),
-                  reference: str | None = typer.Option(None, "--reference")) -> None:
+                  reference: str | None = typer.Option(None, "--reference"), as_of: str | None = AS_OF) -> None:
     """Record a carrier's answer by hand."""
     from recoup.claims.service import update_claim
 
@@ -146,7 +151,9 @@ def claims_update(ctx: typer.Context, claim_id: int = typer.Argument(...),
         amt = Decimal(amount) if amount is not None else None
     except InvalidOperation:
         raise typer.BadParameter(f"not an amount: {amount!r}", param_hint="--amount") from None
-    update_claim(ctx_of(ctx).engine(), claim_id, actor_cli(), status=status, amount=amt, reference=reference)
+    clock = command_clock(as_of)
+    update_claim(ctx_of(ctx).engine(), claim_id, actor_cli(), status=status, amount=amt, reference=reference,
+                 clock=clock)
     stderr().print(f"claim {claim_id}: {status}")
 
 
@@ -163,11 +170,12 @@ def claims_resume(ctx: typer.Context, carrier: str = typer.Argument(...)) -> Non
 
 @claims_app.command("expire")
 @guarded
-def claims_expire(ctx: typer.Context, as_of: str | None = typer.Option(None, "--as-of")) -> None:
+def claims_expire(ctx: typer.Context, as_of: str | None = AS_OF) -> None:
     """Expire unfiled claims whose deadline has passed."""
     from recoup.claims.service import expire
 
-    n = expire(ctx_of(ctx).engine(), parse_date(as_of, "--as-of") or today_utc(), actor_cli())
+    clock = command_clock(as_of)
+    n = expire(ctx_of(ctx).engine(), clock.today(), actor_cli(), clock=clock)
     stderr().print(f"{n} claim(s) expired")
 
 
@@ -175,11 +183,17 @@ def claims_expire(ctx: typer.Context, as_of: str | None = typer.Option(None, "--
 @guarded
 def recovered(ctx: typer.Context, by: str = typer.Option("carrier", "--by", help="carrier|month|kind"),
               date_from: str | None = typer.Option(None, "--from"), date_to: str | None = typer.Option(None, "--to"),
+              as_of: str | None = typer.Option(None, "--as-of", help="As known on this day: claims opened and credits "
+                                               "invoiced up to it (the default --to); default: everything."),
               fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
     """Recovered amounts: claimed, approved, credited."""
     from recoup.queries import recovered as q
 
     if by not in ("carrier", "month", "kind"):
         raise typer.BadParameter("one of carrier, month, kind", param_hint="--by")
-    rows = q(ctx_of(ctx).engine(), by=by, date_from=parse_date(date_from, "--from"), date_to=parse_date(date_to, "--to"))
+    day = parse_date(as_of, "--as-of")
+    to = parse_date(date_to, "--to")
+    if day is not None:
+        to = min(to, day) if to is not None else day
+    rows = q(ctx_of(ctx).engine(), by=by, date_from=parse_date(date_from, "--from"), date_to=to)
     emit(rows, fmt, columns=[by, "claims", "claimed", "approved", "credited", "currency"], title="recovered")

@@ -19,7 +19,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from recoup.cli import app, ctx_of, guarded, parse_date, today_utc
+from recoup.cli import app, command_clock, ctx_of, guarded, parse_date
 from recoup.errors import RecoupError
 from recoup.money import fmt
 from recoup.sla.contracts import Contract, ContractSet
@@ -49,11 +49,12 @@ def _fmt_format(v: str) -> str:
 def explain(ctx: typer.Context,
             tracking: str = typer.Argument(..., help="Tracking number."),
             carrier: str | None = typer.Option(None, "--carrier", help="Carrier code, when the number is known for two."),
-            as_of: str | None = typer.Option(None, "--as-of", help="Audit date (YYYY-MM-DD); default today (UTC)."),
+            as_of: str | None = typer.Option(None, "--as-of", help="Audit date (YYYY-MM-DD); default the date of the "
+                                             "latest audit (which judged every parcel), else today (UTC)."),
             fmt_: str = typer.Option("table", "--format", callback=_fmt_format, help="table or json.")) -> None:
     """Everything recoup knows about one parcel, and why each finding was or was not made."""
     c = ctx_of(ctx)
-    day = parse_date(as_of, "--as-of") or today_utc()
+    day = parse_date(as_of, "--as-of") or last_audit_date(c.engine()) or command_clock(None).today()
     report = build_report(c.engine(), c.contracts(), tracking, carrier, day)
     if fmt_ == "json":
         sys.stdout.write(json.dumps(report, indent=1, default=str) + "\n")
@@ -62,6 +63,21 @@ def explain(ctx: typer.Context,
 
 
 # ----------------------------------------------------------------------------- gathering
+
+def last_audit_date(engine: Engine) -> dt.date | None:
+    """The ``as_of`` of the latest audit run: every parcel's findings in the store were judged as of
+    it (an incremental run re-judges what changed and equals a full run), so ``explain`` re-derives
+    them on that day, not on today."""
+    from recoup.store.models import AuditState
+
+    t = AuditState.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        v = conn.execute(select(t.c.value).where(t.c.key == "last_as_of")).scalar()
+    try:
+        return dt.date.fromisoformat(str(v)) if v else None
+    except ValueError:
+        return None
+
 
 def _rows(engine: Engine, table: Any, carrier: str, tn: str, *order: Any) -> list[dict[str, Any]]:
     with engine.connect() as conn:

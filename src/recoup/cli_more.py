@@ -27,13 +27,14 @@ def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", "--host", he
           secret: str | None = typer.Option(None, "--secret", envvar="RECOUP_WEBHOOK_SECRET",
                                             help="EasyPost webhook secret (from the environment).")) -> None:
     """Receive EasyPost tracker.updated webhooks (HMAC-verified) and store their scans."""
+    from recoup.clock import SYSTEM
     from recoup.webhooks import make_server
 
     if not secret:
         fail("set RECOUP_WEBHOOK_SECRET: unsigned webhooks are never accepted")
     c = ctx_of(ctx)
     contracts = c.contracts() if c.settings.contracts_dir().is_dir() else None
-    srv = make_server(c.engine(), secret, contracts, host=host, port=port)
+    srv = make_server(c.engine(), secret, contracts, clock=SYSTEM, host=host, port=port)
     stderr().print(f"recoup serve listening on {srv.url}/webhooks/easypost")
     try:
         srv.serve_forever(poll_interval=0.5)

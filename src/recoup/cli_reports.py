@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from recoup.cli import app, check_format, ctx_of, fail, guarded, parse_date, today_utc
+from recoup.cli import app, check_format, command_clock, ctx_of, fail, guarded
 from recoup.output import emit, stderr
 
 report_app = typer.Typer(no_args_is_help=True, help="Finance reports.")
@@ -26,7 +26,8 @@ def report_monthly(
     month: str = typer.Option(..., "--month", help="The month, YYYY-MM."),
     out: Path | None = typer.Option(None, "--out", help="Output folder; default: reports_dir of the settings."),
     formats: str = typer.Option("xlsx,html,csv", "--format", help="Comma-separated: xlsx, html, csv."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Day the near-deadline flags are judged on; default today (UTC)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Day the near-deadline flags are judged on (recoup's clock: "
+                                   "12:00 UTC of it); default today (UTC)."),
 ) -> None:
     """Write recovery-YYYY-MM.xlsx, .html and .csv; prints the paths written."""
     from recoup.reports.monthly import parse_formats, write_monthly
@@ -41,7 +42,7 @@ def report_monthly(
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--format") from None
     c = ctx_of(ctx)
-    day = parse_date(as_of, "--as-of") or today_utc()
+    day = command_clock(as_of).today()
     folder = out if out is not None else c.settings.reports_dir
     try:
         paths = write_monthly(c.engine(), month, folder, formats=fmts, as_of=day,

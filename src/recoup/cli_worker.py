@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from typing import Any
 
 import typer
 
-from recoup.cli import app, check_format, ctx_of, fail, guarded, ingest_app, parse_date
+from recoup.cli import (
+    AS_OF_HELP,
+    app,
+    check_format,
+    command_clock,
+    ctx_of,
+    fail,
+    guarded,
+    ingest_app,
+    parse_date,
+)
 from recoup.output import emit, stderr
 
 worker_app = typer.Typer(no_args_is_help=True, help="The scheduled worker: run it, see what it did.")
@@ -20,7 +29,8 @@ app.add_typer(worker_app, name="worker")
 
 @ingest_app.command("inbox")
 @guarded
-def ingest_inbox(ctx: typer.Context, fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
+def ingest_inbox(ctx: typer.Context, fmt: str = typer.Option("table", "--format", callback=check_format),
+                 as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP)) -> None:
     """Load every file waiting in the inbox folders (shipments, then scans, then invoices); move each
     to archive/ or rejected/ beside it; reconcile credits."""
     from recoup.ingest.inbox import inbox_folders, reason_text, refused_whole, run_inbox
@@ -36,12 +46,13 @@ def ingest_inbox(ctx: typer.Context, fmt: str = typer.Option("table", "--format"
              "or RECOUP_INBOX__SHIPMENTS / RECOUP_INBOX__SCANS / RECOUP_INBOX__INVOICES")
     engine = c.engine()
     contracts = c.contracts() if settings.contracts_dir().is_dir() else None
-    jctx = JobContext(engine, settings, c.contracts)
+    jctx = JobContext(engine, settings, c.contracts, clock_source=command_clock(as_of))
     from recoup.ingest.inbox import pending_files
 
     total = sum(len(pending_files(f)) for _k, f in folders)
     with stop_on_signals(jctx), file_progress(total, "ingest inbox") as tick:
-        run = run_inbox(engine, settings, contracts, stop=jctx.stopping, on_file=lambda s, _d: tick(s.path))
+        run = run_inbox(engine, settings, contracts, clock=jctx.clock(), stop=jctx.stopping,
+                        on_file=lambda s, _d: tick(s.path))
     err = stderr()
     bad = False
     for s in run.files:
@@ -79,7 +90,8 @@ def ingest_inbox(ctx: typer.Context, fmt: str = typer.Option("table", "--format"
 def worker_run(
     ctx: typer.Context,
     once: bool = typer.Option(False, "--once", help="Run each job once, in dependency order, and exit (cron-friendly)."),
-    as_of: str | None = typer.Option(None, "--as-of", help="Replay this day (YYYY-MM-DD) as 'today'; implies --once."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Replay this day (YYYY-MM-DD) as 'today': every instant "
+                                     "written is that day at 12:00 UTC; implies --once."),
     worker_id: str | None = typer.Option(None, "--worker-id", envvar="RECOUP_WORKER_ID",
                                          help="This worker's name in job_run (default host:pid:random)."),
     json_logs: bool | None = typer.Option(None, "--json-logs/--text-logs",
@@ -126,13 +138,14 @@ def worker_run(
 
 @worker_app.command("status")
 @guarded
-def worker_status(ctx: typer.Context, fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
+def worker_status(ctx: typer.Context, fmt: str = typer.Option("table", "--format", callback=check_format),
+                  as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP)) -> None:
     """Each job's last run, outcome, duration, counts and next run; what needs a person."""
     from recoup.worker.status import status
 
     c = ctx_of(ctx)
-    now = dt.datetime.now(dt.UTC)
-    st = status(c.engine(), c.settings, now, now.date())
+    clock = command_clock(as_of)
+    st = status(c.engine(), c.settings, clock.now(), clock.today())
     if fmt == "json":
         sys.stdout.write(json.dumps(st, indent=1, default=str) + "\n")
         return

@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from recoup.clock import SYSTEM, Clock
 from recoup.errors import FileRefused, RecoupError
 from recoup.ingest.service import ingest_result
 from recoup.shipments.webhook import parse_event, verify_signature
 from recoup.sla.contracts import ContractSet
-from recoup.store.models import utcnow
 
 log = logging.getLogger(__name__)
 MAX_BODY = 5 * 1024 * 1024
@@ -28,9 +28,10 @@ MAX_BODY = 5 * 1024 * 1024
 class WebhookServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, addr: tuple[str, int], engine: Engine, secret: str, contracts: ContractSet | None) -> None:
+    def __init__(self, addr: tuple[str, int], engine: Engine, secret: str, contracts: ContractSet | None,
+                 clock: Clock = SYSTEM) -> None:
         super().__init__(addr, _Handler)
-        self.engine, self.secret, self.contracts = engine, secret, contracts
+        self.engine, self.secret, self.contracts, self.clock = engine, secret, contracts, clock
         self.lock = threading.Lock()
 
     @property
@@ -81,14 +82,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             with self.server.lock:
-                s = ingest_result(self.server.engine, "scans", result,
-                                  label=f"webhook:easypost:{utcnow().isoformat()}", contracts=self.server.contracts)
+                clock = self.server.clock
+                s = ingest_result(self.server.engine, "scans", result, clock=clock,
+                                  label=f"webhook:easypost:{clock.now().isoformat()}", contracts=self.server.contracts)
         except RecoupError as e:
             self._reply(500, {"error": str(e)})
             return
         self._reply(200, {"read": s.read, "stored": s.stored, "duplicates": s.duplicates, "rejected": s.rejected})
 
 
-def make_server(engine: Engine, secret: str, contracts: ContractSet | None, *, host: str = "127.0.0.1",
-                port: int = 8080) -> WebhookServer:
-    return WebhookServer((host, port), engine, secret, contracts)
+def make_server(engine: Engine, secret: str, contracts: ContractSet | None, *, clock: Clock,
+                host: str = "127.0.0.1", port: int = 8080) -> WebhookServer:
+    """The webhook receiver; events are stored as they arrive, stamped by ``clock`` (the wall
+    clock under ``recoup serve``: a webhook is live by nature)."""
+    return WebhookServer((host, port), engine, secret, contracts, clock)

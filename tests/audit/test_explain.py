@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from recoup.audit.service import audit
 from recoup.cli import app
+from recoup.clock import SYSTEM, replay_clock
 from recoup.ingest.service import ingest_files
 from recoup.store.db import init_db, make_engine
 
@@ -31,8 +32,8 @@ def store(kit: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         files = kit.write_csvs(tmp_path / "data")
         for kind in ("shipments", "scans", "invoices"):
             if files[kind]:
-                ingest_files(eng, kind, files[kind], contracts=kit.contract_set())
-        audit(eng, kit.contract_set(), dt.date.fromisoformat(as_of))
+                ingest_files(eng, kind, files[kind], clock=SYSTEM, contracts=kit.contract_set())
+        audit(eng, kit.contract_set(), dt.date.fromisoformat(as_of), clock=replay_clock(dt.date.fromisoformat(as_of)))
         eng.dispose()
 
     return load

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from recoup.audit.rules import relevant_scans, run_audit
 from recoup.audit.service import audit, load_frames
+from recoup.clock import SYSTEM, replay_clock
 from recoup.ingest.service import ingest_files
 from recoup.store.db import init_db, make_engine
 from recoup.store.models import Claim, Finding, FindingHistory
@@ -107,7 +108,7 @@ class World:
         files = self.kit.write_csvs(self.kit.root / f"round{tag}", tag)
         cs = self.kit.contract_set()
         for kind in ("shipments", "scans", "invoices"):
-            for s in ingest_files(engine, kind, files[kind], contracts=cs):
+            for s in ingest_files(engine, kind, files[kind], clock=SYSTEM, contracts=cs):
                 assert s.refused is None and not s.errors, (kind, s.refused, s.errors)
 
 
@@ -145,8 +146,8 @@ def test_incremental_equals_full_on_random_updates(kit: Any, tmp_path: Path, see
                 w.edit_manifest(w.rng.randint(1, 3))
             for eng in (inc, full):
                 w.load(eng, str(rnd))
-            a = audit(inc, kit.contract_set(), as_of, approval_threshold=None)
-            b = audit(full, kit.contract_set(), as_of, full=True)
+            a = audit(inc, kit.contract_set(), as_of, clock=replay_clock(as_of), approval_threshold=None)
+            b = audit(full, kit.contract_set(), as_of, clock=replay_clock(as_of), full=True)
             modes.append(a.mode)
             got, want = snapshot(inc), snapshot(full)
             assert got["findings"] == want["findings"], f"round {rnd} as of {as_of}"
@@ -169,21 +170,21 @@ def test_incremental_rejudges_only_what_changed(kit: Any, tmp_path: Path) -> Non
     w = World(kit, 9)
     w.new_parcels(30)
     w.load(eng, "0")
-    first = audit(eng, kit.contract_set(), w.day)
+    first = audit(eng, kit.contract_set(), w.day, clock=replay_clock(w.day))
     assert first.mode == "full" and first.shipments == 30
-    again = audit(eng, kit.contract_set(), w.day)
+    again = audit(eng, kit.contract_set(), w.day, clock=replay_clock(w.day))
     assert again.mode == "incremental" and again.shipments == 0
     assert again.findings == first.findings
     tn = kit.ships[3]["tracking_number"]
     w.scan(tn, w.lives[tn] + dt.timedelta(hours=1), "in_transit")
     w.load(eng, "1")
-    third = audit(eng, kit.contract_set(), w.day)
+    third = audit(eng, kit.contract_set(), w.day, clock=replay_clock(w.day))
     assert third.mode == "incremental" and third.shipments == 1
-    forced = audit(eng, kit.contract_set(), w.day, full=True)
+    forced = audit(eng, kit.contract_set(), w.day, clock=replay_clock(w.day), full=True)
     assert forced.mode == "full" and forced.shipments == 30 and forced.why == "--full"
     # a contract edit changes the fingerprint: a full run
     kit.contract(claims={"late_window_days": 16})
-    assert audit(eng, kit.contract_set(), w.day).mode == "full"
+    assert audit(eng, kit.contract_set(), w.day, clock=replay_clock(w.day)).mode == "full"
     eng.dispose()
 
 
@@ -233,10 +234,10 @@ def test_parallel_full_run_equals_one_process(kit: Any, tmp_path: Path, engine: 
     with engine.connect() as conn:
         parts = service._partitions(conn, 3)
     assert len(parts) == 3 and sum(len(p) for p in parts) >= 3
-    a = audit(engine, kit.contract_set(), w.day, workers=3)
+    a = audit(engine, kit.contract_set(), w.day, clock=replay_clock(w.day), workers=3)
     assert a.shipments == 40 and a.new > 0
     before = snapshot(engine)
-    b = audit(engine, kit.contract_set(), w.day, workers=1, full=True)   # one process agrees: nothing changes
+    b = audit(engine, kit.contract_set(), w.day, clock=replay_clock(w.day), workers=1, full=True)   # one process agrees: nothing changes
     assert (b.shipments, b.new, b.updated, b.withdrawn) == (40, 0, 0, 0)
     assert snapshot(engine) == before
     assert a.by_kind == b.by_kind and a.warnings == b.warnings

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from recoup.audit.service import AuditSummary, audit
 from recoup.claims.lifecycle import move
+from recoup.clock import SYSTEM, replay_clock
 from recoup.ingest.service import ingest_files
 from recoup.store.models import Claim, ClaimEvent, Finding, FindingHistory
 
@@ -32,12 +33,12 @@ def load(engine: Engine, kit: Any, tag: str) -> None:
     cs = kit.contract_set()
     for kind in ("shipments", "scans", "invoices"):
         if files[kind]:
-            for s in ingest_files(engine, kind, files[kind], contracts=cs):
+            for s in ingest_files(engine, kind, files[kind], clock=SYSTEM, contracts=cs):
                 assert s.refused is None and not s.errors, (s.path, s.refused, s.errors)
 
 
 def run(engine: Engine, kit: Any, as_of: str, **kw: Any) -> AuditSummary:
-    return audit(engine, kit.contract_set(), D(as_of), **kw)
+    return audit(engine, kit.contract_set(), D(as_of), clock=replay_clock(D(as_of)), **kw)
 
 
 def rows(engine: Engine, table: Any, *order: Any) -> list[dict[str, Any]]:
@@ -141,7 +142,7 @@ def test_filed_claim_is_not_updated(engine: Engine, kit: Any) -> None:
     claim = claim_of(engine, fid)
     assert claim is not None
     with engine.begin() as c:
-        move(c, claim["id"], "ready", "submitted", "test")
+        move(c, claim["id"], "ready", "submitted", "test", now=SYSTEM.now())
     kit.line("UNBILLED", "I3", "2026-10-24", "transportation", "31.00", billed_weight="5", zone="4")
     load(engine, kit, "2")
     run(engine, kit, "2026-10-20")
@@ -182,7 +183,7 @@ def test_withdrawn_finding_keeps_a_filed_claim(engine: Engine, kit: Any) -> None
     claim = claim_of(engine, fid)
     assert claim is not None
     with engine.begin() as c:
-        move(c, claim["id"], "ready", "submitted", "test")
+        move(c, claim["id"], "ready", "submitted", "test", now=SYSTEM.now())
     kit.scan("LOST", "2026-10-19T10:00:00-04:00", "delivered")
     load(engine, kit, "2")
     s = run(engine, kit, "2026-10-20")

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 
 from recoup.audit.service import audit
 from recoup.carriers.sandbox import SandboxServer
+from recoup.clock import replay_clock
 from recoup.ingest.service import ingest_files
 from recoup.settings import Settings, load_settings
 from recoup.sla.contracts import ContractSet, load_contracts
@@ -15,17 +16,18 @@ from recoup.sla.contracts import ContractSet, load_contracts
 from ..conftest import SMALL
 
 AS_OF = dt.date(2026, 11, 16)
+CLOCK = replay_clock(AS_OF)
 CARRIERS = ("ups", "fedex", "dpd_uk", "royal_mail")
 
 
 def load_small(engine: Engine, *, credits: bool = False) -> ContractSet:
     contracts = load_contracts(SMALL / "contracts")
-    ingest_files(engine, "shipments", [SMALL / "shipments.csv"])
-    ingest_files(engine, "scans", [SMALL / "scans.csv"], contracts=contracts)
-    ingest_files(engine, "invoices", sorted((SMALL / "invoices").glob("*.csv")), contracts=contracts)
-    audit(engine, contracts, AS_OF)
+    ingest_files(engine, "shipments", [SMALL / "shipments.csv"], clock=CLOCK)
+    ingest_files(engine, "scans", [SMALL / "scans.csv"], clock=CLOCK, contracts=contracts)
+    ingest_files(engine, "invoices", sorted((SMALL / "invoices").glob("*.csv")), clock=CLOCK, contracts=contracts)
+    audit(engine, contracts, AS_OF, clock=CLOCK)
     if credits:
-        ingest_files(engine, "invoices", sorted((SMALL / "credits").glob("*.csv")), contracts=contracts)
+        ingest_files(engine, "invoices", sorted((SMALL / "credits").glob("*.csv")), clock=CLOCK, contracts=contracts)
     return contracts
 
 

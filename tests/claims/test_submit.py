@@ -12,9 +12,10 @@ from recoup.carriers.base import ChannelConfig
 from recoup.carriers.registry import channel_for, get_carrier
 from recoup.carriers.sandbox import SandboxServer
 from recoup.claims.service import expire, submit, sync
+from recoup.clock import replay_clock
 from recoup.store.models import Claim
 
-from .conftest import AS_OF, api_settings
+from .conftest import AS_OF, CLOCK, api_settings
 
 C = Claim.__table__  # type: ignore[attr-defined]
 
@@ -42,7 +43,7 @@ def test_every_claim_filed_exactly_once_under_faults(audited, monkeypatch) -> No
         settings = api_settings(monkeypatch, sb.url, MAX_ATTEMPTS="3", BATCH_BUDGET_S="20",
                                 TIMEOUT_S="0.2", BACKOFF_INITIAL_S="0.02", BACKOFF_MAX_S="0.1")
         for _ in range(8):
-            submit(engine, settings, contracts, AS_OF, carrier="ups")
+            submit(engine, settings, contracts, AS_OF, clock=CLOCK, carrier="ups")
             if fileable(engine, "ups") == 0:
                 break
         assert fileable(engine, "ups") == 0
@@ -58,7 +59,7 @@ def test_every_claim_filed_exactly_once_under_faults(audited, monkeypatch) -> No
         # statuses move on successive polls to a final state
         sb.set_faults("")
         for _ in range(3):
-            sync(engine, settings, contracts)
+            sync(engine, settings, contracts, clock=CLOCK)
         with engine.connect() as c:
             st = Counter(r.status for r in c.execute(select(C.c.status).where(C.c.carrier == "ups")
                                                      .where(C.c.filed_at.is_not(None))))
@@ -70,7 +71,7 @@ def test_dry_run_prints_packets_and_changes_nothing(audited, monkeypatch, sandbo
     engine, contracts = audited
     settings = api_settings(monkeypatch, sandbox.url)
     before = statuses(engine)
-    s = submit(engine, settings, contracts, AS_OF, dry_run=True)
+    s = submit(engine, settings, contracts, AS_OF, clock=CLOCK, dry_run=True)
     assert len(s.packets) == fileable(engine) > 0
     p = s.packets[0]
     assert {"idempotency_key", "amount", "tracking_number", "kind", "attachments"} <= set(p)
@@ -82,12 +83,12 @@ def test_401_pauses_the_carrier(audited, monkeypatch) -> None:  # type: ignore[n
     engine, contracts = audited
     with SandboxServer("", api_key="the-right-key") as sb:
         settings = api_settings(monkeypatch, sb.url, key="a-wrong-key")
-        s = submit(engine, settings, contracts, AS_OF, carrier="ups")
+        s = submit(engine, settings, contracts, AS_OF, clock=CLOCK, carrier="ups")
         assert "ups" in s.paused
         posts = [r for r in sb.requests() if r["method"] == "POST"]
         assert len(posts) == 1  # the first refusal pauses: no more calls
         assert statuses(engine)["submitting"] == 0
-        again = submit(engine, settings, contracts, AS_OF, carrier="ups")
+        again = submit(engine, settings, contracts, AS_OF, clock=CLOCK, carrier="ups")
         assert any("paused" in p for p in again.problems)
         assert len([r for r in sb.requests() if r["method"] == "POST"]) == 1
 
@@ -102,7 +103,7 @@ def test_422_needs_attention_with_the_carriers_message(audited, monkeypatch) -> 
     def factory(code: str, cfg: ChannelConfig):  # type: ignore[no-untyped-def]
         return channel_for(code, cfg, http_transport=httpx.MockTransport(refuse), sleep=lambda s: None)
 
-    s = submit(engine, settings, contracts, AS_OF, carrier="fedex", factory=factory)
+    s = submit(engine, settings, contracts, AS_OF, clock=CLOCK, carrier="fedex", factory=factory)
     assert s.needs_attention > 0
     with engine.connect() as c:
         rows = list(c.execute(select(C).where(C.c.status == "needs_attention")))
@@ -121,7 +122,7 @@ def test_claim_left_submitting_is_recovered_not_refiled(audited, monkeypatch, sa
                    json={"tracking_code": claim.tracking_number, "type": get_carrier("ups").claim_type(claim.kind),
                          "amount": "1.00"})
     assert r.status_code in (200, 201)
-    s = submit(engine, settings, contracts, AS_OF, carrier="ups")
+    s = submit(engine, settings, contracts, AS_OF, clock=CLOCK, carrier="ups")
     assert s.recovered == 1
     with engine.connect() as c:
         got = c.execute(select(C).where(C.c.id == claim.id)).one()
@@ -137,8 +138,8 @@ def test_expiry_at_the_deadline(audited) -> None:  # type: ignore[no-untyped-def
     with engine.connect() as c:
         first = c.execute(select(C.c.deadline).where(C.c.status == "ready").order_by(C.c.deadline)).scalars().first()
     assert first is not None
-    assert expire(engine, first) == 0
-    n = expire(engine, first + dt.timedelta(days=1))
+    assert expire(engine, first, clock=replay_clock(first)) == 0
+    n = expire(engine, first + dt.timedelta(days=1), clock=replay_clock(first + dt.timedelta(days=1)))
     assert n >= 1
     with engine.connect() as c:
         hist = c.execute(text("select detail from claim_event where to_status='expired'")).fetchall()

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from recoup.clock import SYSTEM
 from recoup.shipments.webhook import sign
 from recoup.webhooks import WebhookServer, make_server
 
@@ -21,7 +22,7 @@ VECTOR = "hmac-sha256-hex=38f3f53c103713df81616a0a186d77141957323ec21d5fe9363db9
 
 @pytest.fixture
 def server(engine) -> Iterator[WebhookServer]:  # type: ignore[no-untyped-def]
-    srv = make_server(engine, SECRET, None, port=0)
+    srv = make_server(engine, SECRET, None, clock=SYSTEM, port=0)
     t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     t.start()
     yield srv

@@ -104,7 +104,7 @@ def make_ctx(settings: Settings, *, clock: Callable[[], dt.datetime] | None = No
     contracts_dir = settings.contracts_dir()
     extra: dict[str, object] = dict(kw)
     if clock is not None:
-        extra["clock"] = clock
+        extra["clock_source"] = clock
     return JobContext(eng, settings, cached_contracts(contracts_dir), **extra)  # type: ignore[arg-type]
 
 

@@ -30,7 +30,7 @@ def main() -> None:
         jobs.JOBS[name] = stub
     settings = Settings(database_url=url)
     ctx = jobs.JobContext(make_engine(url), settings, lambda: None, worker_id=worker_id,  # type: ignore[arg-type, return-value]
-                          clock=lambda: START)
+                          clock_source=lambda: START)
     worker = Worker(ctx, notify=False)
     worker.start()                      # both migrate the same empty schema at once: the lock serialises them
     (folder / f"ready-{worker_id}").touch()

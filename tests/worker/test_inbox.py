@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from recoup.cli import app
+from recoup.clock import SYSTEM
 from recoup.ingest.inbox import ingest_inbox, run_inbox
 from recoup.ingest.service import ingest_file
 from recoup.settings import Settings
@@ -51,7 +52,7 @@ def test_files_move_to_archive_or_rejected_with_reasons(settings: Settings, inbo
     shutil.copy(inv, inbox.invoices / inv.name)
 
     order: list[str] = []
-    run = run_inbox(eng, settings, None, on_file=lambda s, _dst: order.append(s.kind))
+    run = run_inbox(eng, settings, None, clock=SYSTEM, on_file=lambda s, _dst: order.append(s.kind))
     assert order == ["shipments"] * 3 + ["scans", "invoices"]       # shipments, then scans, then invoices
 
     arch, rej = inbox.shipments / "archive", inbox.shipments / "rejected"
@@ -74,11 +75,11 @@ def test_files_move_to_archive_or_rejected_with_reasons(settings: Settings, inbo
 def test_a_name_taken_in_archive_gets_a_suffix(settings: Settings, inbox: Inbox) -> None:
     eng = engine_for(settings)
     write(inbox.shipments / "m.csv", LINES[1])
-    ingest_inbox(eng, settings, None)
+    ingest_inbox(eng, settings, None, clock=SYSTEM)
     write(inbox.shipments / "m.csv", LINES[2])
-    ingest_inbox(eng, settings, None)
+    ingest_inbox(eng, settings, None, clock=SYSTEM)
     write(inbox.shipments / "m.csv", LINES[3])
-    ingest_inbox(eng, settings, None)
+    ingest_inbox(eng, settings, None, clock=SYSTEM)
     arch = inbox.shipments / "archive"
     assert sorted(p.name for p in arch.iterdir()) == ["m-1.csv", "m-2.csv", "m.csv"]
     assert LINES[1] in (arch / "m.csv").read_text() and LINES[3] in (arch / "m-2.csv").read_text()
@@ -87,9 +88,9 @@ def test_a_name_taken_in_archive_gets_a_suffix(settings: Settings, inbox: Inbox)
 def test_a_crash_between_commit_and_move_only_rereads(settings: Settings, inbox: Inbox) -> None:
     eng = engine_for(settings)
     f = write(inbox.shipments / "s.csv", LINES[1], LINES[2])
-    first = ingest_file(eng, "shipments", f)           # committed, then "crashed" before the move
+    first = ingest_file(eng, "shipments", f, clock=SYSTEM)           # committed, then "crashed" before the move
     assert first.stored == 2 and f.exists()
-    (s,) = ingest_inbox(eng, settings, None)
+    (s,) = ingest_inbox(eng, settings, None, clock=SYSTEM)
     assert s.stored == 0 and s.duplicates == 2
     assert not f.exists() and (inbox.shipments / "archive" / "s.csv").exists()
     with eng.connect() as c:
@@ -101,12 +102,12 @@ def test_the_stop_flag_is_checked_between_files(settings: Settings, inbox: Inbox
     for i in range(1, 5):
         write(inbox.shipments / f"f{i}.csv", LINES[i])
     seen: list[str] = []
-    run = run_inbox(eng, settings, None, stop=lambda: len(seen) >= 2, on_file=lambda s, _d: seen.append(s.path))
+    run = run_inbox(eng, settings, None, clock=SYSTEM, stop=lambda: len(seen) >= 2, on_file=lambda s, _d: seen.append(s.path))
     assert run.stopped and len(run.files) == 2
     assert sorted(p.name for p in inbox.shipments.iterdir() if p.is_file()) == ["f3.csv", "f4.csv"]
     with eng.connect() as c:   # what was read is stored and moved; nothing half-done
         assert c.execute(select(func.count()).select_from(IngestedFile)).scalar() == 2
-    run = run_inbox(eng, settings, None)
+    run = run_inbox(eng, settings, None, clock=SYSTEM)
     assert len(run.files) == 2 and not run.stopped
 
 

@@ -105,11 +105,13 @@ def seed(ctx: JobContext) -> None:
         s.add(IngestedFile(path="/inbox/invoices/bad.csv", sha256="x", kind="invoices", outcome="refused",
                            message="format not recognised", at=now))
         f = Finding(key="late|ups|1Z1", kind="late_delivery", carrier="ups", tracking_number="1Z1", amount_cents=2435,
-                    currency="USD", deadline=AS_OF + dt.timedelta(days=2), claimable=True, reason="late")
+                    currency="USD", deadline=AS_OF + dt.timedelta(days=2), claimable=True, reason="late",
+                    first_seen=now, updated_at=now)
         s.add(f)
         s.flush()
         s.add(Claim(finding_id=f.id, kind="late_delivery", carrier="ups", tracking_number="1Z1", status="ready",
-                    claimed_cents=2435, currency="USD", deadline=AS_OF + dt.timedelta(days=2), idempotency_key="k1"))
+                    claimed_cents=2435, currency="USD", deadline=AS_OF + dt.timedelta(days=2), idempotency_key="k1",
+                    created_at=now, updated_at=now))
         s.commit()
 
 

@@ -111,7 +111,7 @@ def test_a_job_still_running_elsewhere_is_skipped(pg_url: str) -> None:
     eng = make_engine(pg_url)
     init_db(eng)
     ctx = jobs.JobContext(eng, Settings(database_url=pg_url), lambda: None,  # type: ignore[arg-type, return-value]
-                          clock=lambda: dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC))
+                          clock_source=lambda: dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC))
     worker = Worker(ctx, notify=False)
     ctx.stop.clear()
     try:

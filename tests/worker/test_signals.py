@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
+from recoup.clock import SYSTEM
 from recoup.ingest.inbox import run_inbox
 from recoup.settings import load_settings
 from recoup.store.db import init_db, make_engine
@@ -67,7 +68,7 @@ def test_sigterm_mid_run_finishes_the_file_in_hand(worker_env: dict[str, str], i
     assert json.loads(run[0].counts)["stopped"] == 1
 
     # the next run takes the rest
-    run_inbox(eng, load_settings(), None)
+    run_inbox(eng, load_settings(), None, clock=SYSTEM)
     assert inbox.waiting() == [] and len(inbox.archived()) == FILES
     with eng.connect() as c:
         assert c.execute(select(func.count()).select_from(ScanEvent)).scalar() == unique_scans

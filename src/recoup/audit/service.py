@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
 from recoup.audit import rules as rules_module
@@ -60,6 +60,7 @@ from recoup.audit.rules import (
 )
 from recoup.claims.lifecycle import UNFILED, idempotency_key, move
 from recoup.claims.reconcile import reconcile_conn
+from recoup.clock import Clock
 from recoup.money import to_cents
 from recoup.sla.contracts import ContractSet
 from recoup.store.models import (
@@ -68,10 +69,10 @@ from recoup.store.models import (
     ClaimEvent,
     Finding,
     FindingHistory,
+    IngestedFile,
     InvoiceLine,
     ScanEvent,
     Shipment,
-    utcnow,
 )
 
 FT = Finding.__table__  # type: ignore[attr-defined]
@@ -82,6 +83,7 @@ ST = AuditState.__table__  # type: ignore[attr-defined]
 SHT = Shipment.__table__  # type: ignore[attr-defined]
 SCT = ScanEvent.__table__  # type: ignore[attr-defined]
 LT = InvoiceLine.__table__  # type: ignore[attr-defined]
+IFT = IngestedFile.__table__  # type: ignore[attr-defined]
 
 CHUNK = 900                     # keys per IN list (SQLite's variable limit is 32766; keep it modest)
 FULL_SCAN_SHARE = 0.3           # when more parcels than this lack a final event, read every scan at once
@@ -90,6 +92,7 @@ FIELDS = ("kind", "carrier", "tracking_number", "invoice_number", "invoice_line_
 TRACKED = ("kind", "carrier", "tracking_number", "invoice_number", "invoice_line_id", "amount_cents", "currency",
            "deadline", "claimable")     # a change of these is an "updated" history entry
 K_SCAN, K_LINE, K_SHIP = "audit:scan_max_id", "audit:line_max_id", "audit:shipment_mark"
+K_FILE = "audit:file_max_id"    # manifest rows written by a later file changed too (clock-independent)
 K_AS_OF, K_PRINT, K_WATCH = "audit:as_of", "audit:fingerprint", "audit:watch"
 
 Key = tuple[str, str]
@@ -406,7 +409,8 @@ def _marks(conn: Connection, ship: bool = True) -> dict[str, str]:
     """High-water marks: the last scan and invoice line ids, the latest manifest change (a full pass over
     the shipments: an incremental run takes it from the changed rows instead)."""
     out = {K_SCAN: str(conn.execute(select(func.max(SCT.c.id))).scalar() or 0),
-           K_LINE: str(conn.execute(select(func.max(LT.c.id))).scalar() or 0)}
+           K_LINE: str(conn.execute(select(func.max(LT.c.id))).scalar() or 0),
+           K_FILE: str(conn.execute(select(func.max(IFT.c.id))).scalar() or 0)}
     if ship:
         at = conn.execute(select(func.max(SHT.c.updated_at))).scalar()
         out[K_SHIP] = at.isoformat() if at else ""
@@ -426,10 +430,16 @@ def _changed_keys(conn: Connection, state: dict[str, str], as_of: dt.date) -> tu
     n_scan, n_line = len(scanned), len(billed)
     q = select(SHT.c.carrier, SHT.c.tracking_number, SHT.c.updated_at)
     if state.get(K_SHIP):
-        q = q.where(SHT.c.updated_at > dt.datetime.fromisoformat(state[K_SHIP]))
+        # updated_at comes from the ingest's clock, which a replay (--as-of) sets back or holds still:
+        # a row written by a file loaded after the last run counts as changed whatever its instant
+        since = SHT.c.updated_at > dt.datetime.fromisoformat(state[K_SHIP])
+        q = q.where(or_(since, SHT.c.file_id > int(state[K_FILE])) if state.get(K_FILE) else since)
     changed = conn.execute(q).all()
     keys |= {(r[0], r[1]) for r in changed}
     ship_mark = max((r[2] for r in changed), default=None)
+    old_mark = dt.datetime.fromisoformat(state[K_SHIP]) if state.get(K_SHIP) else None
+    if ship_mark is not None and old_mark is not None:
+        ship_mark = max(ship_mark, old_mark)    # never backwards (rows of a replayed day, caught by file id)
     new_mark = ship_mark.isoformat() if ship_mark is not None else state.get(K_SHIP, "")
     notes.append(f"{n_scan} with new scans, {n_line} with new invoice lines, {len(changed)} manifest rows changed")
     last = dt.date.fromisoformat(state[K_AS_OF])
@@ -514,9 +524,12 @@ def _judge_parallel(engine: Engine, contracts: ContractSet, as_of: dt.date, part
 
 # ----------------------------------------------------------------------------- the audit
 
-def audit(engine: Engine, contracts: ContractSet, as_of: dt.date, *, approval_threshold: Decimal | None = None,
-          actor: str = "worker", full: bool = False, workers: int | None = None) -> AuditSummary:
+def audit(engine: Engine, contracts: ContractSet, as_of: dt.date, *, clock: Clock,
+          approval_threshold: Decimal | None = None, actor: str = "worker", full: bool = False,
+          workers: int | None = None) -> AuditSummary:
     """Audit, persist findings, open/update/cancel claims; incremental unless ``full`` (module docstring).
+    ``as_of`` is the audit's "today"; every instant written (findings, history, claims, credit
+    matches) is ``clock.now()``, one instant for the run.
     A full run of PARALLEL_MIN shipments or more is judged by ``workers`` processes (default: one per CPU,
     at most MAX_WORKERS), each over a slice of the parcels; the findings are written by this one."""
     summary = AuditSummary(as_of=as_of)
@@ -558,9 +571,9 @@ def audit(engine: Engine, contracts: ContractSet, as_of: dt.date, *, approval_th
             watch.pop(f"{c}\x1f{t}", None)
     for c, t, d in result.recheck[["carrier", "tracking_number", "recheck"]].itertuples(index=False):
         watch[f"{c}\x1f{t}"] = d.isoformat()
+    now = clock.now()
     with engine.begin() as conn:
-        _persist(conn, found, scope, audited_carriers, summary, threshold, actor)
-        now = utcnow()
+        _persist(conn, found, scope, audited_carriers, summary, threshold, actor, now)
         _put_state(conn, {**marks, K_AS_OF: as_of.isoformat(), K_PRINT: printed,
                           K_WATCH: json.dumps(watch, sort_keys=True, separators=(",", ":")),
                           "last_as_of": as_of.isoformat(), "last_run": now.isoformat()})
@@ -570,7 +583,7 @@ def audit(engine: Engine, contracts: ContractSet, as_of: dt.date, *, approval_th
             .where(FT.c.carrier.in_(sorted(audited_carriers))).group_by(FT.c.kind))})
         summary.findings = sum(summary.by_kind.values())
         # credits loaded before their claims existed are matched now
-        summary.reconciled = reconcile_conn(conn, actor).matched
+        summary.reconciled = reconcile_conn(conn, actor, now=now).matched
     return summary
 
 
@@ -661,8 +674,7 @@ def _detail(vals: dict[str, Any]) -> str:
 
 
 def _persist(conn: Connection, found: pd.DataFrame, scope: set[Key] | None, carriers: set[str],
-             summary: AuditSummary, threshold: int | None, actor: str) -> None:
-    now = utcnow()
+             summary: AuditSummary, threshold: int | None, actor: str, now: dt.datetime) -> None:
     old_rows = _existing(conn, scope, carriers)
     old_by_key = {o["key"]: i for i, o in enumerate(old_rows)}
     new_recs = _records(found)
@@ -746,5 +758,6 @@ def _persist(conn: Connection, found: pd.DataFrame, scope: set[Key] | None, carr
     for o in gone:
         claim = claims.get(int(o["id"]))
         if claim is not None and claim.status in UNFILED:
-            move(conn, int(claim.id), claim.status, "cancelled", actor, "finding withdrawn: it no longer holds")
+            move(conn, int(claim.id), claim.status, "cancelled", actor, "finding withdrawn: it no longer holds",
+                 now=now)
             summary.claims_cancelled += 1

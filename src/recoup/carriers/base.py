@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal, Protocol
 
+from recoup.clock import Clock
 from recoup.money import round_cents
 
 ClaimStatus = Literal[
@@ -294,6 +295,8 @@ class ChannelConfig:
     backoff_initial_s: float = 0.5                              # first retry waits 0.25-0.5 s ...
     backoff_max_s: float = 30.0                                 # ... doubling up to this
     max_wait_s: float = 60.0                                    # a longer Retry-After: give up for this run
+    clock: Clock | None = field(default=None, repr=False, compare=False)   # recoup's clock: dispute file names,
+    #                                                              e-mail dates (None: the wall clock)
 
 
 def precheck(carrier: CarrierSpec, packet: ClaimPacket) -> SubmitResult | None:

@@ -34,6 +34,7 @@ from recoup.carriers.base import (
     precheck,
 )
 from recoup.carriers.channel_file import write_atomically
+from recoup.clock import SYSTEM
 from recoup.errors import ConfigError
 from recoup.money import round_cents
 
@@ -185,7 +186,7 @@ class EmailChannel:
         self.to = to
         self.from_email = config.from_email
         self.smtp = parse_smtp_url(config.smtp_url) if config.smtp_url else None
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._clock = clock or SYSTEM.now    # no clock given (tests, direct use): the wall clock
         self._smtp_factory = smtp_factory or smtplib.SMTP
         self._smtp_ssl_factory = smtp_ssl_factory or smtplib.SMTP_SSL
         self._ssl_context = ssl_context

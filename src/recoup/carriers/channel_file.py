@@ -29,6 +29,7 @@ from recoup.carriers.base import (
     SubmitResult,
     precheck,
 )
+from recoup.clock import SYSTEM
 from recoup.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class FileChannel:
         self.carrier = carrier
         self.outbox = config.outbox
         self.file_format: Literal["csv", "xlsx"] = config.file_format
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._clock = clock or SYSTEM.now    # no clock given (tests, direct use): the wall clock
         self.last_path: Path | None = None
 
     def submit(self, packets: Sequence[ClaimPacket]) -> list[SubmitResult]:

@@ -68,6 +68,8 @@ def channel_for(
     """
     carrier = get_carrier(carrier_code)
     name = config.channel or carrier.default_channel
+    if clock is None and config.clock is not None:
+        clock = config.clock.now      # the run's clock (a replay names files and dates mails on its day)
     if name == "api":
         return ApiChannel(carrier, config, http_transport=http_transport, sleep=sleep or time.sleep,
                           monotonic=monotonic or time.monotonic, rng=rng)

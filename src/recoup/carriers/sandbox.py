@@ -53,6 +53,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
+from recoup.clock import wall_now
 from recoup.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -523,7 +524,7 @@ class SandboxServer:
         if hold_s is not None:
             parsed = replace(parsed, hold_s=hold_s)
         self._hold_override = hold_s
-        self.state = _State(parsed, api_key, now or (lambda: dt.datetime.now(dt.UTC)))
+        self.state = _State(parsed, api_key, now or wall_now)   # the fake carrier's own clock: wall by default)
         self._server = _Server((host, port), _Handler)
         self._server.state = self.state
         self._thread: threading.Thread | None = None

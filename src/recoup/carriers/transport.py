@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 import tenacity
 
+from recoup.clock import wall_now
 from recoup.errors import CarrierAuthError, FatalCarrierError, RetryableCarrierError
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> f
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or wall_now()    # an HTTP-date Retry-After is against the real time: wall clock by nature
     return max(0.0, (when - now).total_seconds())
 
 

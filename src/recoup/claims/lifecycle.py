@@ -15,13 +15,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import hashlib
 
 from sqlalchemy import Connection, insert, update
 
 from recoup.errors import RecoupError
-from recoup.store.models import Claim, ClaimEvent, utcnow
+from recoup.store.models import Claim, ClaimEvent
 
 UNFILED = ("ready", "needs_attention")
 FILED = ("submitting", "submitted", "in_review", "prepared", "approved", "approved_partial", "rejected")
@@ -63,19 +64,20 @@ def idempotency_key(finding_key: str) -> str:
 
 
 def record(conn: Connection, claim_id: int, from_status: str | None, to_status: str, actor: str,
-           detail: str = "") -> None:
+           detail: str = "", *, now: dt.datetime) -> None:
+    """Append a history entry at ``now`` (the caller's clock)."""
     conn.execute(insert(ClaimEvent).values(claim_id=claim_id, from_status=from_status, to_status=to_status,
-                                           actor=actor, detail=detail, at=utcnow()))
+                                           actor=actor, detail=detail, at=now))
 
 
-def move(conn: Connection, claim_id: int, current: str, to: str, actor: str, detail: str = "",
-         **values: object) -> None:
-    """Transition a claim (guarded by its current status, so two workers cannot both move it)."""
+def move(conn: Connection, claim_id: int, current: str, to: str, actor: str, detail: str = "", *,
+         now: dt.datetime, **values: object) -> None:
+    """Transition a claim at ``now`` (guarded by its current status, so two workers cannot both move it)."""
     if to != current and to not in TRANSITIONS.get(current, set()):
         raise TransitionError(f"claim {claim_id}: cannot go from {current} to {to}")
     t = Claim.__table__  # type: ignore[attr-defined]
     res = conn.execute(update(t).where(t.c.id == claim_id).where(t.c.status == current)
-                       .values(status=to, updated_at=utcnow(), **values))
+                       .values(status=to, updated_at=now, **values))
     if res.rowcount != 1:
         raise TransitionError(f"claim {claim_id} changed under us (expected {current})")
-    record(conn, claim_id, current, to, actor, detail)
+    record(conn, claim_id, current, to, actor, detail, now=now)

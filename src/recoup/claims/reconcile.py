@@ -12,6 +12,7 @@ date, invoice number and line.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,8 +21,9 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.engine import Engine
 
 from recoup.claims.lifecycle import record
+from recoup.clock import Clock
 from recoup.money import fmt
-from recoup.store.models import Claim, Credit, CreditMatch, utcnow
+from recoup.store.models import Claim, Credit, CreditMatch
 
 KIND_TABLE = Path(__file__).parent / "data" / "credit_kinds.csv"
 
@@ -58,12 +60,13 @@ def kind_named(carrier: str, description: str | None) -> str | None:
     return None
 
 
-def reconcile(engine: Engine, actor: str = "worker") -> ReconcileSummary:
+def reconcile(engine: Engine, actor: str = "worker", *, clock: Clock) -> ReconcileSummary:
+    """Match open credits to claims, in one transaction; matches and history are stamped ``clock.now()``."""
     with engine.begin() as conn:
-        return reconcile_conn(conn, actor)
+        return reconcile_conn(conn, actor, now=clock.now())
 
 
-def reconcile_conn(conn: Connection, actor: str = "worker") -> ReconcileSummary:
+def reconcile_conn(conn: Connection, actor: str = "worker", *, now: dt.datetime) -> ReconcileSummary:
     s = ReconcileSummary()
     crt = Credit.__table__  # type: ignore[attr-defined]
     ct = Claim.__table__  # type: ignore[attr-defined]
@@ -84,7 +87,6 @@ def reconcile_conn(conn: Connection, actor: str = "worker") -> ReconcileSummary:
     by_tn: dict[tuple[object, object], list[dict[str, object]]] = {}
     for c in sorted(claims.values(), key=lambda c: (c["created_at"], c["id"])):  # type: ignore[return-value]
         by_tn.setdefault((c["carrier"], c["tracking_number"]), []).append(c)
-    now = utcnow()
     for cr in credits:
         s.credits += 1
         left = int(cr.amount_cents) - int(cr.matched_cents)
@@ -122,7 +124,8 @@ def reconcile_conn(conn: Connection, actor: str = "worker") -> ReconcileSummary:
         conn.execute(update(ct).where(ct.c.id == claim["id"]).values(
             credited_cents=new_credited, status="credited", updated_at=now))
         record(conn, int(claim["id"]), before, "credited", "carrier",  # type: ignore[call-overload]
-               f"credit {cr.invoice_number} {cr.reference or ''} of {fmt(take)} matched by {rule}".replace("  ", " "))
+               f"credit {cr.invoice_number} {cr.reference or ''} of {fmt(take)} matched by {rule}".replace("  ", " "),
+               now=now)
         claim["credited_cents"] = new_credited
         claim["status"] = "credited"
         s.matched += 1

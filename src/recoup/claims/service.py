@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import fcntl
 import io
@@ -26,11 +27,12 @@ from sqlalchemy.engine import Engine
 
 from recoup.carriers.base import Attachment, Channel, ChannelConfig, ClaimPacket, SubmitResult
 from recoup.claims.lifecycle import UNFILED, TransitionError, move, record
+from recoup.clock import Clock
 from recoup.errors import ConfigError, RecoupError
 from recoup.money import from_cents, to_cents
 from recoup.settings import Settings
 from recoup.sla.contracts import ContractSet
-from recoup.store.models import CarrierPause, Claim, Finding, InvoiceLine, ScanEvent, Shipment, utcnow
+from recoup.store.models import CarrierPause, Claim, Finding, InvoiceLine, ScanEvent, Shipment
 
 log = logging.getLogger(__name__)
 ChannelFactory = Callable[[str, ChannelConfig], Channel]
@@ -133,11 +135,12 @@ def build_packet(conn: Connection, claim: Any, contact_email: str | None) -> Cla
 
 
 def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as_of: dt.date, *,
-           carrier: str | None = None, dry_run: bool = False, actor: str = "worker",
+           clock: Clock, carrier: str | None = None, dry_run: bool = False, actor: str = "worker",
            factory: ChannelFactory = default_factory, limit: int | None = None,
            stop: Callable[[], bool] | None = None) -> SubmitSummary:
-    """File ready claims. ``stop`` (the worker's stop flag) is checked between claims: the claim in
-    hand is finished, the rest wait for the next run."""
+    """File ready claims whose window is still open on ``as_of``; every transition (``filed_at``
+    included) is stamped by ``clock`` when it happens. ``stop`` (the worker's stop flag) is checked
+    between claims: the claim in hand is finished, the rest wait for the next run."""
     s = SubmitSummary()
     ct = _claims_table()
     with engine.connect() as conn:
@@ -173,7 +176,7 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
                 s.problems.append(f"{code}: channel paused ({paused[code]}); `recoup claims resume {code}` after fixing it")
                 continue
             try:
-                cfg = channel_config(settings, contracts, code)
+                cfg = dataclasses.replace(channel_config(settings, contracts, code), clock=clock)
                 channel = None if dry_run else _opened(stack, factory(code, cfg))
             except (ConfigError, RecoupError) as e:
                 s.problems.append(f"{code}: {e}")
@@ -184,7 +187,7 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
                 if c is None or c.status not in ("ready", "submitting"):
                     continue  # another submitter is on it, or it moved on since we looked
                 if c.status == "submitting" and (
-                        dry_run or channel is None or not _recover(engine, channel, c, settings, actor, s)):
+                        dry_run or channel is None or not _recover(engine, channel, c, settings, actor, s, clock)):
                     continue  # resolved (filed, or handed to a person), or not askable now
                 # a claim recovered back to ready (the carrier never got it) is filed in this run, below
                 why = _not_now(c, as_of)
@@ -204,24 +207,24 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
             assert channel is not None
             batch = channel.name in ("file",)
             if batch:
-                taken = [c for c in todo if _take(engine, c, actor, channel.name)]
+                taken = [c for c in todo if _take(engine, c, actor, channel.name, clock)]
                 with engine.connect() as conn:
                     packets = [build_packet(conn, c, settings.contact_email) for c in taken]
                 results = channel.submit(packets) if packets else []
                 for c, res in zip(taken, results, strict=True):
-                    _apply(engine, c, res, actor, s)
+                    _apply(engine, c, res, actor, s, clock)
                 continue
             for c in todo:
                 if stop is not None and stop():
                     break
-                if not _take(engine, c, actor, channel.name):
+                if not _take(engine, c, actor, channel.name, clock):
                     continue
                 with engine.connect() as conn:
                     packet = build_packet(conn, c, settings.contact_email)
                 (res,) = channel.submit([packet])
-                _apply(engine, c, res, actor, s)
+                _apply(engine, c, res, actor, s, clock)
                 if res.outcome == "paused":
-                    _pause(engine, code, res.message)
+                    _pause(engine, code, res.message, clock.now())
                     s.paused.append(code)
                     break
     finally:
@@ -296,18 +299,18 @@ def _not_now(c: Any, as_of: dt.date) -> str | None:
     return None
 
 
-def _take(engine: Engine, c: Any, actor: str, channel: str) -> bool:
+def _take(engine: Engine, c: Any, actor: str, channel: str, clock: Clock) -> bool:
     try:
         with engine.begin() as conn:
             move(conn, c.id, "ready", "submitting", actor, f"filing through {channel} with key {c.idempotency_key}",
-                 channel=channel)
+                 now=clock.now(), channel=channel)
         return True
     except TransitionError:
         return False  # another worker took it
 
 
-def _apply(engine: Engine, c: Any, res: SubmitResult, actor: str, s: SubmitSummary) -> None:
-    now = utcnow()
+def _apply(engine: Engine, c: Any, res: SubmitResult, actor: str, s: SubmitSummary, clock: Clock) -> None:
+    now = clock.now()
     with engine.begin() as conn:
         if res.outcome in ("submitted", "prepared"):
             to = res.status if res.status and res.status not in ("ready", "submitting") else res.outcome
@@ -317,21 +320,23 @@ def _apply(engine: Engine, c: Any, res: SubmitResult, actor: str, s: SubmitSumma
             if res.approved_amount is not None:
                 vals["approved_cents"] = to_cents(res.approved_amount)
             move(conn, c.id, "submitting", to, "carrier" if res.outcome == "submitted" else actor,
-                 res.message or f"{res.outcome} {res.carrier_reference or ''}".strip(), **vals)
+                 res.message or f"{res.outcome} {res.carrier_reference or ''}".strip(), now=now, **vals)
             if res.outcome == "submitted":
                 s.submitted += 1
             else:
                 s.prepared += 1
         elif res.outcome == "needs_attention":
-            move(conn, c.id, "submitting", "needs_attention", "carrier", res.message, message=res.message)
+            move(conn, c.id, "submitting", "needs_attention", "carrier", res.message, now=now, message=res.message)
             s.needs_attention += 1
             s.problems.append(f"claim {c.id} ({c.carrier} {c.tracking_number}): {res.message}")
         else:  # retry, paused: back to ready for a later run
-            move(conn, c.id, "submitting", "ready", actor, f"{res.outcome}: {res.message}", message=res.message)
+            move(conn, c.id, "submitting", "ready", actor, f"{res.outcome}: {res.message}", now=now,
+                 message=res.message)
             s.retry += 1
 
 
-def _recover(engine: Engine, channel: Channel, c: Any, settings: Settings, actor: str, s: SubmitSummary) -> bool:
+def _recover(engine: Engine, channel: Channel, c: Any, settings: Settings, actor: str, s: SubmitSummary,
+             clock: Clock) -> bool:
     """A claim left in ``submitting`` by a crash: ask the carrier, never file blindly.
     True when it went back to ``ready`` (the carrier never got it)."""
     with engine.connect() as conn:
@@ -341,32 +346,34 @@ def _recover(engine: Engine, channel: Channel, c: Any, settings: Settings, actor
     except RecoupError as e:
         s.problems.append(f"claim {c.id}: could not ask {c.carrier} about it yet: {e}")
         return False
+    now = clock.now()
     with engine.begin() as conn:
         if found is not None and found.outcome == "submitted":
-            vals: dict[str, Any] = {"filed_at": utcnow()}
+            vals: dict[str, Any] = {"filed_at": now}
             if found.carrier_reference:
                 vals["carrier_reference"] = found.carrier_reference
             to = found.status if found.status and found.status not in ("ready", "submitting") else "submitted"
-            move(conn, c.id, "submitting", to, "carrier", "recovered after a crash: the carrier has it", **vals)
+            move(conn, c.id, "submitting", to, "carrier", "recovered after a crash: the carrier has it", now=now, **vals)
             s.recovered += 1
             return False
         if channel.name == "api":
-            move(conn, c.id, "submitting", "ready", actor, "recovered after a crash: the carrier never got it")
+            move(conn, c.id, "submitting", "ready", actor, "recovered after a crash: the carrier never got it",
+                 now=now)
             s.recovered += 1
             return True
         else:
             msg = (f"recoup stopped while filing this claim by {channel.name}; check the outbox/mail before "
                    f"`recoup claims retry {c.id}`")
-            move(conn, c.id, "submitting", "needs_attention", actor, msg, message=msg)
+            move(conn, c.id, "submitting", "needs_attention", actor, msg, now=now, message=msg)
             s.needs_attention += 1
             return False
 
 
-def _pause(engine: Engine, carrier: str, reason: str) -> None:
+def _pause(engine: Engine, carrier: str, reason: str, now: dt.datetime) -> None:
     t = CarrierPause.__table__  # type: ignore[attr-defined]
     with engine.begin() as conn:
         conn.execute(delete(t).where(t.c.carrier == carrier))
-        conn.execute(insert(t).values(carrier=carrier, reason=reason or "authentication refused", at=utcnow()))
+        conn.execute(insert(t).values(carrier=carrier, reason=reason or "authentication refused", at=now))
 
 
 def resume(engine: Engine, carrier: str) -> bool:
@@ -392,8 +399,9 @@ class SyncSummary:
     reconciled: int = 0
 
 
-def sync(engine: Engine, settings: Settings, contracts: ContractSet | None, *, actor: str = "worker",
+def sync(engine: Engine, settings: Settings, contracts: ContractSet | None, *, clock: Clock, actor: str = "worker",
          factory: ChannelFactory = default_factory, stop: Callable[[], bool] | None = None) -> SyncSummary:
+    """Poll the carriers for the status of filed claims, then reconcile credits; stamped by ``clock``."""
     from recoup.claims.reconcile import reconcile
 
     s = SyncSummary()
@@ -412,7 +420,8 @@ def sync(engine: Engine, settings: Settings, contracts: ContractSet | None, *, a
                 continue
             if c.carrier not in channels:
                 try:
-                    channels[c.carrier] = _opened(stack, factory(c.carrier, channel_config(settings, contracts, c.carrier)))
+                    cfg = dataclasses.replace(channel_config(settings, contracts, c.carrier), clock=clock)
+                    channels[c.carrier] = _opened(stack, factory(c.carrier, cfg))
                 except RecoupError as e:
                     s.problems.append(f"{c.carrier}: {e}")
                     channels[c.carrier] = None
@@ -433,22 +442,25 @@ def sync(engine: Engine, settings: Settings, contracts: ContractSet | None, *, a
                 vals["approved_cents"] = to_cents(st.approved_amount)
             with engine.begin() as conn:
                 try:
-                    move(conn, c.id, c.status, st.status, "carrier", st.message or f"carrier status {st.status}", **vals)
+                    move(conn, c.id, c.status, st.status, "carrier", st.message or f"carrier status {st.status}",
+                         now=clock.now(), **vals)
                     s.changed += 1
                 except TransitionError as e:
                     s.problems.append(str(e))
     finally:
         stack.close()
-    s.reconciled = reconcile(engine, actor).matched
+    s.reconciled = reconcile(engine, actor, clock=clock).matched
     return s
 
 
-def expire(engine: Engine, as_of: dt.date, actor: str = "worker") -> int:
+def expire(engine: Engine, as_of: dt.date, actor: str = "worker", *, clock: Clock) -> int:
+    """Unfiled claims whose deadline is before ``as_of`` become ``expired`` (stamped ``clock.now()``)."""
     ct = _claims_table()
     n = 0
+    now = clock.now()
     with engine.begin() as conn:
         for c in conn.execute(select(ct).where(ct.c.status.in_(UNFILED)).where(ct.c.deadline < as_of)):
-            move(conn, c.id, c.status, "expired", actor, f"deadline {c.deadline} passed before it was filed")
+            move(conn, c.id, c.status, "expired", actor, f"deadline {c.deadline} passed before it was filed", now=now)
             n += 1
     return n
 
@@ -473,35 +485,37 @@ def _one(conn: Connection, claim_id: int) -> Any:
     return c
 
 
-def approve(engine: Engine, claim_id: int, actor: str) -> None:
+def approve(engine: Engine, claim_id: int, actor: str, *, clock: Clock) -> None:
     ct = _claims_table()
+    now = clock.now()
     with engine.begin() as conn:
         c = _one(conn, claim_id)
         if c.status not in UNFILED:
             raise RecoupError(f"claim {claim_id} is {c.status}: only ready claims wait for approval")
-        conn.execute(update(ct).where(ct.c.id == claim_id).values(approved_by=actor, updated_at=utcnow()))
-        record(conn, claim_id, c.status, c.status, actor, "approved for filing")
+        conn.execute(update(ct).where(ct.c.id == claim_id).values(approved_by=actor, updated_at=now))
+        record(conn, claim_id, c.status, c.status, actor, "approved for filing", now=now)
 
 
-def cancel(engine: Engine, claim_id: int, actor: str, reason: str) -> None:
+def cancel(engine: Engine, claim_id: int, actor: str, reason: str, *, clock: Clock) -> None:
     with engine.begin() as conn:
         c = _one(conn, claim_id)
         try:
-            move(conn, claim_id, c.status, "cancelled", actor, reason or "cancelled by a person")
+            move(conn, claim_id, c.status, "cancelled", actor, reason or "cancelled by a person", now=clock.now())
         except TransitionError:
             raise RecoupError(f"claim {claim_id} is {c.status}: it cannot be cancelled") from None
 
 
-def retry(engine: Engine, claim_id: int, actor: str) -> None:
+def retry(engine: Engine, claim_id: int, actor: str, *, clock: Clock) -> None:
     with engine.begin() as conn:
         c = _one(conn, claim_id)
         if c.status not in ("needs_attention", "rejected", "expired"):
             raise RecoupError(f"claim {claim_id} is {c.status}: only needs_attention, rejected or expired claims are retried")
-        move(conn, claim_id, c.status, "ready", actor, "retry asked by a person", message=None)
+        move(conn, claim_id, c.status, "ready", actor, "retry asked by a person", now=clock.now(), message=None)
 
 
 def update_claim(engine: Engine, claim_id: int, actor: str, *, status: str, amount: Decimal | None,
-                 reference: str | None) -> None:
+                 reference: str | None, clock: Clock) -> None:
+    now = clock.now()
     with engine.begin() as conn:
         c = _one(conn, claim_id)
         vals: dict[str, Any] = {}
@@ -510,10 +524,10 @@ def update_claim(engine: Engine, claim_id: int, actor: str, *, status: str, amou
         if reference:
             vals["carrier_reference"] = reference
         if status in ("submitted", "prepared") and c.filed_at is None:
-            vals["filed_at"] = utcnow()
+            vals["filed_at"] = now
         detail = f"recorded by hand: {status}" + (f" {amount}" if amount is not None else "") + (
             f" ref {reference}" if reference else "")
         try:
-            move(conn, claim_id, c.status, status, actor, detail, **vals)
+            move(conn, claim_id, c.status, status, actor, detail, now=now, **vals)
         except TransitionError as e:
             raise RecoupError(str(e)) from None

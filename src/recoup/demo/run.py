@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from recoup.carriers.base import Channel, ChannelConfig
+from recoup.clock import Clock
 from recoup.demo.generate import DEFAULT_SEED, DEFAULT_SHIPMENTS, GeneratedData, generate
 from recoup.errors import RecoupError
 from recoup.settings import CarrierSettings, Settings
@@ -124,8 +125,10 @@ def _pipeline(engine: Engine, folder: Path, data: GeneratedData, faults: str, sa
     from recoup.carriers.sandbox import SandboxServer
     from recoup.claims.reconcile import reconcile
     from recoup.claims.service import submit, sync
+    from recoup.clock import replay_clock
     from recoup.sla.contracts import load_contracts
 
+    clock = replay_clock(data.as_of)     # the demo runs on its data's day, never on the wall clock
     contracts = load_contracts(data.contracts)
     if contracts.errors:
         raise RecoupError("demo contracts do not load: " + "; ".join(contracts.errors))
@@ -135,12 +138,12 @@ def _pipeline(engine: Engine, folder: Path, data: GeneratedData, faults: str, sa
 
     c = data.counts
     say(f"ingesting {c['shipments']} shipments, {c['scans']} scans, {c['invoices']} invoices")
-    _ingest(engine, "shipments", [data.shipments], contracts, problems)
-    _ingest(engine, "scans", [data.scans], contracts, problems)
-    _ingest(engine, "invoices", data.invoices, contracts, problems)
+    _ingest(engine, "shipments", [data.shipments], contracts, problems, clock)
+    _ingest(engine, "scans", [data.scans], contracts, problems, clock)
+    _ingest(engine, "invoices", data.invoices, contracts, problems, clock)
 
     say(f"auditing as of {data.as_of}")
-    a = audit(engine, contracts, data.as_of, actor=ACTOR)
+    a = audit(engine, contracts, data.as_of, clock=clock, actor=ACTOR)
     for w, n in sorted(a.warnings.items()):
         notes.append(f"audit: {w}" + (f" ({n}x)" if n > 1 else ""))
     statuses: list[tuple[str, dict[str, int]]] = [("audit", _statuses(engine))]
@@ -149,7 +152,7 @@ def _pipeline(engine: Engine, folder: Path, data: GeneratedData, faults: str, sa
         settings = demo_settings(folder, sandbox.url, carriers)
         say(f"filing claims with the sandbox carrier at {sandbox.url} (faults: {faults})")
         for _ in range(SUBMIT_ROUNDS):
-            s = submit(engine, settings, contracts, data.as_of, actor=ACTOR, factory=sandbox_factory)
+            s = submit(engine, settings, contracts, data.as_of, clock=clock, actor=ACTOR, factory=sandbox_factory)
             notes.extend(f"submit: {p}" for p in s.problems)
             if not s.retry:
                 break
@@ -158,7 +161,7 @@ def _pipeline(engine: Engine, folder: Path, data: GeneratedData, faults: str, sa
             if not any(_statuses(engine).get(s, 0) for s in ("submitted", "in_review")):
                 break           # every filed claim has the carrier's final answer
             say(f"asking the carrier for claim statuses (round {i + 1})")
-            y = sync(engine, settings, contracts, actor=ACTOR, factory=sandbox_factory)
+            y = sync(engine, settings, contracts, clock=clock, actor=ACTOR, factory=sandbox_factory)
             notes.extend(f"sync: {p}" for p in y.problems)
             statuses.append((f"sync {i + 1}", _statuses(engine)))
         requests = sandbox.requests()
@@ -172,8 +175,8 @@ def _pipeline(engine: Engine, folder: Path, data: GeneratedData, faults: str, sa
     }
 
     say(f"ingesting {len(data.credits)} credit notes and reconciling them with the claims")
-    _ingest(engine, "invoices", data.credits, contracts, problems)
-    reconcile(engine, ACTOR)
+    _ingest(engine, "invoices", data.credits, contracts, problems, clock)
+    reconcile(engine, ACTOR, clock=clock)
     statuses.append(("credit notes", _statuses(engine)))
 
     say(f"writing the monthly report for {data.report_month}")
@@ -187,10 +190,10 @@ def _pipeline(engine: Engine, folder: Path, data: GeneratedData, faults: str, sa
     )
 
 
-def _ingest(engine: Engine, kind: str, paths: list[Path], contracts: Any, problems: list[str]) -> None:
+def _ingest(engine: Engine, kind: str, paths: list[Path], contracts: Any, problems: list[str], clock: Clock) -> None:
     from recoup.ingest.service import ingest_files
 
-    for s in ingest_files(engine, kind, paths, contracts=contracts):
+    for s in ingest_files(engine, kind, paths, clock=clock, contracts=contracts):
         if s.refused:
             problems.append(f"{s.path}: refused: {s.refused}")
         for e in s.errors:

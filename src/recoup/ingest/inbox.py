@@ -31,6 +31,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from recoup.claims.reconcile import ReconcileSummary, reconcile
+from recoup.clock import Clock
 from recoup.ingest.service import FileSummary, ingest_file
 from recoup.settings import Settings
 from recoup.sla.contracts import ContractSet
@@ -92,14 +93,14 @@ def pending_files(folder: Path) -> list[Path]:
     return sorted(out, key=lambda p: p.name)
 
 
-def ingest_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None, *,
+def ingest_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None, *, clock: Clock,
                  stop: Callable[[], bool] | None = None,
                  on_file: Callable[[FileSummary, str], None] | None = None) -> list[FileSummary]:
     """Load every waiting file of the inbox folders and move it to archive/ or rejected/."""
-    return run_inbox(engine, settings, contracts, stop=stop, on_file=on_file).files
+    return run_inbox(engine, settings, contracts, clock=clock, stop=stop, on_file=on_file).files
 
 
-def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None, *,
+def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None, *, clock: Clock,
               stop: Callable[[], bool] | None = None,
               on_file: Callable[[FileSummary, str], None] | None = None) -> InboxRun:
     """As :func:`ingest_inbox`, with where each file went and the reconciliation.
@@ -119,7 +120,7 @@ def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None,
             if stop is not None and stop():
                 run.stopped = True
                 break
-            summary = ingest_file(engine, kind, path, contracts=contracts)
+            summary = ingest_file(engine, kind, path, clock=clock, contracts=contracts)
             # ingest_file has committed (or recorded the refusal): only now does the file move.
             dst = _move_after_load(path, summary)
             run.files.append(summary)
@@ -136,7 +137,7 @@ def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None,
             break
     if invoices_loaded:
         # credits on the new invoices pay claims: match them now (spec: after every invoice ingest)
-        run.reconciled = reconcile(engine)
+        run.reconciled = reconcile(engine, clock=clock)
     return run
 
 

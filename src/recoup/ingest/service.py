@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection, bindparam, select, text, update
 from sqlalchemy.engine import Engine
 
+from recoup.clock import Clock
 from recoup.errors import FileRefused, RecoupError
 from recoup.ingest.base import INVOICE_COLUMNS, SCAN_COLUMNS, ReadResult, RowError
 from recoup.ingest.formats import Format, detect
@@ -24,7 +25,7 @@ from recoup.money import LINE_LIMIT_CENTS, from_cents, limit_text
 from recoup.shipments.canonical import SHIPMENT_COLUMNS
 from recoup.sla.contracts import ContractSet
 from recoup.store.bulk import frame_rows, insert_ignore
-from recoup.store.models import IngestedFile, Invoice, Shipment, utcnow
+from recoup.store.models import IngestedFile, Invoice, Shipment
 
 CHUNK = 5000
 
@@ -76,21 +77,24 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def ingest_files(engine: Engine, kind: str, paths: Sequence[Path], *, input_format: str = "auto",
+def ingest_files(engine: Engine, kind: str, paths: Sequence[Path], *, clock: Clock, input_format: str = "auto",
                  carrier: str | None = None, contracts: ContractSet | None = None,
                  on_file: Callable[[FileSummary], None] | None = None) -> list[FileSummary]:
+    """Load files, each in its own transaction; what each writes is stamped ``clock.now()``."""
     out = []
     for p in paths:
-        s = ingest_file(engine, kind, Path(p), input_format=input_format, carrier=carrier, contracts=contracts)
+        s = ingest_file(engine, kind, Path(p), clock=clock, input_format=input_format, carrier=carrier,
+                        contracts=contracts)
         out.append(s)
         if on_file:
             on_file(s)
     return out
 
 
-def ingest_file(engine: Engine, kind: str, path: Path, *, input_format: str = "auto",
+def ingest_file(engine: Engine, kind: str, path: Path, *, clock: Clock, input_format: str = "auto",
                 carrier: str | None = None, contracts: ContractSet | None = None) -> FileSummary:
     summary = FileSummary(path=str(path), kind=kind)
+    now = clock.now()
     digest = None
     try:
         if not path.is_file():
@@ -106,39 +110,40 @@ def ingest_file(engine: Engine, kind: str, path: Path, *, input_format: str = "a
         if carrier and "carrier" in result.frame.columns and len(result.frame):
             result.frame["carrier"] = carrier
         with engine.begin() as conn:
-            fid = _file_row(conn, path, digest, kind, fmt.name)
+            fid = _file_row(conn, path, digest, kind, fmt.name, now)
             if kind == "shipments":
-                _store_shipments(conn, result.frame, fid, summary)
+                _store_shipments(conn, result.frame, fid, summary, now)
             elif kind == "scans":
                 _store_scans(conn, result, fid, summary, contracts)
             else:
-                _store_invoices(conn, result, fid, summary, fmt.name, contracts)
+                _store_invoices(conn, result, fid, summary, fmt.name, now, contracts)
             summary.rejected = len({(e.line, e.invoice_number) for e in summary.errors if e.line is not None}) \
                 + sum(1 for e in summary.errors if e.line is None)
             _finish_file_row(conn, fid, summary)
     except FileRefused as e:
         summary.refused = str(e)
-        _record_refusal(engine, path, digest, kind, summary)
+        _record_refusal(engine, path, digest, kind, summary, now)
     except RecoupError as e:
         summary.refused = str(e)
-        _record_refusal(engine, path, digest, kind, summary)
+        _record_refusal(engine, path, digest, kind, summary, now)
     return summary
 
 
-def ingest_result(engine: Engine, kind: str, result: ReadResult, *, label: str,
+def ingest_result(engine: Engine, kind: str, result: ReadResult, *, label: str, clock: Clock,
                   contracts: ContractSet | None = None) -> FileSummary:
     """Store rows that did not come from a file (webhooks, tracking pulls), like a file's."""
+    now = clock.now()
     summary = FileSummary(path=label, kind=kind, format=result.format, read=result.read,
                           errors=list(result.errors), unknown_codes=result.unknown_codes, notes=list(result.notes))
     digest = hashlib.sha256(label.encode()).hexdigest()
     with engine.begin() as conn:
-        fid = _file_row(conn, Path(label), digest, kind, result.format)
+        fid = _file_row(conn, Path(label), digest, kind, result.format, now)
         if kind == "scans":
             _store_scans(conn, result, fid, summary, contracts)
         elif kind == "invoices":
-            _store_invoices(conn, result, fid, summary, result.format, contracts)
+            _store_invoices(conn, result, fid, summary, result.format, now, contracts)
         else:
-            _store_shipments(conn, result.frame, fid, summary)
+            _store_shipments(conn, result.frame, fid, summary, now)
         summary.rejected = len(summary.errors)
         _finish_file_row(conn, fid, summary)
     return summary
@@ -157,9 +162,9 @@ def _read(fmt: Format, path: Path, carrier: str | None) -> ReadResult:
         raise FileRefused(f"cannot read as {fmt.name}: {type(e).__name__}: {e}") from None
 
 
-def _file_row(conn: Connection, path: Path, digest: str, kind: str, fmt: str) -> int:
+def _file_row(conn: Connection, path: Path, digest: str, kind: str, fmt: str, now: dt.datetime) -> int:
     res = conn.execute(IngestedFile.__table__.insert().values(  # type: ignore[attr-defined]
-        path=str(path), sha256=digest, kind=kind, format=fmt, outcome="loading", at=utcnow()))
+        path=str(path), sha256=digest, kind=kind, format=fmt, outcome="loading", at=now))
     return int(res.inserted_primary_key[0])
 
 
@@ -170,12 +175,13 @@ def _finish_file_row(conn: Connection, fid: int, s: FileSummary) -> None:
         outcome=outcome, read=s.read, stored=s.stored, duplicates=s.duplicates, rejected=s.rejected, message=msg))
 
 
-def _record_refusal(engine: Engine, path: Path, digest: str | None, kind: str, s: FileSummary) -> None:
+def _record_refusal(engine: Engine, path: Path, digest: str | None, kind: str, s: FileSummary,
+                    now: dt.datetime) -> None:
     try:
         with engine.begin() as conn:
             conn.execute(IngestedFile.__table__.insert().values(  # type: ignore[attr-defined]
                 path=str(path), sha256=digest or "", kind=kind, format=s.format, outcome="refused",
-                read=s.read, message=s.refused, at=utcnow()))
+                read=s.read, message=s.refused, at=now))
     except Exception:
         pass
 
@@ -185,7 +191,7 @@ def _record_refusal(engine: Engine, path: Path, digest: str | None, kind: str, s
 _SHIP_DB_COLS = [c for c in SHIPMENT_COLUMNS if c != "line"]
 
 
-def _store_shipments(conn: Connection, df: pd.DataFrame, fid: int, s: FileSummary) -> None:
+def _store_shipments(conn: Connection, df: pd.DataFrame, fid: int, s: FileSummary, now: dt.datetime) -> None:
     if df.empty:
         return
     dialect = conn.dialect.name
@@ -195,7 +201,7 @@ def _store_shipments(conn: Connection, df: pd.DataFrame, fid: int, s: FileSummar
     is_new = ~key.isin(existing.keys())
     new = df.loc[is_new]
     cols = [*_SHIP_DB_COLS, "manifested", "file_id", "updated_at"]
-    new = new.assign(manifested=True, file_id=fid, updated_at=pd.Timestamp(utcnow()))
+    new = new.assign(manifested=True, file_id=fid, updated_at=pd.Timestamp(now))
     s.stored += insert_ignore(conn, "shipment", cols, frame_rows(new, cols, dialect), ["carrier", "tracking_number"])
     old = df.loc[~is_new]
     if old.empty:
@@ -212,7 +218,7 @@ def _store_shipments(conn: Connection, df: pd.DataFrame, fid: int, s: FileSummar
         stmt = (t.update().where(t.c.carrier == bindparam("b_carrier"))
                 .where(t.c.tracking_number == bindparam("b_tn"))
                 .values({c: bindparam(c) for c in _SHIP_DB_COLS if c not in ("carrier", "tracking_number")}
-                        | {"manifested": True, "file_id": fid, "updated_at": utcnow()}))
+                        | {"manifested": True, "file_id": fid, "updated_at": now}))
         params = [{**r, "b_carrier": r["carrier"], "b_tn": r["tracking_number"]} for r in changed]
         for p in params:
             p.pop("carrier")
@@ -322,7 +328,7 @@ def _lines_hash(g: pd.DataFrame) -> str:
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 
-def _store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummary, fmt: str,
+def _store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummary, fmt: str, now: dt.datetime,
                     contracts: ContractSet | None = None) -> None:
     df = result.frame
     if not df.empty:
@@ -370,7 +376,7 @@ def _store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSumma
             carrier=carrier, invoice_number=number, invoice_date=inv_date,
             account_number=acct.iloc[0] if len(acct) else None, currency=cur.iloc[0] if len(cur) else None,
             lines_hash=h, line_count=len(g), total_cents=int(g["amount_cents"].sum()), format=fmt,
-            file_id=fid, loaded_at=utcnow()))
+            file_id=fid, loaded_at=now))
         inv_id = int(res.inserted_primary_key[0])
         g = g.assign(invoice_id=inv_id, line_no=np.arange(len(g)), invoice_date=g["invoice_date"].fillna(dates.iloc[0]))
         g["currency"] = g["currency"].where(g["currency"].notna(), cur.iloc[0] if len(cur) else None)

@@ -3,6 +3,9 @@
 Money is integer minor units (``*_cents``, BigInteger), never float. Weights and dimensions are
 exact decimals kept as text. Timestamps are time-zone aware (UTC instants; scans also keep the
 UTC offset they were recorded with). Unique keys make re-ingest and re-audit idempotent.
+
+No timestamp has a default: every instant is written by the caller from its clock
+(:mod:`recoup.clock`), so a replay (``--as-of``) writes the replayed day's instants.
 """
 
 from __future__ import annotations
@@ -13,10 +16,6 @@ from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from recoup.store.types import UTCDateTime
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _ts(nullable: bool = True, index: bool = False) -> Column:  # type: ignore[type-arg]
@@ -40,7 +39,7 @@ class IngestedFile(SQLModel, table=True):
     duplicates: int = 0
     rejected: int = 0
     message: str | None = Field(default=None, sa_column=Column(Text))
-    at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    at: dt.datetime = Field(sa_column=_ts(False))
 
 
 class Shipment(SQLModel, table=True):
@@ -72,7 +71,7 @@ class Shipment(SQLModel, table=True):
     dest_timezone: str | None = None
     order_id: str | None = None
     file_id: int | None = Field(default=None, foreign_key="ingested_file.id")
-    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    updated_at: dt.datetime = Field(sa_column=_ts(False))
 
 
 class ScanEvent(SQLModel, table=True):
@@ -110,7 +109,7 @@ class Invoice(SQLModel, table=True):
     total_cents: int = Field(sa_column=_cents())
     format: str | None = None
     file_id: int | None = Field(default=None, foreign_key="ingested_file.id")
-    loaded_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    loaded_at: dt.datetime = Field(sa_column=_ts(False))
 
 
 class InvoiceLine(SQLModel, table=True):
@@ -156,15 +155,15 @@ class Finding(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     evidence: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON
     status: str = "open"            # open | withdrawn
-    first_seen: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(False))
-    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    first_seen: dt.datetime = Field(sa_column=_ts(False))
+    updated_at: dt.datetime = Field(sa_column=_ts(False))
 
 
 class FindingHistory(SQLModel, table=True):
     __tablename__ = "finding_history"
     id: int | None = Field(default=None, primary_key=True)
     finding_id: int = Field(foreign_key="finding.id", index=True)
-    at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    at: dt.datetime = Field(sa_column=_ts(False))
     change: str                      # opened | updated | withdrawn | reopened
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
 
@@ -189,8 +188,8 @@ class Claim(SQLModel, table=True):
     needs_approval: bool = False
     approved_by: str | None = None
     message: str | None = Field(default=None, sa_column=Column(Text))
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(False))
-    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    created_at: dt.datetime = Field(sa_column=_ts(False))
+    updated_at: dt.datetime = Field(sa_column=_ts(False))
 
 
 class ClaimEvent(SQLModel, table=True):
@@ -199,7 +198,7 @@ class ClaimEvent(SQLModel, table=True):
     __tablename__ = "claim_event"
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int = Field(foreign_key="claim.id", index=True)
-    at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    at: dt.datetime = Field(sa_column=_ts(False))
     from_status: str | None = None
     to_status: str
     actor: str                       # worker | cli:<user> | carrier
@@ -230,7 +229,7 @@ class CreditMatch(SQLModel, table=True):
     claim_id: int = Field(foreign_key="claim.id", index=True)
     amount_cents: int = Field(sa_column=_cents())
     rule: str                        # reference | tracking | kind | amount | oldest
-    at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    at: dt.datetime = Field(sa_column=_ts(False))
 
 
 class JobRun(SQLModel, table=True):
@@ -240,7 +239,7 @@ class JobRun(SQLModel, table=True):
     job: str = Field(index=True)
     tick: str                        # the scheduled instant (ISO) this run belongs to
     worker: str | None = None
-    started_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    started_at: dt.datetime = Field(sa_column=_ts(False))
     finished_at: dt.datetime | None = Field(default=None, sa_column=_ts())
     outcome: str = "running"         # running | ok | failed | skipped
     counts: str = Field(default="{}", sa_column=Column(Text, nullable=False))
@@ -251,7 +250,7 @@ class CarrierPause(SQLModel, table=True):
     __tablename__ = "carrier_pause"
     carrier: str = Field(primary_key=True)
     reason: str = Field(sa_column=Column(Text, nullable=False))
-    at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(False))
+    at: dt.datetime = Field(sa_column=_ts(False))
 
 
 class AuditState(SQLModel, table=True):

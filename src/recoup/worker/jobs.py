@@ -2,8 +2,10 @@
 
 No scheduler here (architecture habit 10): :mod:`recoup.worker.scheduler` wires these to cron
 triggers and records each run in ``job_run``. A job reads the clock only through its
-:class:`JobContext` (``ctx.now()``, ``ctx.as_of()``), so tests and ``worker run --as-of`` replay a
-day by injecting it. A job that has nothing to do for a reason a person should see raises
+:class:`JobContext` (``ctx.clock()``, ``ctx.now()``, ``ctx.as_of()``) and hands that clock to the
+services it calls, so tests and ``worker run --as-of`` replay a day by injecting it: with
+``replay_as_of`` and no explicit clock, every instant written is the replayed day at 12:00 UTC
+(:func:`recoup.clock.replay_clock`). A job that has nothing to do for a reason a person should see raises
 :class:`JobSkipped`; one that fails raises (the scheduler records it and tries again next tick).
 Long jobs check ``ctx.stopping()`` between their units of work (files, claims, batches) and end
 early, leaving the rest for the next run.
@@ -34,6 +36,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
+from recoup.clock import SYSTEM, Clock, as_clock, replay_clock
 from recoup.errors import CarrierAuthError, RecoupError
 from recoup.settings import Settings
 from recoup.sla.contracts import ContractSet
@@ -57,10 +60,6 @@ class JobFailed(RecoupError):
         self.counts = counts
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -73,7 +72,7 @@ class JobContext:
     engine: Engine
     settings: Settings
     contracts_loader: Callable[[], ContractSet]
-    clock: Callable[[], dt.datetime] = _utcnow
+    clock_source: Clock | Callable[[], dt.datetime] | None = None   # None: the wall clock, or the replayed day's
     replay_as_of: dt.date | None = None        # `worker run --as-of`: the day being replayed
     logger: logging.Logger = log
     stop: threading.Event = field(default_factory=threading.Event)
@@ -82,15 +81,24 @@ class JobContext:
     tracking_client: Callable[..., Any] | None = None     # seam: tracking client factory (tests)
     smtp_factory: Callable[..., Any] | None = None        # seam: smtplib.SMTP replacement (tests)
 
+    def clock(self) -> Clock:
+        """The one clock of this context: the given one; else, replaying a day, that day at 12:00 UTC
+        (looked up on each call, so a backfill may move ``replay_as_of`` on); else the wall clock."""
+        if self.clock_source is not None:
+            return as_clock(self.clock_source)
+        if self.replay_as_of is not None:
+            return replay_clock(self.replay_as_of)
+        return SYSTEM
+
     def now(self) -> dt.datetime:
-        t = self.clock()
+        t = self.clock().now()
         if t.tzinfo is None:
             raise ValueError("the worker clock must be time-zone aware")
         return t
 
     def as_of(self) -> dt.date:
-        """The audit's "today": the replayed day, else today in UTC."""
-        return self.replay_as_of or self.now().astimezone(dt.UTC).date()
+        """The audit's "today": the replayed day, else the clock's day (UTC)."""
+        return self.replay_as_of or self.clock().today()
 
     def stopping(self) -> bool:
         return self.stop.is_set()
@@ -140,7 +148,7 @@ def ingest_inbox(ctx: JobContext) -> dict[str, int]:
     if not inbox_folders(ctx.settings):
         raise JobSkipped("no inbox folder configured (inbox.shipments / inbox.scans / inbox.invoices)")
     contracts = _contracts_or_none(ctx)
-    run = run_inbox(ctx.engine, ctx.settings, contracts, stop=ctx.stopping)
+    run = run_inbox(ctx.engine, ctx.settings, contracts, clock=ctx.clock(), stop=ctx.stopping)
     for s in run.files:
         if s.refused:
             ctx.logger.warning("inbox file refused: %s: %s", s.path, s.refused)
@@ -191,7 +199,8 @@ def pull_tracking(ctx: JobContext) -> dict[str, int]:
 def audit(ctx: JobContext) -> dict[str, int]:
     from recoup.audit.service import audit as run_audit
 
-    s = run_audit(ctx.engine, ctx.contracts(), ctx.as_of(), approval_threshold=ctx.settings.approval_threshold)
+    s = run_audit(ctx.engine, ctx.contracts(), ctx.as_of(), clock=ctx.clock(),
+                  approval_threshold=ctx.settings.approval_threshold)
     for w, n in sorted(s.warnings.items()):
         ctx.logger.info("audit warning: %s (%dx)", w, n)
     return {"shipments": s.shipments, "findings": s.findings, "new": s.new, "updated": s.updated,
@@ -209,7 +218,7 @@ def submit_claims(ctx: JobContext) -> dict[str, int]:
         if local.weekday() >= 5 or not start <= local.hour < end:
             raise JobSkipped(f"outside business hours ({local:%a %H:%M} {ctx.settings.timezone}; "
                              f"Mon-Fri {start:02d}:00-{end:02d}:00; business_hours_only=false files at any hour)")
-    s = submit(ctx.engine, ctx.settings, ctx.contracts(), ctx.as_of(),
+    s = submit(ctx.engine, ctx.settings, ctx.contracts(), ctx.as_of(), clock=ctx.clock(),
                factory=ctx.channel_factory or default_factory, stop=ctx.stopping)
     for p in s.problems:
         ctx.logger.warning("submit: %s", p)
@@ -221,8 +230,8 @@ def submit_claims(ctx: JobContext) -> dict[str, int]:
 def sync_claims(ctx: JobContext) -> dict[str, int]:
     from recoup.claims.service import default_factory, sync
 
-    s = sync(ctx.engine, ctx.settings, ctx.contracts(), factory=ctx.channel_factory or default_factory,
-             stop=ctx.stopping)
+    s = sync(ctx.engine, ctx.settings, ctx.contracts(), clock=ctx.clock(),
+             factory=ctx.channel_factory or default_factory, stop=ctx.stopping)
     for p in s.problems:
         ctx.logger.warning("sync: %s", p)
     return {"polled": s.polled, "changed": s.changed, "reconciled": s.reconciled, "problems": len(s.problems)}
@@ -231,7 +240,7 @@ def sync_claims(ctx: JobContext) -> dict[str, int]:
 def expire_claims(ctx: JobContext) -> dict[str, int]:
     from recoup.claims.service import expire
 
-    return {"expired": expire(ctx.engine, ctx.as_of())}
+    return {"expired": expire(ctx.engine, ctx.as_of(), clock=ctx.clock())}
 
 
 def previous_month(day: dt.date) -> str:
@@ -303,6 +312,8 @@ def report_call(module: Any, ctx: JobContext, month: str, out_dir: Path) -> tupl
             kwargs[name] = ctx.settings.near_deadline_days
         elif name in ("as_of", "today", "now"):
             kwargs[name] = ctx.now() if name == "now" else ctx.as_of()
+        elif name == "clock":
+            kwargs[name] = ctx.clock()
         elif p.default is p.empty:
             unknown.append(name)
     if unknown:

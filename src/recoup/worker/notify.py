@@ -32,6 +32,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from recoup.clock import wall_now
 from recoup.settings import Settings
 from recoup.store.models import AuditState, CarrierPause, IngestedFile, JobRun
 
@@ -227,7 +228,7 @@ def send_email(settings: Settings, to: Sequence[str], subject: str, body: str,
     msg["From"] = n.from_email
     msg["To"] = ", ".join(to)
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    msg["Date"] = format_datetime(wall_now())     # wall clock by nature: when this mail really leaves
     msg["Message-ID"] = make_msgid(domain=n.from_email.rpartition("@")[2] or "recoup.invalid")
     msg.set_content(body)
     for p in attachments:

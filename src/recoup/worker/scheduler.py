@@ -33,13 +33,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import delete, insert, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from recoup.clock import wall_now
 from recoup.errors import ConfigError, StoreError
 from recoup.settings import DEFAULT_SCHEDULES, Settings
-from recoup.store.models import AuditState, JobRun, utcnow
+from recoup.store.models import AuditState, JobRun
 from recoup.worker.jobs import ORDER, JobContext, JobResult, call_job, run_once, set_state
 
 MISFIRE_GRACE_S = 1800        # a run that could not start within 30 min of its tick waits for the next tick
@@ -146,7 +147,8 @@ class SingleWorkerLock:
                 "workers") from None
         f.seek(0)
         f.truncate()
-        f.write(f"worker {worker_id}, pid {os.getpid()}, since {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}\n")
+        # wall clock by nature: who holds the lock, and since when, really
+        f.write(f"worker {worker_id}, pid {os.getpid()}, since {wall_now().isoformat(timespec='seconds')}\n")
         f.flush()
         self._f = f
 
@@ -174,7 +176,7 @@ class Worker:
         self.misfire_grace_s = misfire_grace_s
         self.triggers = triggers(ctx.settings)
         self.notify = notify
-        self.started_at = utcnow()
+        self.started_at = wall_now()      # liveness (worker status): wall clock by nature, even in a replay
         self._lock = SingleWorkerLock(ctx.engine)
         self._sched: Any = None
         self._served = False
@@ -211,7 +213,7 @@ class Worker:
                 t = JobRun.__table__  # type: ignore[attr-defined]
                 with self.ctx.engine.begin() as conn:
                     n = conn.execute(update(t).where(t.c.outcome == "running").values(
-                        outcome="failed", finished_at=utcnow(),
+                        outcome="failed", finished_at=self.ctx.now(),
                         detail="the worker stopped before this run finished")).rowcount
                 if n:
                     self.log.warning("marked %d run(s) cut short by an earlier stop as failed", n)
@@ -232,7 +234,7 @@ class Worker:
             set_state(self.ctx.engine, WORKER_STATE_PREFIX + self.ctx.worker_id, json.dumps({
                 "worker": self.ctx.worker_id, "host": socket.gethostname(), "pid": os.getpid(),
                 "started_at": self.started_at.isoformat(timespec="seconds"),
-                "heartbeat": utcnow().isoformat(timespec="seconds"), "last_job": last_job}))
+                "heartbeat": wall_now().isoformat(timespec="seconds"), "last_job": last_job}))   # liveness: wall clock
         except Exception as e:   # the database may be away for a moment: say so, carry on
             self.log.warning("heartbeat not written: %s", type(e).__name__)
 
@@ -250,7 +252,7 @@ class Worker:
         try:
             try:
                 with ctx.engine.begin() as conn:
-                    pk = conn.execute(insert(t).values(job=job, tick=key, worker=ctx.worker_id, started_at=utcnow(),
+                    pk = conn.execute(insert(t).values(job=job, tick=key, worker=ctx.worker_id, started_at=ctx.now(),
                                                        outcome="running", counts="{}", detail="")).inserted_primary_key
                     rid = int(pk[0]) if pk is not None else None
             except IntegrityError:
@@ -264,7 +266,7 @@ class Worker:
                     res = JobResult(job, "skipped", detail="another worker is still running this job (an earlier tick)")
             with ctx.engine.begin() as conn:
                 conn.execute(update(t).where(t.c.id == rid).values(
-                    outcome=res.outcome, finished_at=utcnow(), counts=json.dumps(res.counts, sort_keys=True),
+                    outcome=res.outcome, finished_at=ctx.now(), counts=json.dumps(res.counts, sort_keys=True),
                     detail=res.detail[:4000]))
         except Exception as e:
             from recoup.worker.jobs import describe_error
@@ -312,15 +314,28 @@ class Worker:
     def run_once(self, tick: dt.datetime | None = None) -> dict[str, JobResult | None]:
         """Each job once, in dependency order, recorded under ``tick``. By default this minute (two
         `--once` runs started by cron in the same minute on two hosts do the work once); a replay
-        (``--as-of``) is recorded on the replayed day at this time of day, to the second, so a
-        backfill of several days in a row runs each day."""
+        (``--as-of``) is recorded on the replayed day at the clock's time of day (12:00 UTC), so a
+        backfill of several days in a row runs each day, and replaying the same day again (new files
+        in the inbox) runs under the next free second of that day: deterministic, never the wall clock."""
         if tick is None:
             now = self.ctx.now().astimezone(dt.UTC)
             if self.ctx.replay_as_of is not None:
-                tick = dt.datetime.combine(self.ctx.replay_as_of, now.time().replace(microsecond=0), dt.UTC)
+                tick = self._replay_tick(dt.datetime.combine(self.ctx.replay_as_of,
+                                                             now.time().replace(microsecond=0), dt.UTC))
             else:
                 tick = floor_minute(now)
         return run_once(self.ctx, runner=lambda job: self.run_job(job, tick))
+
+    def _replay_tick(self, base: dt.datetime) -> dt.datetime:
+        """``base``, or one second after the latest run already recorded for this replayed day."""
+        t = JobRun.__table__  # type: ignore[attr-defined]
+        end = dt.datetime.combine(base.date() + dt.timedelta(days=1), dt.time(0), dt.UTC)
+        with self.ctx.engine.connect() as conn:
+            last = conn.execute(select(func.max(t.c.tick)).where(t.c.tick >= tick_key(base))
+                                .where(t.c.tick < tick_key(end))).scalar()
+        if last is None:
+            return base
+        return max(base, dt.datetime.fromisoformat(str(last)) + dt.timedelta(seconds=1))
 
     # -- the scheduler ----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from recoup.clock import wall_now
 from recoup.ingest.inbox import REJECTED, inbox_folders, pending_files
 from recoup.settings import Settings
 from recoup.store.models import AuditState, JobRun
@@ -81,7 +82,7 @@ def status(engine: Engine, settings: Settings, now: dt.datetime, as_of: dt.date)
     return {
         "now": _iso(now),
         "jobs": job_rows(engine, settings, now),
-        "workers": workers(engine, now),
+        "workers": workers(engine, wall_now()),    # heartbeats are wall-clock (liveness), so is their age
         "attention": {
             "paused_carriers": paused_carriers(engine),
             "near_deadline": near_deadline(engine, as_of, settings.near_deadline_days),

@@ -87,7 +87,7 @@ def store_pulled(engine: Engine, carrier: str, result: ReadResult, contracts: Co
                           errors=list(result.errors), unknown_codes=result.unknown_codes)
     digest = hashlib.sha256(f"{label}:{at.isoformat()}".encode()).hexdigest()
     with engine.begin() as conn:
-        fid = _file_row(conn, label, digest, "scans", result.format)  # type: ignore[arg-type]
+        fid = _file_row(conn, label, digest, "scans", result.format, at)  # type: ignore[arg-type]
         _store_scans(conn, result, fid, summary, contracts)
         summary.rejected = len(summary.errors)
         _finish_file_row(conn, fid, summary)
