@@ -1147,6 +1147,7 @@ def _charges(ext: _Extraction, b: _Build) -> None:
                 raw_tn = cell(row, "tracking_number")
                 tn = tracking_number(raw_tn) if raw_tn else None
                 service, date_s = cell(row, "service"), cell(row, "ship_date")
+                service = "" if service in ("-", "\u2013", "\u2014") else service   # a dash: no service
                 ship = parse_date(date_s, m.date_order) if date_s else None
                 if date_s and ship is None and tn:
                     err(pno, line_no, "ship_date", f"not a date: {date_s!r}")
@@ -1338,7 +1339,7 @@ def _read_blocks(pages: list[dict[str, Any]], spec: Blocks) -> tuple[list[_Block
             if cur is None:
                 continue
             mc = spec.charge.search(s)
-            if mc and not (spec.not_charges and spec.not_charges.match(_norm(s))):
+            if mc and not (spec.not_charges and any(spec.not_charges.match(_norm(ph)) for ph in line.split("  "))):
                 amount = _last_amount(mc.group("amounts"))
                 if amount is not None:
                     cur.charges.append((pi + 1, " ".join(mc.group("description").split()), amount))
@@ -1617,6 +1618,11 @@ def _invoice(ext: _Extraction, carrier: str | None) -> ReadResult:
             notes.append("the credit note prints its amounts without a sign: taken as credits (negative)")
             for r in b.records:
                 r["amount_cents"] = -r["amount_cents"]
+                key = f"pdf:{r['description']}"
+                if r["charge_type"] == "other" and b.unknown.get(key):   # a credit needs no charge type
+                    b.unknown[key] -= 1
+                    if not b.unknown[key]:
+                        del b.unknown[key]
         for r in b.records:
             if r["amount_cents"] < 0:
                 r["charge_type"] = "credit"
