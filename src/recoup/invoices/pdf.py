@@ -1637,8 +1637,8 @@ def _invoice(ext: _Extraction, carrier: str | None) -> ReadResult:
                               "the charges cannot be checked")
         total = sum(r["amount_cents"] for r in b.records)
         want = to_cents(stated.value)
-        if negated:
-            want = -abs(want)
+        if negated or (m.credit_note and b.records and all(r["amount_cents"] <= 0 for r in b.records)):
+            want = -abs(want)               # a credit note's "Total credit 607.45" is a credit of 607.45
         if total != want:
             raise FileRefused(f"charges add up to {fmt(total)}, the invoice states {fmt(want)} ({stated.how}): "
                               f"difference {fmt(abs(want - total))}")
