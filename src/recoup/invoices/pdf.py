@@ -34,6 +34,36 @@ How pages are read
     charge table is read by position: a line whose phrases are header names is the header, and
     each phrase below goes to the header column it overlaps (or the nearest).
 
+Shipment blocks (issue 11; a layout with ``[layout.blocks]``, e.g. the UPS invoice PDF)
+    Some carriers print no table but a block per shipment. The layout's regular expressions, over
+    each text line with its spaces collapsed, say which line opens a block (its tracking number, and
+    the ship date, service, zone and billed weight it prints; the line may carry the service's own
+    charge), which lines in it are charges (a description, then amounts: when several are printed -
+    published, incentive, billed - the last, billed, one is the charge) and which line closes it with
+    the block's total ("Total Charges for Shipment 1Z... 14.97"); labelled lines in a block give the
+    fields the opening line lacks and the reference. Lines outside blocks (summary pages, notices,
+    remittance slips) are not read. A block whose charge lines do not add up to its own total, or
+    that is never closed, is one error naming the shipment, so the invoice is refused with it. A
+    block with no charge line and a 0.00 total (a voided shipment) gives no line. A ship date printed
+    without its year is in the year that puts it on or before the invoice date. Block totals and the
+    layout's section subtotals (``not_totals``) are never taken for the invoice's stated total.
+
+Charge types
+    The charge map (data) decides, with two rules in code: a line whose description is the parcel's
+    own service (UPS "Ground Commercial" under a Ground Commercial shipment) is its transportation;
+    a line the map calls ``discount`` (incentives, earned discounts) is added to the parcel's
+    transportation line - the one before it, else after it - or, without one, is a transportation
+    line itself: discounts are part of the net price and never credits (formats.md, UPS Billing Data).
+
+Credit notes
+    A document whose number is labelled as a credit note's ("Credit note number", "Credit Note No.",
+    "Credit Memo Number" ...; ``[labels] credit_note_number``, searched before the invoice labels),
+    or whose first page is titled "Credit Note", is a credit note: the credit note's number is the
+    invoice number of its lines and its date (a "Credit note date" label first) the invoice date.
+    When it prints every amount without a sign, the amounts are negated (credits); negative lines are
+    credits (``charge_type`` ``credit``) whatever their description; its stated total is compared as a
+    credit ("Total credit 607.45" is -607.45 when its lines are all credits).
+
 Line numbers
     ``line`` is the 1-based number of the row among the charge tables' body rows, in reading order
     (headers not counted; skipped subtotal rows counted), and the frame has an extra ``page``
