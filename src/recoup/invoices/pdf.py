@@ -1648,11 +1648,11 @@ def _invoice(ext: _Extraction, carrier: str | None) -> ReadResult:
             notes.append("the credit note prints its amounts without a sign: taken as credits (negative)")
             for r in b.records:
                 r["amount_cents"] = -r["amount_cents"]
-                key = f"pdf:{r['description']}"
-                if r["charge_type"] == "other" and b.unknown.get(key):   # a credit needs no charge type
-                    b.unknown[key] -= 1
-                    if not b.unknown[key]:
-                        del b.unknown[key]
+                code = f"pdf:{r['description']}"
+                if r["charge_type"] == "other" and b.unknown.get(code):   # a credit needs no charge type
+                    b.unknown[code] -= 1
+                    if not b.unknown[code]:
+                        del b.unknown[code]
         for r in b.records:
             if r["amount_cents"] < 0:
                 r["charge_type"] = "credit"
