@@ -52,7 +52,8 @@ def test_golden(path: Path) -> None:
 
 def test_golden_set_is_complete() -> None:
     names = {p.stem for p in GOLDEN}
-    assert {"dpd_uk_consignments", "royal_mail_items", "fedex_us_credit", "fedex_nl_mismatch"} <= names
+    assert {"dpd_uk_consignments", "royal_mail_items", "fedex_us_credit", "fedex_nl_mismatch", "ups_shipment_blocks",
+            "fedex_air_waybill", "royal_mail_products", "royal_mail_credit_note"} <= names
     assert {p.name.removesuffix(".expected.json") for p in FIXTURES.glob("*.expected.json")} == names
 
 
@@ -128,9 +129,13 @@ def test_owner_password_only_pdf_is_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.pdf")), ids=lambda p: p.stem[:30])
 def test_foreign_pdfs_are_refused_cleanly(path: Path) -> None:
     t0 = time.monotonic()
-    with pytest.raises(FileRefused, match="no charge table"):
+    with pytest.raises(FileRefused, match="no charge table") as e:
         pdf.read(path, timeout_s=20)
     assert time.monotonic() - t0 < 20
+    msg = str(e.value)   # one line: what the file looks like and what to do
+    assert "\n" not in msg
+    assert "look" in msg
+    assert any(w in msg for w in ("load", "give recoup"))
 
 
 def _refused(path: Path, **kw: Any) -> str:
@@ -388,3 +393,139 @@ def test_per_parcel_charge_columns_are_checked_against_the_row_total() -> None:
     assert err.line == 2
     assert "add up to 3.35, the row's total is '3.45'" in err.reason
     assert res.read == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# carrier layouts of issue 11: UPS shipment blocks, FedEx tracking headers, Royal Mail products,
+# credit notes
+
+
+def test_ups_shipment_blocks_add_up_to_the_stated_total(tmp_path: Path) -> None:
+    path = tmp_path / "ups.pdf"
+    total = _make_pdfs().ups_invoice(path)
+    res = pdf.read(path)
+    f = res.frame
+    assert res.errors == []
+    assert int(f["amount_cents"].sum()) == int(total * 100)
+    assert total > 1000                                  # thousands separators on the way
+    assert f["tracking_number"].str.fullmatch(r"1Z[0-9A-Z]{16}").all()   # grouped numbers read whole
+    assert set(f["carrier"]) == {"ups"}
+    assert set(f["currency"]) == {"USD"}
+    assert set(f["invoice_number"]) == {"0000A1B2C3116"}
+    assert set(f["account_number"]) == {"A1B2C3"}
+    assert "credit" not in set(f["charge_type"])       # incentives are part of the billed charge
+    assert set(f["charge_type"]) <= CHARGE_TYPES
+    # one transportation line per shipment, carrying the zone and the billed weight in lb
+    transport = f[f["charge_type"] == "transportation"]
+    assert transport["tracking_number"].is_unique
+    assert set(transport["tracking_number"]) == set(f["tracking_number"])
+    assert transport["zone"].str.fullmatch(r"\d{3}").all()
+    assert set(transport["weight_unit"]) == {"lb"}
+    # pickup dates printed without a year are in the invoice's year, month/day (USD)
+    assert f["ship_date"].between(pd.Timestamp("2026-03-02"), pd.Timestamp("2026-03-16")).all()
+    assert {"residential", "fuel", "delivery_area", "address_correction", "additional_handling"} <= set(
+        f["charge_type"])
+    assert any("pages without shipments" in n for n in res.notes)
+    assert any("Total Charges Due" in n for n in res.notes)
+    assert res.unknown_codes == {}
+    # the voided shipment (no charge lines, total 0.00) gives no line
+    assert "1ZA1B2C30399990001" not in set(f["tracking_number"])
+
+
+def test_ups_block_whose_lines_do_not_add_up_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "ups.pdf"
+    _make_pdfs().ups_invoice(path, break_block=6)
+    res = pdf.read(path)
+    [err] = res.errors
+    assert "the charge lines add up to" in err.reason
+    assert "difference 0.10" in err.reason
+    assert err.invoice_number == "0000A1B2C3116"
+    assert any("not checked" in n for n in res.notes)
+
+
+def test_ups_invoice_whose_shipments_do_not_add_up_to_its_total_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ups.pdf"
+    _make_pdfs().ups_invoice(path, total_delta=Decimal("12.34"))
+    msg = _refused(path)
+    assert msg.startswith("charges add up to ")
+    assert msg.endswith("difference 12.34")
+
+
+def test_ups_block_without_its_total_line_is_an_error() -> None:
+    lines = ["UPS  Delivery Service Invoice", "Invoice Number 0000A1B2C3116", "Invoice Date March 16, 2026",
+             "03/09  1Z999AA10123456784  Ground Commercial  004  5 lbs  12.34",
+             "Fuel Surcharge  2.13",
+             "03/09  1Z999AA10123456791  Ground Commercial  004  5 lbs  12.34",
+             "Total Charges for Shipment 1Z999AA10123456791  12.34",
+             "Total Charges Due  $26.81"]
+    res = pdf._invoice(pdf._Extraction(1, [_page(lines)]), None)
+    [err] = res.errors
+    assert "1Z999AA10123456784" in err.reason
+    assert "no shipment total line" in err.reason
+    assert list(res.frame["tracking_number"]) == ["1Z999AA10123456791"]
+
+
+@pytest.mark.parametrize("header", ["Air Waybill Number", "Air Waybill", "AWB", "Shipment", "Tracking ID"])
+def test_fedex_tracking_column_headings(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "fedex.pdf"
+    total = _make_pdfs().fedex_awb_invoice(path, tracking_header=header, parcels=6)
+    res = pdf.read(path)
+    f = res.frame
+    assert res.errors == []
+    assert int(f["amount_cents"].sum()) == int(total * 100)
+    assert f["tracking_number"].str.fullmatch(r"\d{12}").all()
+    assert set(f["carrier"]) == {"fedex"}
+    # "Earned Discount" lines are part of the transportation price, never credits
+    assert "credit" not in set(f["charge_type"])
+    assert f.groupby("tracking_number")["charge_type"].apply(lambda s: (s == "transportation").sum()).eq(1).all()
+
+
+def test_royal_mail_product_lines_are_the_postage() -> None:
+    res = pdf.read(FIXTURES / "royal_mail_products.pdf")
+    f = res.frame
+    products = f[f["description"] != "Enhanced compensation £250"]
+    assert set(products["charge_type"]) == {"transportation"}
+    assert {"Tracked 24", "Tracked 48", "Special Delivery Guaranteed by 1pm", "Royal Mail 24"} <= set(
+        products["description"])
+    assert set(f.loc[f["description"] == "Enhanced compensation £250", "charge_type"]) == {"declared_value"}
+    assert res.unknown_codes == {}
+
+
+@pytest.mark.parametrize("style", ["positive", "cr"])
+def test_credit_note_lines_are_credits(tmp_path: Path, style: str) -> None:
+    path = tmp_path / "cn.pdf"
+    total = _make_pdfs().royal_mail_credit_note(path, style=style)
+    res = pdf.read(path)
+    f = res.frame
+    assert set(f["invoice_number"]) == {"CN-2026-000417"}      # not the original invoice cited above it
+    assert set(f["charge_type"]) == {"credit"}
+    assert (f["amount_cents"] < 0).all()
+    assert int(f["amount_cents"].sum()) == -int(total * 100)
+    assert f["invoice_date"].iloc[0] == pd.Timestamp("2026-11-20")
+    assert f["service"].isna().all()                            # "-": no service
+    assert res.unknown_codes == {}
+
+
+REAL_FORMATS = Path(__file__).resolve().parents[2] / ".." / "shared" / "acceptance" / "real-formats"
+
+
+@pytest.mark.skipif(not REAL_FORMATS.is_dir(), reason="shared acceptance set not present")
+def test_acceptance_royal_mail_credit_note_and_invoice() -> None:
+    res = pdf.read(REAL_FORMATS / "credits" / "ROYAL_MAIL-20261115-CR.pdf")
+    f = res.frame
+    assert set(f["invoice_number"]) == {"ROYAL_MAIL-20261115-CR"}
+    assert set(f["charge_type"]) == {"credit"}
+    assert int(f["amount_cents"].sum()) == -60745
+    inv = pdf.read(REAL_FORMATS / "invoices" / "ROYAL_MAIL-20261114-2343.pdf")
+    assert set(inv.frame["charge_type"]) == {"transportation"}
+    assert inv.unknown_codes == {}
+
+
+def test_discount_without_a_transportation_line_is_one() -> None:
+    rows = [["H00AB12345678901", "02/03/2026", "48", "1.20", "Postage", "3.10"],
+            ["", "", "", "", "Volume discount", "-0.60"],
+            ["H00AB12345678902", "02/03/2026", "48", "1.20", "Volume discount", "-0.50"]]
+    res = pdf._invoice(_extraction(rows, [*_HEAD_LINES, "Total  £2.00"]), None)
+    assert [(r.tracking_number, r.charge_type, r.amount_cents) for r in res.frame.itertuples()] == [
+        ("H00AB12345678901", "transportation", 250), ("H00AB12345678902", "transportation", -50)]
+    assert res.read == 2

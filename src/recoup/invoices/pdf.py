@@ -34,6 +34,36 @@ How pages are read
     charge table is read by position: a line whose phrases are header names is the header, and
     each phrase below goes to the header column it overlaps (or the nearest).
 
+Shipment blocks (issue 11; a layout with ``[layout.blocks]``, e.g. the UPS invoice PDF)
+    Some carriers print no table but a block per shipment. The layout's regular expressions, over
+    each text line with its spaces collapsed, say which line opens a block (its tracking number, and
+    the ship date, service, zone and billed weight it prints; the line may carry the service's own
+    charge), which lines in it are charges (a description, then amounts: when several are printed -
+    published, incentive, billed - the last, billed, one is the charge) and which line closes it with
+    the block's total ("Total Charges for Shipment 1Z... 14.97"); labelled lines in a block give the
+    fields the opening line lacks and the reference. Lines outside blocks (summary pages, notices,
+    remittance slips) are not read. A block whose charge lines do not add up to its own total, or
+    that is never closed, is one error naming the shipment, so the invoice is refused with it. A
+    block with no charge line and a 0.00 total (a voided shipment) gives no line. A ship date printed
+    without its year is in the year that puts it on or before the invoice date. Block totals and the
+    layout's section subtotals (``not_totals``) are never taken for the invoice's stated total.
+
+Charge types
+    The charge map (data) decides, with two rules in code: a line whose description is the parcel's
+    own service (UPS "Ground Commercial" under a Ground Commercial shipment) is its transportation;
+    a line the map calls ``discount`` (incentives, earned discounts) is added to the parcel's
+    transportation line - the one before it, else after it - or, without one, is a transportation
+    line itself: discounts are part of the net price and never credits (formats.md, UPS Billing Data).
+
+Credit notes
+    A document whose number is labelled as a credit note's ("Credit note number", "Credit Note No.",
+    "Credit Memo Number" ...; ``[labels] credit_note_number``, searched before the invoice labels),
+    or whose first page is titled "Credit Note", is a credit note: the credit note's number is the
+    invoice number of its lines and its date (a "Credit note date" label first) the invoice date.
+    When it prints every amount without a sign, the amounts are negated (credits); negative lines are
+    credits (``charge_type`` ``credit``) whatever their description; its stated total is compared as a
+    credit ("Total credit 607.45" is -607.45 when its lines are all credits).
+
 Line numbers
     ``line`` is the 1-based number of the row among the charge tables' body rows, in reading order
     (headers not counted; skipped subtotal rows counted), and the frame has an extra ``page``
@@ -117,6 +147,18 @@ def _starts_with_any(phrases: Iterable[str]) -> re.Pattern[str]:
 
 
 @dataclass(frozen=True)
+class Blocks:
+    """A layout of one block per shipment (``[layout.blocks]``): regular expressions over the text
+    lines (spaces collapsed). See the module docstring, "Shipment blocks"."""
+
+    start: re.Pattern[str]                  # opens a block: tracking_number, and ship_date, service ...
+    charge: re.Pattern[str]                 # a charge line in a block: description, amounts
+    end: re.Pattern[str]                    # closes it: amounts, optionally tracking_number
+    fields: dict[str, re.Pattern[str]]      # labelled fields on other lines of a block (group v)
+    not_charges: re.Pattern[str] | None     # lines in a block that are never charges (page headers)
+
+
+@dataclass(frozen=True)
 class Layout:
     name: str
     carrier: str | None
@@ -126,6 +168,9 @@ class Layout:
     row_total: tuple[str, ...]
     date_order: str | None
     currency: str | None
+    detect_anywhere: tuple[str, ...] = ()   # phrases that must occur on some page (any page)
+    blocks: Blocks | None = None
+    not_totals: tuple[str, ...] = ()        # normalised line starts that never state the invoice total
 
 
 @dataclass(frozen=True)
@@ -152,12 +197,21 @@ def data() -> Data:
     columns = {f: tuple(_norm(n) for n in names) for f, names in raw["columns"].items() if f != "ignored"}
     layouts = []
     for lay in raw.get("layout", []):
+        blk = lay.get("blocks")
+        blocks = None
+        if blk:
+            blocks = Blocks(
+                start=re.compile(blk["start"]), charge=re.compile(blk["charge"]), end=re.compile(blk["end"]),
+                fields={f: re.compile(rx) for f, rx in blk.get("fields", {}).items()},
+                not_charges=_starts_with_any(_norm(x) for x in blk["not_charges"]) if blk.get("not_charges") else None)
         layouts.append(Layout(
             name=lay["name"], carrier=lay.get("carrier"), detect=tuple(d.lower() for d in lay.get("detect", [])),
             columns={f: tuple(_norm(n) for n in ns) for f, ns in lay.get("columns", {}).items()},
             charge_columns={_norm(k): v for k, v in lay.get("charge_columns", {}).items()},
             row_total=tuple(_norm(n) for n in lay.get("row_total", [])),
-            date_order=lay.get("date_order"), currency=lay.get("currency")))
+            date_order=lay.get("date_order"), currency=lay.get("currency"),
+            detect_anywhere=tuple(d.lower() for d in lay.get("detect_anywhere", [])), blocks=blocks,
+            not_totals=tuple(_norm(x) for x in lay.get("not_totals", []))))
     carriers = tuple(
         (re.compile(c["pattern"], 0 if c.get("case") else re.IGNORECASE), c["code"], c.get("currency"))
         for c in raw["carrier"])
@@ -844,6 +898,7 @@ class _Meta:
     currency: str | None = None
     carrier: str | None = None
     date_order: str = "dmy"
+    credit_note: bool = False
 
 
 def _label_regex(labels: Iterable[str], value: str) -> re.Pattern[str]:
@@ -914,13 +969,20 @@ def _carrier_in_text(text: str, currency: str | None) -> str | None:
     return best[1] if best else None
 
 
-def _choose_layout(first_page_text: str, carrier: str | None) -> Layout | None:
-    text = first_page_text.lower()
+def _choose_layout(pages: list[dict[str, Any]], carrier: str | None) -> Layout | None:
+    text = "\n".join(pages[0]["lines"]).lower()
+    every: str | None = None
     for lay in data().layouts:
         if carrier and lay.carrier and lay.carrier != carrier:
             continue
-        if all(k in text for k in lay.detect):
-            return lay
+        if not all(k in text for k in lay.detect):
+            continue
+        if lay.detect_anywhere:
+            if every is None:
+                every = "\n".join(" ".join(ln.split()) for p in pages for ln in p["lines"]).lower()
+            if not all(k in every for k in lay.detect_anywhere):
+                continue
+        return lay
     return None
 
 
@@ -986,16 +1048,22 @@ class _Stated:
     how: str
 
 
-def _stated_total(pages: list[dict[str, Any]]) -> _Stated | None:
-    """The invoice's total before VAT, as the module docstring says."""
+def _stated_total(pages: list[dict[str, Any]], *, exclude: Iterable[tuple[int, int]] = (),
+                  not_totals: Sequence[str] = ()) -> _Stated | None:
+    """The invoice's total before VAT, as the module docstring says. ``exclude``: (page, line) indexes
+    that are not the invoice's (a shipment block's total); ``not_totals``: normalised line starts of the
+    layout's section subtotals."""
     d = data()
+    skip = set(exclude)
     found: dict[str, list[tuple[int, int, Decimal, str]]] = {"net": [], "vat": [], "gross": [], "due": []}
     for pi, page in enumerate(pages):
         for li, line in enumerate(page["lines"]):
-            if not _TWO_DECIMALS.search(line):
+            if not _TWO_DECIMALS.search(line) or (pi, li) in skip:
                 continue
             low = line.lower()
             if any(r in low for r in d.running):
+                continue
+            if not_totals and _norm(line).startswith(tuple(not_totals)):
                 continue
             phrases = line.split("  ")
             for k, ph in enumerate(phrases):
@@ -1109,6 +1177,7 @@ def _charges(ext: _Extraction, b: _Build) -> None:
                 raw_tn = cell(row, "tracking_number")
                 tn = tracking_number(raw_tn) if raw_tn else None
                 service, date_s = cell(row, "service"), cell(row, "ship_date")
+                service = "" if service in ("-", "\u2013", "\u2014") else service   # a dash: no service
                 ship = parse_date(date_s, m.date_order) if date_s else None
                 if date_s and ship is None and tn:
                     err(pno, line_no, "ship_date", f"not a date: {date_s!r}")
@@ -1188,9 +1257,11 @@ def _money_cell(s: str) -> bool:
 
 
 def _type_of(b: _Build, desc: str, cents: int) -> str:
+    ctype = charge_type(desc, b.meta.carrier)
+    if ctype == "discount":                     # part of the transportation price, never a credit
+        return ctype
     if cents < 0:
         return "credit"
-    ctype = charge_type(desc, b.meta.carrier)
     if ctype is None:
         b.unknown[f"pdf:{desc}"] += 1
         return "other"
@@ -1239,6 +1310,239 @@ def _wide_row(b: _Build, cm: _Map, row: list[str], tn: str, service: str, ship: 
                           "ship_date": ship, "description": head})
 
 
+# ------------------------------------------------------------------------------------------------
+# Shipment blocks (a layout with [layout.blocks]; pure)
+
+
+@dataclass
+class _Block:
+    page: int                                   # 1-based page of the block's first line
+    tn: str
+    raw: dict[str, str]                         # ship_date, service, zone, billed_weight, weight_unit, reference
+    charges: list[tuple[int, str, Decimal]] = field(default_factory=list)   # (page, description, amount)
+    total: Decimal | None = None
+    end_tn: str | None = None
+    problem: str | None = None
+
+
+def _last_amount(text: str | None) -> Decimal | None:
+    """The last amount of a text that may print several (published, incentive, billed): the billed one."""
+    found = money_in_text(text or "")
+    return found[-1][1] if found else None
+
+
+def _read_blocks(pages: list[dict[str, Any]], spec: Blocks) -> tuple[list[_Block], set[tuple[int, int]]]:
+    """The shipment blocks of the text lines (spaces collapsed), and the (page, line) indexes of their
+    total lines. Lines outside blocks (summaries, notices, remittance slips) are not read."""
+    blocks: list[_Block] = []
+    consumed: set[tuple[int, int]] = set()
+    cur: _Block | None = None
+    for pi, page in enumerate(pages):
+        for li, line in enumerate(page["lines"]):
+            s = " ".join(line.split())
+            me = spec.end.search(s)
+            if me:
+                consumed.add((pi, li))
+                g = me.groupdict()
+                end_tn = tracking_number(g["tracking_number"]) if g.get("tracking_number") else None
+                total = _last_amount(g.get("amounts"))
+                if cur is None:
+                    blocks.append(_Block(pi + 1, end_tn or "", {}, total=total, end_tn=end_tn,
+                                         problem=f"a shipment total line with no shipment above it: {s!r}"))
+                else:
+                    cur.total, cur.end_tn = total, end_tn
+                    blocks.append(cur)
+                    cur = None
+                continue
+            ms = spec.start.search(s)
+            tn = tracking_number(ms.group("tracking_number")) if ms else None
+            if ms and tn:
+                if cur is not None:
+                    cur.problem = f"no shipment total line before the next shipment ({tn})"
+                    blocks.append(cur)
+                raw = {k: v.strip() for k, v in ms.groupdict().items() if v and k != "tracking_number"}
+                cur = _Block(pi + 1, tn, raw)
+                amount = _last_amount(raw.pop("amounts", None))
+                if amount is not None:               # the opening line carries the shipment's own charge
+                    cur.charges.append((pi + 1, raw.get("service") or "Transportation", amount))
+                continue
+            if cur is None:
+                continue
+            mc = spec.charge.search(s)
+            if mc and not (spec.not_charges and any(spec.not_charges.match(_norm(ph)) for ph in line.split("  "))):
+                amount = _last_amount(mc.group("amounts"))
+                if amount is not None:
+                    cur.charges.append((pi + 1, " ".join(mc.group("description").split()), amount))
+                    continue
+            for f, rx in spec.fields.items():
+                mf = rx.search(s)
+                if mf and f not in cur.raw:
+                    cur.raw[f] = mf.group("v").strip()
+    if cur is not None:
+        cur.problem = "no shipment total line (the file ends inside the shipment)"
+        blocks.append(cur)
+    return blocks, consumed
+
+
+_SHORT_DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})|([A-Za-z]{3,9})\.?\s+(\d{1,2})")
+
+
+def _block_date(text: str, order: str, invoice_date: dt.date | None) -> dt.date | None:
+    """A ship date; one printed without its year ("03/09", "Mar 9") is in the year that puts it on or
+    before the invoice date."""
+    full = parse_date(text, order)
+    if full is not None or invoice_date is None:
+        return full
+    m = _SHORT_DATE.fullmatch(text.strip())
+    if not m:
+        return None
+    try:
+        if m.group(1):
+            a, b = int(m.group(1)), int(m.group(2))
+            day, month = (a, b) if order == "dmy" else (b, a)
+        else:
+            month, day = _MONTHS.get(m.group(3)[:3].lower(), 0), int(m.group(4))
+        d = dt.date(invoice_date.year, month, day)
+        return d if d <= invoice_date else dt.date(invoice_date.year - 1, month, day)
+    except ValueError:
+        return None
+
+
+def _block_charges(blocks: list[_Block], b: _Build) -> None:
+    """The charge lines of the shipment blocks. A block whose lines do not add up to its own total is
+    one error (its lines are not loaded), as is a block without its total line."""
+    from recoup.ingest.base import RowError
+
+    m = b.meta
+    line_no = 0
+    for blk in blocks:
+        first = line_no + 1
+        line_no += max(len(blk.charges), 1)
+
+        def err(reason: str, column: str | None = "amount", blk: _Block = blk, first: int = first) -> None:
+            b.errors.append(RowError(first, column, f"page {blk.page}: shipment {blk.tn or '?'}: {reason}",
+                                     m.invoice_number))
+            b.read += 1
+
+        if blk.problem:
+            err(blk.problem, None)
+            continue
+        if blk.end_tn and blk.end_tn != blk.tn:
+            err(f"its total line names {blk.end_tn}", "tracking_number")
+            continue
+        total = sum((a for _, _, a in blk.charges), Decimal(0))
+        if blk.total is None:
+            err("its total line has no amount")
+            continue
+        if total != blk.total:
+            err(f"the charge lines add up to {fmt(total)}, its total line states {fmt(blk.total)} "
+                f"(difference {fmt(abs(blk.total - total))})")
+            continue
+        if not blk.charges:
+            b.skipped += 1                      # a shipment with no charge (total 0.00), e.g. voided
+            continue
+        raw = blk.raw
+        ship = None
+        if raw.get("ship_date"):
+            ship = _block_date(raw["ship_date"], m.date_order, m.invoice_date)
+            if ship is None:
+                err(f"not a date: {raw['ship_date']!r}", "ship_date")
+                continue
+        weight = unit = None
+        if raw.get("billed_weight"):
+            try:
+                weight, unit = weight_text(f"{raw['billed_weight']} {raw.get('weight_unit', '')}".strip(),
+                                           comma_decimal=b.comma_decimal)
+            except ValueError as e:
+                err(str(e), "billed_weight")
+                continue
+        service = raw.get("service")
+        own = _norm(service) if service else None
+        first_transport = True
+        for k, (pno, desc, amount) in enumerate(blk.charges):
+            cents = to_cents(amount)
+            if own and _norm(desc) == own and cents >= 0:
+                ctype = "transportation"        # the line that names the shipment's service is its postage
+            else:
+                ctype = _type_of(b, desc, cents)
+            on_transport = ctype == "transportation" and first_transport
+            first_transport = first_transport and not on_transport
+            b.read += 1
+            b.records.append({
+                "invoice_number": m.invoice_number, "invoice_date": m.invoice_date, "carrier": m.carrier,
+                "account_number": m.account_number, "currency": m.currency, "tracking_number": blk.tn,
+                "charge_type": ctype, "amount_cents": cents,
+                "billed_weight": weight if on_transport else None,
+                "weight_unit": unit if on_transport and weight else None,
+                "zone": raw.get("zone") if on_transport else None, "service": service,
+                "ship_date": ship, "reference": raw.get("reference"), "description": desc,
+                "line": first + k, "page": pno})
+
+
+# ------------------------------------------------------------------------------------------------
+# Discounts and credit notes (pure)
+
+
+def _fold_discounts(b: _Build) -> int:
+    """A discount line (charge map: ``discount``) is added to its parcel's transportation line, the last
+    one before it (else the first after it); without one it is a transportation line itself. Returns
+    the number of lines folded."""
+    folded = 0
+    keep: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
+    last_transport: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in b.records:
+        key = (r["invoice_number"] or "", r["tracking_number"])
+        if r["charge_type"] == "discount":
+            t = last_transport.get(key)
+            if t is not None:
+                t["amount_cents"] += r["amount_cents"]
+                folded += 1
+            else:
+                pending.append(r)
+            continue
+        if r["charge_type"] == "transportation":
+            last_transport[key] = r
+        keep.append(r)
+    for r in pending:
+        t = last_transport.get((r["invoice_number"] or "", r["tracking_number"]))
+        if t is not None:
+            t["amount_cents"] += r["amount_cents"]
+            folded += 1
+        else:
+            keep.append({**r, "charge_type": "transportation"})
+    keep.sort(key=lambda r: r["line"])
+    b.records[:] = keep
+    b.read -= folded
+    return folded
+
+
+def _credit_note_title(pages: list[dict[str, Any]]) -> bool:
+    titles = {_norm(t) for t in data().labels.get("credit_note_title", ())}
+    return any(_norm(line) in titles for line in pages[0]["lines"][:40])
+
+
+_INVOICE_WORDS = re.compile(r"\b(?:invoice|bill|rechnung|facture|factuur|fattura|factura|receipt)\b", re.IGNORECASE)
+
+
+def _no_table_reason(pages: list[dict[str, Any]]) -> str:
+    """One line for a PDF with text but no charges: what it looks like and what to do."""
+    text = "\n".join(line for p in pages[:3] for line in p["lines"])
+    carrier = _carrier_in_text(text, None)
+    what = "no table whose header names a tracking, consignment, parcel or waybill number and an amount"
+    if carrier:
+        looks = (f"it names a carrier ({carrier}) but holds no parcel charges recoup can read (a statement, "
+                 "summary or notice?)")
+        todo = "load the carrier's invoice with its shipment detail, or its CSV billing export"
+    elif _INVOICE_WORDS.search(text):
+        looks = "it looks like an invoice, but not a parcel carrier's (no line names a parcel)"
+        todo = "recoup reads carriers' invoices only; if this is one, load the carrier's CSV export instead"
+    else:
+        looks = "it does not look like an invoice"
+        todo = "give recoup a carrier's invoice (PDF or CSV export)"
+    return f"no charge table found: {what}; {looks}: {todo}"
+
+
 def _comma_decimal(pages: list[dict[str, Any]]) -> bool:
     """Whether the file writes 12,30 rather than 12.30 (it decides weights such as 1,250)."""
     comma = dot = 0
@@ -1257,18 +1561,33 @@ def _invoice(ext: _Extraction, carrier: str | None) -> ReadResult:
     d = data()
     pages = ext.pages
     notes = [f"{ext.n_pages} page{'s' if ext.n_pages != 1 else ''}"]
-    if not any(t["rows"] for p in pages for t in p["tables"]):
-        if not any(p["words"] for p in pages):
-            raise FileRefused("the PDF has no text to read (a scanned image?): no charge table found")
-        raise FileRefused("no charge table found: no table whose header names a tracking, consignment, parcel "
-                          "or waybill number and an amount")
+    if not any(p["words"] for p in pages):
+        raise FileRefused("the PDF has no text to read (a scanned image?): no charge table found; ask the carrier "
+                          "for the invoice as a text PDF or its CSV export")
     first_text = "\n".join(pages[0]["lines"])
-    layout = _choose_layout(first_text, carrier)
+    layout = _choose_layout(pages, carrier)
+    blocks: list[_Block] | None = None
+    consumed: set[tuple[int, int]] = set()
+    if layout and layout.blocks:
+        blocks, consumed = _read_blocks(pages, layout.blocks)
+        if not blocks:
+            raise FileRefused(f"laid out like {layout.name} but no shipment block was found (no line with a "
+                              "tracking number that opens one): the layout may have changed; report it")
+    elif not any(t["rows"] for p in pages for t in p["tables"]):
+        raise FileRefused(_no_table_reason(pages))
     notes.append(f"layout {layout.name}" if layout else "layout: columns by header names")
     m = _Meta()
-    m.invoice_number = _labelled(pages, d.labels["invoice_number"], _ID_VALUE, _valid_id)
+    m.invoice_number = _labelled(pages, d.labels["credit_note_number"], _ID_VALUE, _valid_id)
+    if m.invoice_number:
+        m.credit_note = True
+    else:
+        m.invoice_number = _labelled(pages, d.labels["invoice_number"], _ID_VALUE, _valid_id)
+        m.credit_note = _credit_note_title(pages)
     if not m.invoice_number:
-        raise FileRefused("no invoice number found (no label such as Invoice Number, Invoice No. or Factuurnummer)")
+        raise FileRefused("no invoice number found (no label such as Invoice Number, Invoice No., Credit Note "
+                          "Number or Factuurnummer)")
+    if m.credit_note:
+        notes.append("a credit note: its lines are credits")
     m.currency, how = _currency(pages, layout)
     if how:
         notes.append(how)
@@ -1282,11 +1601,16 @@ def _invoice(ext: _Extraction, carrier: str | None) -> ReadResult:
     m.account_number = _labelled(pages, d.labels["account_number"], _ID_VALUE, _valid_id)
     date_value = r"\d{1,4}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{1,2}(?:st|nd|rd|th)?[\s\-]+[A-Za-z]{3,9}\.?[\s\-,]+\d{2,4}" \
                  r"|[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
-    date_text = _labelled(pages, d.labels["invoice_date"], date_value,
-                          lambda v: parse_date(v) is not None or parse_date(v, "mdy") is not None)
+    date_labels = [*d.labels["credit_note_date"]] if m.credit_note else []
+    date_text = None
+    for labels in (date_labels, d.labels["invoice_date"]):
+        date_text = date_text or (_labelled(pages, labels, date_value,
+                                            lambda v: parse_date(v) is not None or parse_date(v, "mdy") is not None)
+                                  if labels else None)
     if not date_text:
-        raise FileRefused("no invoice date found (no label such as Invoice Date or Factuurdatum with a date)")
-    ship_dates: list[str] = []
+        raise FileRefused("no invoice date found (no label such as Invoice Date, Credit Note Date or Factuurdatum "
+                          "with a date)")
+    ship_dates: list[str] = [blk.raw["ship_date"] for blk in blocks or [] if blk.raw.get("ship_date")]
     maps: dict[tuple[str, ...], _Map] = {}
     for p in pages:
         for t in p["tables"]:
@@ -1302,20 +1626,49 @@ def _invoice(ext: _Extraction, carrier: str | None) -> ReadResult:
     if m.invoice_date is None:
         raise FileRefused(f"the invoice date {date_text!r} is not a date")
     b = _Build(m, layout, _comma_decimal(pages))
-    _charges(ext, b)
-    if b.skipped:
-        notes.append(f"{b.skipped} subtotal/total row{'s' if b.skipped != 1 else ''} skipped")
+    if blocks is not None:
+        _block_charges(blocks, b)
+        empty = sum(1 for pi in range(len(pages)) if not any(blk.page == pi + 1 for blk in blocks))
+        notes.append(f"{len(blocks)} shipment block{'s' if len(blocks) != 1 else ''}"
+                     + (f"; {empty} page{'s' if empty != 1 else ''} without shipments (summaries, notices) not read"
+                        if empty else ""))
+        if b.skipped:
+            notes.append(f"{b.skipped} shipment{'s' if b.skipped != 1 else ''} without charges")
+    else:
+        _charges(ext, b)
+        if b.skipped:
+            notes.append(f"{b.skipped} subtotal/total row{'s' if b.skipped != 1 else ''} skipped")
+    folded = _fold_discounts(b)
+    if folded:
+        notes.append(f"{folded} discount line{'s' if folded != 1 else ''} added to the transportation line")
+    negated = False
+    if m.credit_note:
+        if b.records and all(r["amount_cents"] >= 0 for r in b.records):
+            negated = True                      # a credit note printing its credits as positive amounts
+            notes.append("the credit note prints its amounts without a sign: taken as credits (negative)")
+            for r in b.records:
+                r["amount_cents"] = -r["amount_cents"]
+                code = f"pdf:{r['description']}"
+                if r["charge_type"] == "other" and b.unknown.get(code):   # a credit needs no charge type
+                    b.unknown[code] -= 1
+                    if not b.unknown[code]:
+                        del b.unknown[code]
+        for r in b.records:
+            if r["amount_cents"] < 0:
+                r["charge_type"] = "credit"
     if not b.records and not b.errors:
         raise FileRefused("the charge table has no charges")
     if b.errors:
         notes.append(f"the stated total was not checked: {len(b.errors)} row(s) could not be read")
     else:
-        stated = _stated_total(pages)
+        stated = _stated_total(pages, exclude=consumed, not_totals=layout.not_totals if layout else ())
         if stated is None:
             raise FileRefused("no stated total found (no Total, Invoice Total, Net Total or Amount Due line): "
                               "the charges cannot be checked")
         total = sum(r["amount_cents"] for r in b.records)
         want = to_cents(stated.value)
+        if negated or (m.credit_note and b.records and all(r["amount_cents"] <= 0 for r in b.records)):
+            want = -abs(want)               # a credit note's "Total credit 607.45" is a credit of 607.45
         if total != want:
             raise FileRefused(f"charges add up to {fmt(total)}, the invoice states {fmt(want)} ({stated.how}): "
                               f"difference {fmt(abs(want - total))}")
