@@ -23,6 +23,7 @@ test-pg:
 acceptance:
 	$(PY) ../shared/acceptance/score.py ../shared/acceptance/small --recoup $(VENV)/bin/recoup
 	$(PY) ../shared/acceptance/score.py ../shared/acceptance/small-formats --recoup $(VENV)/bin/recoup
+	$(PY) ../shared/acceptance/score.py ../shared/acceptance/real-formats --recoup $(VENV)/bin/recoup
 
 check: lint type test acceptance
 
