@@ -141,3 +141,63 @@ def test_a_fedex_row_cut_short_refuses_its_invoice(db: str, tmp_path: Path) -> N
     f.write_text("\n".join(lines) + "\n")           # the complete file then loads
     code, summary, _ = ingest("invoices", f)
     assert code == 0 and summary["stored"] > 0
+
+
+SCAN_HEADER = "tracking_number,carrier,occurred_at,status\n"
+
+
+@pytest.mark.parametrize("when", ["9999-10-09T21:14:00-04:00", "0001-10-09T21:14:00-04:00",
+                                  "2262-04-12T21:14:00-04:00", "1999-12-31T12:00:00+00:00"])
+def test_scan_times_outside_the_plausible_window_are_row_errors(db: str, tmp_path: Path, when: str) -> None:
+    f = tmp_path / "scans.csv"
+    f.write_text(SCAN_HEADER + f"1Z999AA10123456784,ups,{when},in_transit\n"
+                 "1Z999AA10123456784,ups,2026-10-09T21:14:00-04:00,delivered\n")
+    code, summary, _ = ingest("scans", f)
+    assert code == 1 and summary["stored"] == 1
+    assert [(e["line"], e["column"]) for e in summary["errors"]] == [(2, "occurred_at")]
+    assert "plausible window" in summary["errors"][0]["reason"]
+    # nothing stored can crash the audit later
+    assert rows(db, "select count(*) from scan_event where occurred_at > '2100-01-01'") == [(0,)]
+
+
+def test_ship_dates_outside_the_window_are_row_errors(db: str, tmp_path: Path) -> None:
+    f = tmp_path / "ship.csv"
+    f.write_text(MANIFEST_HEADER + "1Z999AA10123456784,ups,GND,9999-12-31,10001,US,,\n"
+                 + "1Z999AA10123456785,ups,GND,2026-10-01,10001,US,,\n")
+    code, summary, _ = ingest("shipments", f)
+    assert code == 1 and summary["stored"] == 1 and summary["errors"][0]["column"] == "ship_date"
+
+
+def _easypost_event(tracking: str, *details: tuple[str, str, str]) -> str:
+    return json.dumps({"object": "Event", "description": "tracker.updated", "result": {
+        "object": "Tracker", "tracking_code": tracking, "carrier": "UPS",
+        "tracking_details": [{"object": "TrackingDetail", "status": s, "datetime": t, "message": m}
+                             for s, t, m in details]}})
+
+
+def test_easypost_one_bad_event_time_does_not_refuse_the_file(db: str, tmp_path: Path) -> None:
+    f = tmp_path / "events.jsonl"
+    f.write_text(_easypost_event("1Z999AA10123456789", ("in_transit", "9999-01-01T00:00:00Z", "x"),
+                                 ("delivered", "2026-10-01T00:00:00Z", "x")) + "\n")
+    code, summary, _ = ingest("scans", f)
+    assert code == 1 and summary["stored"] == 1 and "plausible window" in summary["errors"][0]["reason"]
+
+
+def test_a_nul_in_json_text_is_a_row_error_on_every_store(db: str, tmp_path: Path) -> None:
+    f = tmp_path / "events.jsonl"
+    f.write_text(_easypost_event("1Z999AA10123456789", ("in_transit", "2026-09-30T00:00:00Z", "x\u0000y")) + "\n"
+                 + _easypost_event("1Z999AA10123456790", ("delivered", "2026-10-01T00:00:00Z", "ok")) + "\n")
+    code, summary, _ = ingest("scans", f)
+    assert code == 1 and summary["stored"] == 1
+    assert "NUL" in summary["errors"][0]["reason"]
+    assert rows(db, "select tracking_number from scan_event") == [("1Z999AA10123456790",)]
+
+
+def test_one_damaged_json_line_is_that_lines_error(db: str, tmp_path: Path) -> None:
+    f = tmp_path / "events.jsonl"
+    f.write_text(_easypost_event("1Z999AA10123456789", ("delivered", "2026-09-30T00:00:00Z", "x")) + "\n"
+                 + '{"object": "Event", broken\n'
+                 + _easypost_event("1Z999AA10123456790", ("delivered", "2026-10-01T00:00:00Z", "x")) + "\n")
+    code, summary, _ = ingest("scans", f)
+    assert code == 1 and summary["stored"] == 2
+    assert [e["line"] for e in summary["errors"]] == [2]

@@ -255,11 +255,22 @@ def test_bad_files_are_refused_with_a_reason(data, match):
         easypost.parse(data)
 
 
-def test_truncated_json_lines_are_refused(tmp_path):
+def test_truncated_json_lines_keep_the_good_records_and_report_the_cut_one(tmp_path):
+    # issue 15 item 10: one damaged record is that record's error, the complete ones load
     data = JSONL.read_bytes()
     path = tmp_path / "cut.jsonl"
-    path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(FileRefused, match=r"JSON Lines: line \d+ is not valid JSON"):
+    cut = data[: len(data) // 2]
+    path.write_bytes(cut)
+    result = easypost.read(path)
+    last_line = cut.count(b"\n") + 1
+    assert [(e.line, "not valid JSON" in e.reason) for e in result.errors] == [(last_line, True)]
+    assert len(result.frame) > 0
+
+
+def test_a_file_of_nothing_but_damaged_json_lines_is_refused(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"object": "Event", broken\n{"also": broken\n')
+    with pytest.raises(FileRefused, match="no record of the file could be read"):
         easypost.read(path)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from recoup.clock import Clock
 from recoup.errors import FileRefused, RecoupError
 from recoup.ingest.base import INVOICE_COLUMNS, SCAN_COLUMNS, ReadResult, RowError
+from recoup.ingest.bounds import check_rows
 from recoup.ingest.formats import Format, detect
 from recoup.money import LINE_LIMIT_CENTS, from_cents, limit_text
 from recoup.shipments.canonical import SHIPMENT_COLUMNS
@@ -102,7 +103,7 @@ def ingest_file(engine: Engine, kind: str, path: Path, *, clock: Clock, input_fo
         digest = sha256_of(path)
         fmt = detect(kind, path, input_format)
         summary.format = fmt.name
-        result = _read(fmt, path, carrier)
+        result = check_rows(_read(fmt, path, carrier), kind)
         summary.read = result.read
         summary.unknown_codes = result.unknown_codes
         summary.notes = list(result.notes)
@@ -133,6 +134,7 @@ def ingest_result(engine: Engine, kind: str, result: ReadResult, *, label: str, 
                   contracts: ContractSet | None = None) -> FileSummary:
     """Store rows that did not come from a file (webhooks, tracking pulls), like a file's."""
     now = clock.now()
+    result = check_rows(result, kind)
     summary = FileSummary(path=label, kind=kind, format=result.format, read=result.read,
                           errors=list(result.errors), unknown_codes=result.unknown_codes, notes=list(result.notes))
     digest = hashlib.sha256(label.encode()).hexdigest()

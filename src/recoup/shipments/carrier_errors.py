@@ -17,7 +17,14 @@ from typing import Any
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
-from recoup.shipments.codes.jsonscans import carrier_error, error_line, head_text, load_documents, read_bytes
+from recoup.shipments.codes.jsonscans import (
+    BadRecord,
+    carrier_error,
+    error_line,
+    head_text,
+    load_documents,
+    read_bytes,
+)
 
 FORMAT = "carrier_error"
 
@@ -43,7 +50,7 @@ def sniff(head: bytes) -> bool:
         return False
     except (ValueError, RecursionError):   # pragma: no cover - load_documents refuses these
         return False
-    return bool(docs) and all(_bodies(doc) is not None for _, doc in docs)
+    return bool(docs) and all(not isinstance(doc, BadRecord) and _bodies(doc) is not None for _, doc in docs)
 
 
 def read(path: Path) -> ReadResult:

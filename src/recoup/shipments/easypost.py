@@ -52,6 +52,7 @@ from recoup.ingest.base import ReadResult
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, easypost_carrier, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
+    bad_records,
     carrier_error,
     dig,
     error_line,
@@ -97,7 +98,7 @@ def parse_documents(docs: Iterable[tuple[int, Any]], *, require_trackers: bool =
     skipped: Counter[str] = Counter()
     trackers = 0
     error_bodies: list[tuple[str, str | None, str | None]] = []
-    for record, doc in docs:
+    for record, doc in bad_records(docs, out):
         body = carrier_error(doc)
         if body is not None:
             error_bodies.append(body)

@@ -57,6 +57,7 @@ from recoup.ingest.base import ReadResult
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
+    bad_records,
     carrier_error,
     dig,
     error_line,
@@ -97,7 +98,7 @@ def parse_documents(docs: Iterable[tuple[int, Any]], *, require_results: bool = 
     responses = 0
     unique_ids: dict[str, set[str]] = defaultdict(set)
     error_bodies: list[tuple[str, str | None, str | None]] = []
-    for _, doc in docs:
+    for _, doc in bad_records(docs, out):
         complete = dig(doc, "output", "completeTrackResults")
         if not isinstance(complete, list):
             errors = dig(doc, "errors")

@@ -61,6 +61,7 @@ from recoup.ingest.base import ReadResult
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
+    bad_records,
     carrier_error,
     dig,
     error_line,
@@ -105,7 +106,7 @@ def parse_documents(docs: Iterable[tuple[int, Any]], *, require_results: bool = 
     record = 0
     responses = 0
     error_bodies: list[tuple[str, str | None, str | None]] = []
-    for doc_record, doc in docs:
+    for doc_record, doc in bad_records(docs, out):
         shipments = dig(doc, "trackResponse", "shipment")
         if not isinstance(shipments, list):
             errors = dig(doc, "response", "errors")

@@ -47,6 +47,7 @@ from recoup.ingest.base import ReadResult
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
+    bad_records,
     carrier_error,
     error_line,
     has_key,
@@ -86,7 +87,7 @@ def parse_documents(docs: Iterable[tuple[int, Any]], *, require_results: bool = 
     out = ScanCollector(FORMAT)
     responses = 0
     error_bodies: list[tuple[str, str | None, str | None]] = []
-    for record, doc in docs:
+    for record, doc in bad_records(docs, out):
         if isinstance(doc, Mapping) and isinstance(doc.get("trackingEvents"), list):
             responses += 1
             _response(doc, record, out)

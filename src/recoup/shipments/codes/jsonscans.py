@@ -11,6 +11,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pandas as pd
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import SCAN_COLUMNS, ReadResult, RowError
+from recoup.ingest.bounds import WINDOW, in_window
 
 SNIFF_BYTES = 64 * 1024
 _BOM = b"\xef\xbb\xbf"
@@ -49,6 +51,24 @@ def head_text(head: bytes) -> str | None:
 def has_key(text: str, key: str) -> bool:
     """Whether the JSON text has ``"key":`` somewhere (a cheap structural test for sniff)."""
     return re.search(r'"' + re.escape(key) + r'"\s*:', text) is not None
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """A JSON Lines record that could not be decoded: readers report it as that record's error."""
+
+    reason: str
+
+
+def bad_records(docs: Iterable[tuple[int, Any]], out: ScanCollector) -> list[tuple[int, Any]]:
+    """The decodable documents; each :class:`BadRecord` becomes a row error of ``out``."""
+    good = []
+    for record, doc in docs:
+        if isinstance(doc, BadRecord):
+            out.error(record, None, doc.reason)
+        else:
+            good.append((record, doc))
+    return good
 
 
 def load_documents(data: bytes, what: str) -> list[tuple[int, Any]]:
@@ -87,7 +107,9 @@ def load_documents(data: bytes, what: str) -> list[tuple[int, Any]]:
 
 def _json_lines(text: str, what: str, whole_error: json.JSONDecodeError) -> list[tuple[int, Any]]:
     """JSON Lines, or any stream of JSON values one after another; the record is the start line."""
-    if not whole_error.msg.startswith("Extra data"):
+    records = [ln.lstrip() for ln in text.splitlines() if ln.strip()]
+    several = len(records) > 1 and all(ln[0] in "{[" for ln in records)     # JSON Lines, one value a line
+    if not whole_error.msg.startswith("Extra data") and not several:
         raise FileRefused(
             f"not valid JSON ({whole_error.msg} at line {whole_error.lineno} column {whole_error.colno}); "
             f"a truncated or damaged {what} file?"
@@ -99,16 +121,23 @@ def _json_lines(text: str, what: str, whole_error: json.JSONDecodeError) -> list
         while pos < size and text[pos].isspace():
             pos += 1
         if pos >= size:
+            if docs and all(isinstance(d, BadRecord) for _, d in docs):
+                raise FileRefused(f"not valid JSON: no record of the file could be read ({docs[0][1].reason}, "
+                                  f"line {docs[0][0]}); a truncated or damaged {what} file?")
             return docs
         line += text.count("\n", counted, pos)
         counted = pos
         try:
             value, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            raise FileRefused(
-                f"JSON Lines: line {line} is not valid JSON ({exc.msg} at line {exc.lineno} column "
-                f"{exc.colno}); a truncated or damaged {what} file?"
-            ) from exc
+            # one damaged line is that line's error: the good records load (issue 15); a file with
+            # no good record at all is refused as before
+            end = text.find("\n", pos)
+            end = size if end < 0 else end
+            docs.append((line, BadRecord(f"not valid JSON ({exc.msg} at column {exc.colno}); a truncated "
+                                         f"or damaged {what} record?")))
+            pos = end
+            continue
         if isinstance(value, list):
             docs.extend((line, item) for item in value)
         else:
@@ -262,6 +291,9 @@ class ScanCollector:
             description: str | None = None, city: str | None = None, postal: str | None = None,
             country: str | None = None, exception_reason: str | None = None) -> None:
         when = occurred_at if occurred_at is not None else local_time
+        if when is not None and not in_window(when):
+            self.error(line, "time", f"date outside the plausible window {WINDOW}: {when.isoformat()}")
+            return
         key = (carrier, tracking_number, when, status)
         if key in self._seen:
             self.repeats += 1
@@ -277,6 +309,9 @@ class ScanCollector:
 
     def add_promised(self, *, tracking_number: str, carrier: str, promised: pd.Timestamp,
                      utc_offset_min: int | None) -> None:
+        if not in_window(promised):
+            self.notes.append(f"{tracking_number}: a promised delivery outside {WINDOW} was ignored")
+            return
         row = {"tracking_number": tracking_number, "carrier": carrier, "promised_delivery": promised,
                "utc_offset_min": utc_offset_min}
         if row not in self.promised:
