@@ -63,8 +63,10 @@ async def one(port: int, request: bytes, timeout: float) -> tuple[str, float]:
                     await writer.wait_closed()
     except ConnectionResetError:
         return "reset", time.perf_counter() - t0
-    except (asyncio.IncompleteReadError, ConnectionError):
-        return "no answer", time.perf_counter() - t0
+    except asyncio.IncompleteReadError as e:
+        return f"no answer (closed after {len(e.partial)} bytes)", time.perf_counter() - t0
+    except ConnectionError as e:
+        return f"no answer ({type(e).__name__})", time.perf_counter() - t0
     except TimeoutError:
         return "timeout", time.perf_counter() - t0
     except OSError as e:
@@ -120,14 +122,20 @@ def main() -> int:
         secret = Path(tmp) / "secret"
         secret.write_text(SECRET + "\n", encoding="utf-8")
         subprocess.run([*recoup, "init"], env=env, check=True, capture_output=True)
+        log_path = Path(tmp) / "serve.log"
+        log_file = log_path.open("w", encoding="utf-8")
         server = subprocess.Popen([*recoup, "serve", "--port", "0", "--secret-file", str(secret),
                                    "--workers", str(args.workers)],
-                                  env=env, stderr=subprocess.PIPE, text=True, cwd=tmp)
+                                  env=env, stderr=log_file, text=True, cwd=tmp)
         try:
-            assert server.stderr is not None
-            line = server.stderr.readline()
+            line = ""
+            for _ in range(300):
+                line = log_path.read_text(encoding="utf-8")
+                if "listening on" in line or server.poll() is not None:
+                    break
+                time.sleep(0.1)
             if "listening on" not in line:
-                print(f"the server did not start: {line}{server.stderr.read()}", file=sys.stderr)
+                print(f"the server did not start: {line}", file=sys.stderr)
                 return 1
             port = int(line.split(f"{HOST}:")[1].split("/")[0])
             print(f"recoup serve on {HOST}:{port} (workers {args.workers}); {os.cpu_count()} CPUs, "
@@ -151,8 +159,10 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-            if server.stderr is not None:
-                server.stderr.close()
+            log_file.close()
+            log = log_path.read_text(encoding="utf-8").splitlines()[1:]
+            if log:
+                print(f"server log ({len(log)} lines, last 20):", *log[-20:], sep="\n  ")
     if failed:
         print("FAIL: some requests were not answered with 200 (resets or errors above)", file=sys.stderr)
         return 1
