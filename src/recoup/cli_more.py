@@ -69,10 +69,14 @@ def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", "--host", he
         srv = make_server(c.engine(), value, contracts, host=host, port=port, limits=limits)
     except OSError as e:
         fail(f"cannot listen on {host}:{port}: {e.strerror or e}")
-    stderr().print(f"recoup serve listening on {srv.url}/webhooks/easypost")
+    from recoup.worker import logs
+
+    stderr().print(f"recoup serve listening on {srv.url}/webhooks/easypost", markup=False)
+    handler = logs.setup(c.settings)  # RECOUP_LOG_LEVEL; secrets and URL passwords masked
     try:
         srv.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         srv.server_close()
+        logs.teardown(handler)
