@@ -30,6 +30,7 @@ check: lint type test acceptance
 bench:
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_audit.py
+	$(PY) bench/bench_webhook.py
 
 demo:
 	$(VENV)/bin/recoup demo

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from recoup.clock import Clock, clock_for
 from recoup.errors import RecoupError
 from recoup.output import FORMATS, emit, stderr
+from recoup.redact import mask_url, mask_urls
 from recoup.settings import Settings, load_settings
 
 app = typer.Typer(name="recoup", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -54,7 +55,9 @@ class Ctx:
 
 
 def fail(msg: str, code: int = 1) -> NoReturn:
-    stderr().print(f"[red]error:[/red] {msg}", soft_wrap=True)
+    from rich.markup import escape
+
+    stderr().print(f"[red]error:[/red] {escape(mask_urls(msg))}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -127,7 +130,7 @@ def init(ctx: typer.Context) -> None:
 
     c = ctx_of(ctx)
     msg = init_db(c.engine(check=False))
-    stderr().print(f"{msg}: {c.settings.database_url}")
+    stderr().print(f"{msg}: {mask_url(c.settings.database_url)}", markup=False)
 
 
 @contracts_app.command("check")

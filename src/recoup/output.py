@@ -1,4 +1,10 @@
-"""Printing listings: rich tables on a terminal, CSV and JSON for scripts (data alone on stdout)."""
+"""Printing listings: rich tables on a terminal, CSV and JSON for scripts (data alone on stdout).
+
+``--format csv`` is machine-readable and keeps every value exact: text starting with ``=``, ``+``,
+``-`` or ``@`` is not escaped (a script must get the tracking number or reference it stored). The
+CSV written for spreadsheets is the monthly report's, which neutralises such text
+(:mod:`recoup.reports.cells`); import ``--format csv`` into a spreadsheet as text.
+"""
 
 from __future__ import annotations
 

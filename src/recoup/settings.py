@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from recoup.errors import ConfigError
+from recoup.redact import mask_url, url_has_password
 
 DEFAULT_SCHEDULES = {
     "ingest_inbox": "*/15 * * * *",
@@ -27,6 +28,9 @@ DEFAULT_SCHEDULES = {
     "expire_claims": "15 0 * * *",
     "monthly_report": "0 6 1 * *",
 }
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class CarrierSettings(BaseModel):
@@ -86,6 +90,17 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     business_hours_only: bool = True
     timezone: str = "UTC"
+    log_level: str = "INFO"     # RECOUP_LOG_LEVEL: DEBUG, INFO, WARNING, ERROR or CRITICAL
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            name = v.strip().upper()
+            if name not in LOG_LEVELS:
+                raise ValueError(f"one of {', '.join(LOG_LEVELS)}, not {v!r}")
+            return name
+        return v
 
     @field_validator("carriers", mode="before")
     @classmethod
@@ -112,16 +127,38 @@ class Settings(BaseSettings):
         return (init_settings, env_settings)
 
 
-SECRET_KEYS = ("api_key", "smtp_url", "tracking_api_key")
+SECRET_KEYS = ("api_key", "tracking_api_key")
+#: URLs that may sit in the file only without a password (smtp://host:25 is fine; smtp://u:pw@host is not).
+URL_KEYS = ("smtp_url", "database_url")
 
 
 def _check_no_secrets(data: dict[str, Any], path: Path, prefix: str = "") -> None:
     for k, v in data.items():
+        env = f"RECOUP_{(prefix + k).upper().replace('.', '__')}"
         if isinstance(v, dict):
             _check_no_secrets(v, path, f"{prefix}{k}.")
-        elif k in SECRET_KEYS and k != "smtp_url":
-            raise ConfigError(f"{path}: {prefix}{k}: secrets come from the environment only "
-                              f"(RECOUP_{(prefix + k).upper().replace('.', '__')})")
+        elif k in SECRET_KEYS:
+            raise ConfigError(f"{path}: {prefix}{k}: secrets come from the environment only ({env})")
+        elif k in URL_KEYS and isinstance(v, str) and url_has_password(v):
+            raise ConfigError(f"{path}: {prefix}{k} = {mask_url(v)!r}: a password comes from the environment "
+                              f"only ({env})")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict; ConfigError (one line) when it cannot be read, is not UTF-8, is not
+    TOML, or nests deeper than Python's parser can follow."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 (byte {e.start}): save the file as UTF-8") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read it: {e.strerror or e}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
@@ -131,10 +168,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     path = path or Path("config/recoup.toml")
     data: dict[str, Any] = {}
     if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        data = read_toml(path)
         _check_no_secrets(data, path)
     elif explicit:
         raise ConfigError(f"config file {path} does not exist")

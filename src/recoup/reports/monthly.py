@@ -62,6 +62,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from recoup.money import ZERO, from_cents, money
+from recoup.reports.cells import neutralise
 from recoup.reports.sla import month_bounds, parcels, summarise
 from recoup.store.models import Claim, Credit, CreditMatch, Finding, Invoice, InvoiceLine, Shipment
 
@@ -449,11 +450,23 @@ def csv_columns(rep: MonthlyReport) -> list[tuple[str, str]]:
     return list(cols.items())
 
 
+def _csv_cell(v: Any, kind: str) -> str:
+    """A value for the spreadsheet CSV: text that could run as a formula gets a leading ``'``."""
+    text = plain(v, kind)
+    if not isinstance(v, str):
+        return text
+    # Python 3.11's csv module does not quote a lone CR when the line ends in LF: it would split the
+    # row in a spreadsheet, so a CR in carrier text is written as a line break inside the cell.
+    return neutralise(text).replace("\r\n", "\n").replace("\r", "\n")
+
+
 def write_csv(report: MonthlyReport, path: Path) -> Path:
     """One CSV for import: a ``section`` column (summary, total, claims, findings, credits,
     unmatched_credits, sla, near_deadline) and the union of the sections' columns, empty where a
     column does not belong to the row's section. Amounts are decimal strings with two decimals in
-    the row's ``currency``; rates are ratios (0.5289 = 52.89 %)."""
+    the row's ``currency``; rates are ratios (0.5289 = 52.89 %). Text that a spreadsheet would run
+    as a formula (leading ``=``, ``+``, ``-``, ``@``, tab, CR) is prefixed with ``'``
+    (:func:`recoup.reports.cells.neutralise`)."""
     cols = csv_columns(report)
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -463,7 +476,7 @@ def write_csv(report: MonthlyReport, path: Path) -> Path:
             own = {c.key for c in COLUMNS[sec]}
             for r in report.rows(sec):
                 name = "total" if sec == "summary" and r.get("carrier") == TOTAL else sec
-                w.writerow([name if k == "section" else (plain(r.get(k), kind) if k in own else "")
+                w.writerow([name if k == "section" else (_csv_cell(r.get(k), kind) if k in own else "")
                             for k, kind in cols])
     return path
 

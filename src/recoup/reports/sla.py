@@ -128,11 +128,20 @@ def late_seconds(reason: str, evidence: str | None) -> int | None:
     return int((d - p).total_seconds())
 
 
+#: The months reports cover (a report looks back six months for its trend, so never near year 1).
+MONTHS = ("1990-01", "2099-12")
+
+
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     """First and last day of a ``YYYY-MM`` month; ValueError when it is not one."""
     if not re.fullmatch(r"\d{4}-\d{2}", month or ""):
         raise ValueError(f"not a month (YYYY-MM): {month!r}")
-    first = dt.date(int(month[:4]), int(month[5:]), 1)
+    year, mon = int(month[:4]), int(month[5:])
+    if not 1 <= mon <= 12:
+        raise ValueError(f"not a month (YYYY-MM): {month!r}")
+    if not MONTHS[0] <= month <= MONTHS[1]:
+        raise ValueError(f"month {month} is outside {MONTHS[0]} to {MONTHS[1]}")
+    first = dt.date(year, mon, 1)
     nxt = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     return first, nxt - dt.timedelta(days=1)
 

@@ -4,7 +4,8 @@ Sheets: Summary (per carrier and currency, then a TOTAL row per currency, then t
 Claims, Findings, Credits, Unmatched credits, SLA, Near deadline. Amounts are written as exact
 numbers (the report's Decimals, which openpyxl writes digit for digit) with a number format naming
 the row's currency (``#,##0.00 "USD"``); rates as ratios formatted ``0.0%``; dates as dates. Header
-rows are frozen and filtered; sheets print landscape, one page wide.
+rows are frozen and filtered; sheets print landscape, one page wide. Text is always written as text
+cells, never formulas, whatever it starts with (see :mod:`recoup.reports.cells`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from recoup.reports.cells import force_text
 from recoup.reports.monthly import COLUMNS, DATE_RULES, SECTIONS, TOTAL, Col, MonthlyReport
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -66,7 +68,8 @@ def _write_table(ws: Worksheet, cols: list[Col], rows: list[dict[str, Any]], hea
             v = r.get(c.key)
             if isinstance(v, Decimal) and c.kind not in ("money", "rate", "days"):
                 v = str(v)
-            cell = ws.cell(row=i, column=j, value=v)
+            cell = ws.cell(row=i, column=j)
+            force_text(cell, v)  # carrier text (descriptions, references) never becomes a formula
             if c.kind == "money":
                 cell.number_format = money_format(r.get("currency"))
             elif c.kind in FORMATS:

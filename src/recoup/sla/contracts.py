@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from recoup.errors import ConfigError
 from recoup.money import to_cents
+from recoup.settings import read_toml
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 CHANNELS = ("api", "email", "file")
@@ -175,22 +175,37 @@ class _Reader:
             raise self.fail(key, f"expected {names}, got {v!r}")
         return v
 
-    def decimal(self, key: str, default: Any = ..., *, positive: bool = False) -> Decimal:
+    def decimal(self, key: str, default: Any = ..., *, positive: bool = False,
+                bounds: tuple[Decimal, Decimal] | None = None) -> Decimal:
+        """A number; within ``bounds`` (inclusive; every key has one, see :data:`BOUNDS`)."""
         v = self.get(key, (str, int, float), default)
         if isinstance(v, Decimal):
             return v
         try:
-            d = Decimal(str(v))
+            d = Decimal(str(v).strip()) if len(str(v)) <= 40 else Decimal("NaN")
         except InvalidOperation:
             raise self.fail(key, f"not a number: {v!r}") from None
-        if not d.is_finite() or (positive and d <= 0):
+        if not d.is_finite():
+            raise self.fail(key, f"not a number: {v!r}")
+        if positive and d <= 0:
             raise self.fail(key, f"must be a positive number, got {v!r}")
+        lo, hi = bounds or BOUNDS.get(key.rsplit(".", 1)[-1], DEFAULT_BOUNDS)
+        if not lo <= d <= hi:
+            raise self.fail(key, f"must be between {lo} and {hi}, got {v!r}")
         return d
+
+    def money(self, key: str, default: Any = ...) -> int:
+        """An amount in cents: at most two decimals, within :data:`BOUNDS`."""
+        d = self.decimal(key, default)
+        try:
+            return to_cents(d)
+        except ValueError as e:
+            raise self.fail(key, f"{e}") from None
 
     def non_negative_int(self, key: str, default: Any = ...) -> int:
         v = self.get(key, int, default)
-        if v < 0:
-            raise self.fail(key, f"must be 0 or more, got {v}")
+        if v < 0 or v > MAX_DAYS:
+            raise self.fail(key, f"must be between 0 and {MAX_DAYS}, got {v}")
         return int(v)
 
     def choice(self, key: str, options: tuple[str, ...], default: Any = ...) -> str:
@@ -236,9 +251,25 @@ class _Reader:
         return [_Reader(self.path, x, f"{self.prefix}{key}[{i}].") for i, x in enumerate(v)]
 
 
+#: Bounds of every number a contract holds (inclusive), by key: a value outside is refused by
+#: ``contracts check`` and never reaches an audit (``default_liability = "1e400"`` did).
+BOUNDS: dict[str, tuple[Decimal, Decimal]] = {
+    "default_liability": (Decimal(0), Decimal(1_000_000)),     # money, in the contract's currency
+    "rate": (Decimal(0), Decimal(1_000_000)),                  # a rate card's price
+    "weight": (Decimal(0), Decimal(100_000)),                  # a rate card's weight (lb or kg)
+    "percent": (Decimal(0), Decimal(100)),                     # a fuel surcharge, in percent
+    "dim_divisor": (Decimal(1), Decimal(10**12)),             # a huge one turns dim weight off (royal_mail)
+    "weight_increment": (Decimal("0.001"), Decimal(1_000)),
+}
+DEFAULT_BOUNDS = (Decimal(-1_000_000), Decimal(1_000_000))
+MAX_DAYS = 3650                                                # windows and transit times, in days
+
+
 def load_rate_card(path: Path, where: str) -> RateCard:
     try:
         text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 (byte {e.start}): save the rate card as UTF-8") from None
     except OSError as e:
         raise ConfigError(f"{where}: cannot read rate card {path}: {e.strerror}") from None
     rows = list(csv.reader(io.StringIO(text)))
@@ -250,9 +281,12 @@ def load_rate_card(path: Path, where: str) -> RateCard:
     cols: list[list[int | None]] = [[] for _ in zones]
     for n, r in enumerate(rows[1:], start=2):
         try:
-            w = Decimal(r[0].strip())
+            w = Decimal(r[0].strip()) if len(r[0]) <= 40 else Decimal("NaN")
         except InvalidOperation:
             raise ConfigError(f"{path}: line {n}: column weight: not a number: {r[0]!r}") from None
+        lo, hi = BOUNDS["weight"]
+        if not w.is_finite() or not lo < w <= hi:
+            raise ConfigError(f"{path}: line {n}: column weight: must be above {lo} and at most {hi}: {r[0]!r}")
         if weights and w <= weights[-1]:
             raise ConfigError(f"{path}: line {n}: column weight: weights must ascend")
         weights.append(w)
@@ -261,10 +295,14 @@ def load_rate_card(path: Path, where: str) -> RateCard:
             if not cell:
                 cols[i].append(None)
                 continue
+            lo, hi = BOUNDS["rate"]
             try:
+                if len(cell) > 40 or not lo <= Decimal(cell) <= hi:
+                    raise ValueError(cell)
                 cols[i].append(to_cents(cell))
-            except ValueError:
-                raise ConfigError(f"{path}: line {n}: column {z}: not an amount: {cell!r}") from None
+            except (ValueError, InvalidOperation):
+                raise ConfigError(f"{path}: line {n}: column {z}: not an amount between {lo} and {hi} "
+                                  f"with at most two decimals: {cell[:40]!r}") from None
     return RateCard(path=path, weights=tuple(weights), zones={z: tuple(c) for z, c in zip(zones, cols, strict=True)})
 
 
@@ -279,6 +317,8 @@ def normalise_postal(code: str, country: str | None = None) -> str:
 def load_das(path: Path, where: str) -> frozenset[str]:
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 (byte {e.start}): save the DAS list as UTF-8") from None
     except OSError as e:
         raise ConfigError(f"{where}: cannot read DAS list {path}: {e.strerror}") from None
     out = set()
@@ -302,12 +342,7 @@ def _time(r: _Reader, key: str) -> dt.time | None:
 
 def load_contract(path: Path) -> Contract:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    data = read_toml(path)
     r = _Reader(path, data)
     r.only("carrier", "name", "account_numbers", "currency", "weight_unit", "dim_unit", "dim_divisor",
            "weight_increment", "dim_rounding", "calendar", "claims", "gsr_suspensions", "services", "fuel",
@@ -364,7 +399,7 @@ def load_contract(path: Path) -> Contract:
         dispute_window_days=k.non_negative_int("dispute_window_days"),
         lost_after_days=k.non_negative_int("lost_after_days"),
         void_after_days=k.non_negative_int("void_after_days"),
-        default_liability_cents=to_cents(k.decimal("default_liability", "0")),
+        default_liability_cents=k.money("default_liability", "0"),
         value_claims_refund_shipping=k.get("value_claims_refund_shipping", bool, True),
         late_refund_charges=refund,
         excluded_exception_reasons=k.strings("excluded_exception_reasons", []),
@@ -386,8 +421,8 @@ def load_contract(path: Path) -> Contract:
             raise s.fail("code", f"service {code!r} defined twice")
         guaranteed = s.get("guaranteed", bool, False)
         transit = s.get("transit_days", int, None)
-        if transit is not None and transit < 0:
-            raise s.fail("transit_days", "must be 0 or more")
+        if transit is not None and not 0 <= transit <= MAX_DAYS:
+            raise s.fail("transit_days", f"must be between 0 and {MAX_DAYS}")
         rates_rel = s.get("rates", str, None)
         rates = load_rate_card(path.parent / rates_rel, f"{path}: {s.prefix}rates") if rates_rel else None
         services[code] = Service(

@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
 from recoup.errors import StoreError
+from recoup.redact import mask_url, mask_urls
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -36,7 +37,7 @@ def make_engine(url: str) -> Engine:
             return engine
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError) as e:
-        raise StoreError(f"database URL {url!r}: {e}") from None
+        raise StoreError(f"database URL {mask_url(url)!r}: {mask_urls(str(e))}") from None
 
 
 @contextmanager

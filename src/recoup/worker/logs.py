@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from recoup.redact import mask_urls
 from recoup.settings import Settings
 
 EXTRA_FIELDS = ("job", "tick", "worker", "outcome", "counts", "duration_s", "detail")
@@ -48,10 +49,11 @@ def secrets_of(settings: Settings) -> list[str]:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every configured secret, and the password of every URL in it, replaced by ``***``."""
     for s in secrets:
         if s in text:
             text = text.replace(s, "***")
-    return text
+    return mask_urls(text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -84,8 +86,14 @@ class TextFormatter(logging.Formatter):
 
 
 def setup(settings: Settings, *, stream: TextIO | None = None, json_lines: bool | None = None,
-          level: int = logging.INFO) -> logging.Handler:
-    """One handler for recoup's and APScheduler's loggers (replacing a previous one)."""
+          level: int | None = None) -> logging.Handler:
+    """One handler for recoup's and APScheduler's loggers (replacing a previous one). ``level``
+    defaults to the settings' ``log_level`` (``RECOUP_LOG_LEVEL``); APScheduler logs WARNING and up
+    unless that level is DEBUG."""
+    if level is None:
+        level = logging.getLevelName(settings.log_level)
+        if not isinstance(level, int):
+            level = logging.INFO
     stream = stream or sys.stderr
     if json_lines is None:
         json_lines = not (hasattr(stream, "isatty") and stream.isatty())
@@ -94,7 +102,8 @@ def setup(settings: Settings, *, stream: TextIO | None = None, json_lines: bool 
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter(secrets) if json_lines else TextFormatter(secrets))
     previous = {}
-    for name, lvl in (("recoup", level), ("apscheduler", logging.WARNING)):
+    scheduler_level = logging.DEBUG if level <= logging.DEBUG else logging.WARNING
+    for name, lvl in (("recoup", level), ("apscheduler", scheduler_level)):
         lg = logging.getLogger(name)
         for h in list(lg.handlers):
             if h.get_name() == _HANDLER_NAME:
