@@ -21,15 +21,16 @@ The server is uvicorn (h11) running a Starlette app, with bounds on everything a
   transaction at a time (SQLite has one writer);
 - every request gets an answer with a one-line ``{"error": ...}``: 400 for a body that is not a
   JSON object (bad UTF-8, bad JSON, a number longer than ``MAX_NUMBER_DIGITS`` digits, nesting
-  deeper than ``MAX_DEPTH``), 422 for an event recoup cannot store (a date outside
-  ``INSTANT_WINDOW``, a value out of range), 503 with ``Retry-After`` when the database is
+  deeper than ``MAX_DEPTH``), 422 for an event recoup cannot read at all; a scan
+  the reader refuses (a time outside the plausible window of :mod:`recoup.ingest.bounds`, a NUL in
+  its text) is a row error as in any file: the event's good scans are stored and the answer is 200
+  with ``rejected`` and the ``errors`` (the sender must not retry what will never load), 503 with ``Retry-After`` when the database is
   unavailable (the sender retries), 500 for anything else (logged with its traceback).
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import logging
 import socket
@@ -40,7 +41,6 @@ from typing import Any
 import anyio
 import anyio.to_thread
 import h11
-import pandas as pd
 import uvicorn
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -53,7 +53,6 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from recoup.clock import SYSTEM, Clock
 from recoup.errors import FileRefused, StoreError
-from recoup.ingest.bounds import EARLIEST, LATEST
 from recoup.ingest.base import ReadResult
 from recoup.ingest.service import ingest_result
 from recoup.shipments.webhook import parse_event, verify_signature
@@ -64,9 +63,6 @@ log = logging.getLogger(__name__)
 MAX_BODY = 5 * 1024 * 1024
 MAX_NUMBER_DIGITS = 40          # EasyPost sends weights and ids far shorter than this
 MAX_DEPTH = 64                  # an Event nests 4 levels deep
-#: Scan instants recoup accepts from a webhook, [start, end): outside it the event is refused (422).
-INSTANT_WINDOW = (dt.datetime(EARLIEST.year, EARLIEST.month, EARLIEST.day, tzinfo=dt.UTC),
-                  dt.datetime(LATEST.year, LATEST.month, LATEST.day, tzinfo=dt.UTC))   # ingest.bounds
 PATHS = ("/webhooks/easypost", "/webhooks/easypost/", "/webhook", "/webhook/")
 
 
@@ -149,18 +145,6 @@ def check_body(body: bytes) -> None:
         raise BadEvent(400, f"not an EasyPost Event: nested more than {MAX_DEPTH} levels")
 
 
-def check_instants(result: ReadResult) -> None:
-    """Raise :class:`BadEvent` (422) when a scan instant lies outside :data:`INSTANT_WINDOW`."""
-    f = result.frame
-    if f.empty or "occurred_at" not in f.columns:
-        return
-    at = pd.to_datetime(f["occurred_at"], utc=True, errors="coerce").dropna()
-    lo, hi = (pd.Timestamp(x) for x in INSTANT_WINDOW)
-    bad = at[(at < lo) | (at >= hi)]
-    if len(bad):
-        raise BadEvent(422, f"scan time {bad.iloc[0].isoformat()} is outside {lo.year}–{hi.year - 1}")
-
-
 def _parse(body: bytes) -> ReadResult:
     check_body(body)
     try:
@@ -171,7 +155,6 @@ def _parse(body: bytes) -> ReadResult:
         raise BadEvent(400, str(e)) from None
     except Exception as e:  # a value the reader could not take (a date out of range ...): the sender's to fix
         raise BadEvent(422, f"cannot read the event: {type(e).__name__}: {e}") from None
-    check_instants(result)
     return result
 
 
@@ -225,7 +208,8 @@ class Receiver:
         label = f"webhook:easypost:{self.clock.now().isoformat()}"
         with self.write_lock:
             s = ingest_result(self.engine, "scans", result, label=label, clock=self.clock, contracts=self.contracts)
-        return {"read": s.read, "stored": s.stored, "duplicates": s.duplicates, "rejected": s.rejected}
+        return {"read": s.read, "stored": s.stored, "duplicates": s.duplicates, "rejected": s.rejected,
+                "errors": [e.as_dict() for e in s.errors]}
 
 
 def _app(receiver: Receiver) -> Starlette:
