@@ -201,3 +201,27 @@ def test_one_damaged_json_line_is_that_lines_error(db: str, tmp_path: Path) -> N
     code, summary, _ = ingest("scans", f)
     assert code == 1 and summary["stored"] == 2
     assert [e["line"] for e in summary["errors"]] == [2]
+
+
+def test_a_header_naming_a_column_twice_is_refused(db: str, tmp_path: Path) -> None:
+    # pandas renames the second "carrier" to "carrier.1", so the check never fired and the first was used
+    f = tmp_path / "scans.csv"
+    f.write_text("tracking_number,carrier,occurred_at,status,carrier\n"
+                 "1Z999AA10123456784,ups,2026-10-09T21:14:00-04:00,delivered,fedex\n")
+    code, summary, _ = ingest("scans", f)
+    assert code == 1 and summary["stored"] == 0
+    assert "'carrier' appears twice in the header" in summary["errors"][0]["reason"]
+
+
+def test_thousands_of_unknown_columns_are_not_read_and_are_named(db: str, tmp_path: Path) -> None:
+    # the cost was quadratic in the column count (20k columns: 323 s); unknown columns are now left unread
+    extra = [f"x{i}" for i in range(5000)]
+    f = tmp_path / "scans.csv"
+    f.write_text(",".join(["tracking_number", "carrier", "occurred_at", "status", *extra]) + "\n"
+                 + ",".join(["1Z999AA10123456784", "ups", "2026-10-09T21:14:00-04:00", "delivered", *[""] * 5000])
+                 + "\n")
+    code, out, _ = run("ingest", "scans", str(f), "--format", "json")
+    summary = json.loads(out)["files"][0]
+    assert code == 0 and summary["stored"] == 1
+    code, _, err = run("ingest", "scans", str(f))
+    assert "5000 unknown column(s) not read: 'x0'" in err

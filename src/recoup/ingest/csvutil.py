@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections import Counter
 from pathlib import Path
 from zoneinfo import available_timezones
 
@@ -41,9 +42,11 @@ def header_of(head: bytes) -> list[str]:
         return []
 
 
-def load_csv(path: Path, required: list[str], kind: str) -> pd.DataFrame:
+def load_csv(path: Path, required: list[str], kind: str, optional: list[str] | None = None) -> pd.DataFrame:
     """All cells as text ('' = none), columns renamed to lower-case names, a `line` column added.
-    Refuses (FileRefused) a file that is not UTF-8 CSV text or lacks required columns."""
+    Refuses (FileRefused) a file that is not UTF-8 CSV text, lacks required columns or names a column
+    twice. With ``optional``, only the required and optional columns are read; the others are listed
+    in ``df.attrs["unknown_columns"]`` (so a 20,000-column file costs what its known columns cost)."""
     try:
         raw = text_path(Path(path)).read_bytes()
     except OSError as e:
@@ -59,23 +62,28 @@ def load_csv(path: Path, required: list[str], kind: str) -> pd.DataFrame:
     shape = _record_shapes(text)
     if shape.width == 0:
         raise FileRefused("no header row")
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-                         skip_blank_lines=True, engine="c", on_bad_lines="skip")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise FileRefused(f"not a readable CSV: {str(e).strip().splitlines()[0]}") from None
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    dupes = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    # the header as written (pandas renames a repeated name to "name.1", hiding the repeat)
+    names = [c.strip().lower() for c in shape.header]
+    counts = Counter(names)
+    dupes = sorted(c for c, n in counts.items() if n > 1)
     if dupes:
-        raise FileRefused(f"column {dupes[0]!r} appears twice in the header")
-    missing = [c for c in required if c not in df.columns]
+        raise FileRefused(f"column {dupes[0]!r} appears twice in the header: rename or remove one")
+    missing = [c for c in required if c not in counts]
     if missing:
         raise FileRefused(f"not a {kind} file: missing column(s) {', '.join(missing)}")
-    for c in df.columns:
-        df[c] = df[c].str.strip()
+    known = None if optional is None else set(required) | set(optional)
+    use = list(range(len(names))) if known is None else [i for i, n in enumerate(names) if n in known]
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
+                         skip_blank_lines=True, engine="c", on_bad_lines="skip", usecols=use)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise FileRefused(f"not a readable CSV: {str(e).strip().splitlines()[0]}") from None
+    df.columns = [names[i] for i in use]
+    df = pd.DataFrame({c: df[c].str.strip() for c in df.columns}, index=df.index)
     kept = ~shape.long
     if int(kept.sum()) != len(df):   # pandas and the csv module read the records differently: trust csv
-        df = _frame_of_records(text, shape.width, list(df.columns))
+        df = _frame_of_records(text, shape.width, names)[[names[i] for i in use]]
+    df.attrs["unknown_columns"] = [] if known is None else [n for n in names if n not in known]
     # line numbers: the first physical line of each record (header is line 1; blank lines skipped)
     df["line"] = shape.lines[kept]
     # a record with fewer or more fields than the header is a row error, never padded or cut
@@ -96,10 +104,21 @@ def load_csv(path: Path, required: list[str], kind: str) -> pd.DataFrame:
     return df
 
 
+def column_notes(df: pd.DataFrame) -> list[str]:
+    """The run-summary note naming the columns :func:`load_csv` did not read (none when all known)."""
+    unknown = df.attrs.get("unknown_columns") or []
+    if not unknown:
+        return []
+    shown = ", ".join(repr(c) for c in unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+    return [f"{len(unknown)} unknown column(s) not read: {shown} (a misspelt header leaves its values unread)"]
+
+
 class _Shapes:
     """Each record's first line and field count, from the csv module (which knows quoted line breaks)."""
 
-    def __init__(self, lines: list[int], fields: list[int], width: int) -> None:
+    def __init__(self, lines: list[int], fields: list[int], header: list[str]) -> None:
+        self.header = header
+        width = len(header)
         self.lines = np.asarray(lines, dtype=np.int64)
         self.fields = np.asarray(fields, dtype=np.int64)
         self.width = width
@@ -111,22 +130,22 @@ def _record_shapes(text: str) -> _Shapes:
     reader = csv.reader(io.StringIO(text))
     lines: list[int] = []
     fields: list[int] = []
-    width = 0
+    header: list[str] = []
     start = 1
     try:
         for rec in reader:
             if not rec or (len(rec) == 1 and not rec[0].strip()):
                 start = reader.line_num + 1
                 continue
-            if width == 0:
-                width = len(rec)
+            if not header:
+                header = rec
             else:
                 lines.append(start)
                 fields.append(len(rec))
             start = reader.line_num + 1
     except csv.Error as e:
         raise FileRefused(f"not a readable CSV: line {reader.line_num}: {e}") from None
-    return _Shapes(lines, fields, width)
+    return _Shapes(lines, fields, header)
 
 
 def _frame_of_records(text: str, width: int, columns: list[str]) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from recoup.ingest.base import ADJUSTMENTS, CHARGE_TYPES, INVOICE_COLUMNS, ReadResult
-from recoup.ingest.csvutil import Checker, header_of, load_csv, none_if_empty
+from recoup.ingest.csvutil import Checker, column_notes, header_of, load_csv, none_if_empty
 
 REQUIRED = ["invoice_number", "invoice_date", "carrier", "tracking_number", "charge_type", "amount"]
 OPTIONAL = ["account_number", "currency", "billed_weight", "weight_unit", "zone", "service", "ship_date",
@@ -20,7 +20,7 @@ def sniff(head: bytes) -> bool:
 
 
 def read(path: Path) -> ReadResult:
-    df = load_csv(path, REQUIRED, "invoice")
+    df = load_csv(path, REQUIRED, "invoice", OPTIONAL)
     for c in OPTIONAL:
         if c not in df.columns:
             df[c] = ""
@@ -47,4 +47,4 @@ def read(path: Path) -> ReadResult:
         "line": df["line"],
     })
     return ReadResult("canonical", out.loc[~ck.bad, INVOICE_COLUMNS].reset_index(drop=True), read=len(df),
-                      errors=ck.errors)
+                      errors=ck.errors, notes=column_notes(df))

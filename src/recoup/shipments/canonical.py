@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from recoup.ingest.base import EXCEPTION_REASONS, SCAN_COLUMNS, STATUSES, ReadResult
-from recoup.ingest.csvutil import Checker, header_of, load_csv, none_if_empty
+from recoup.ingest.csvutil import Checker, column_notes, header_of, load_csv, none_if_empty
 from recoup.money import VALUE_LIMIT_CENTS
 from recoup.shipments.codes.jsonscans import placeholder_reason
 
@@ -24,6 +24,7 @@ SHIPMENT_COLUMNS = [
     "declared_value_cents", "item_value_cents", "currency", "dest_timezone", "order_id", "line",
 ]
 SCAN_REQUIRED = ["tracking_number", "carrier", "occurred_at", "status"]
+SCAN_OPTIONAL = ["carrier_status_code", "description", "city", "postal", "country", "exception_reason"]
 
 
 def sniff_shipments(head: bytes) -> bool:
@@ -43,7 +44,7 @@ def _ensure(df: pd.DataFrame, cols: list[str]) -> None:
 
 
 def read_shipments(path: Path) -> ReadResult:
-    df = load_csv(path, SHIPMENT_REQUIRED, "shipments")
+    df = load_csv(path, SHIPMENT_REQUIRED, "shipments", SHIPMENT_OPTIONAL)
     _ensure(df, SHIPMENT_OPTIONAL)
     ck = Checker(df)
     ck.required(*SHIPMENT_REQUIRED)
@@ -85,12 +86,13 @@ def read_shipments(path: Path) -> ReadResult:
     dup = out.duplicated(["carrier", "tracking_number"], keep="last")
     # a parcel listed twice in one file: the later row wins, as a re-sent manifest row would
     good = out.loc[~ck.bad & ~dup.to_numpy()]
-    return ReadResult("canonical", good.reset_index(drop=True), read=len(df), errors=ck.errors)
+    return ReadResult("canonical", good.reset_index(drop=True), read=len(df), errors=ck.errors,
+                      notes=column_notes(df))
 
 
 def read_scans(path: Path) -> ReadResult:
-    df = load_csv(path, SCAN_REQUIRED, "scans")
-    _ensure(df, ["carrier_status_code", "description", "city", "postal", "country", "exception_reason"])
+    df = load_csv(path, SCAN_REQUIRED, "scans", SCAN_OPTIONAL)
+    _ensure(df, SCAN_OPTIONAL)
     ck = Checker(df)
     ck.required(*SCAN_REQUIRED)
     # placeholders ("<Inquiry Number>", "string", template text): refused per row (issue 11);
@@ -119,4 +121,4 @@ def read_scans(path: Path) -> ReadResult:
         "line": df["line"],
     })
     return ReadResult("canonical", out.loc[~ck.bad, SCAN_COLUMNS].reset_index(drop=True), read=len(df),
-                      errors=ck.errors)
+                      errors=ck.errors, notes=column_notes(df))
