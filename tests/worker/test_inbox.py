@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
@@ -126,3 +127,39 @@ def test_cli_ingest_inbox(worker_env: dict[str, str], inbox: Inbox) -> None:
     assert "junk.csv" in res.stderr
     res = runner.invoke(app, ["ingest", "inbox", "--format", "json"])   # nothing left: nothing read
     assert res.exit_code == 0 and json.loads(res.stdout)["files"] == []
+
+
+def test_one_poison_file_does_not_stop_the_inbox(settings: Settings, inbox: Inbox,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 4: an exception that is not a recoup error (an overflow, a disk full) used to abort
+    the whole run, every tick, with every file left in place."""
+    import errno
+
+    from recoup.ingest import inbox as inbox_module
+
+    eng = engine_for(settings)
+    write(inbox.shipments / "a-poison.csv", LINES[1])
+    write(inbox.shipments / "b-disk-full.csv", LINES[2])
+    write(inbox.shipments / "c-good.csv", LINES[3])
+    real = inbox_module.ingest_file
+
+    def flaky(engine, kind, path, **kw):  # type: ignore[no-untyped-def]
+        if path.name == "a-poison.csv":
+            raise OverflowError("Python int too large to convert to C long")
+        if path.name == "b-disk-full.csv":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(engine, kind, path, **kw)
+
+    monkeypatch.setattr(inbox_module, "ingest_file", flaky)
+    run = run_inbox(eng, settings, None, clock=SYSTEM)
+    assert [s.path.rsplit("/", 1)[-1] for s in run.files] == ["a-poison.csv", "b-disk-full.csv", "c-good.csv"]
+    rej = inbox.shipments / "rejected"
+    assert (rej / "a-poison.csv").exists()
+    assert "OverflowError" in (rej / "a-poison.csv.reason").read_text()
+    assert (inbox.shipments / "b-disk-full.csv").exists()           # transient: retried next run
+    assert run.retry == [str(inbox.shipments / "b-disk-full.csv")]
+    assert (inbox.shipments / "archive" / "c-good.csv").exists()
+    monkeypatch.setattr(inbox_module, "ingest_file", real)         # the disk has room again
+    again = run_inbox(eng, settings, None, clock=SYSTEM)
+    assert [s.stored for s in again.files] == [1]
+    assert (inbox.shipments / "archive" / "b-disk-full.csv").exists()

@@ -51,6 +51,7 @@ class InboxRun:
     reconciled: ReconcileSummary | None = None
     stopped: bool = False                                      # the stop flag cut the run short
     folders: int = 0                                           # inbox folders configured
+    retry: list[str] = field(default_factory=list)             # left in place after a transient failure
 
     def counts(self) -> dict[str, int]:
         archived = sum(1 for dst in self.moved.values() if Path(dst).parent.name == ARCHIVE)
@@ -120,7 +121,22 @@ def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None,
             if stop is not None and stop():
                 run.stopped = True
                 break
-            summary = ingest_file(engine, kind, path, clock=clock, contracts=contracts)
+            try:
+                summary = ingest_file(engine, kind, path, clock=clock, contracts=contracts)
+            except Exception as e:  # one file's failure is that file's, never the inbox's (issue 15)
+                summary = FileSummary(path=str(path), kind=kind)
+                if transient(e):
+                    # disk full, database unavailable or locked: nothing was stored (the file's
+                    # transaction rolled back); the file stays where it is and the next run retries it
+                    summary.refused = f"not loaded this time, retried on the next run: {_one_line(e)}"
+                    log.warning("inbox %s: %s left in place: %s", kind, path.name, _one_line(e))
+                    run.files.append(summary)
+                    run.retry.append(str(path))
+                    if on_file is not None:
+                        on_file(summary, "")
+                    continue
+                log.exception("inbox %s: %s could not be loaded", kind, path.name)
+                summary.refused = f"could not be loaded ({_one_line(e)}): a recoup defect, please report it"
             # ingest_file has committed (or recorded the refusal): only now does the file move.
             dst = _move_after_load(path, summary)
             run.files.append(summary)
@@ -139,6 +155,28 @@ def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None,
         # credits on the new invoices pay claims: match them now (spec: after every invoice ingest)
         run.reconciled = reconcile(engine, clock=clock)
     return run
+
+
+_TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EAGAIN, errno.EBUSY, errno.EIO, errno.ENOMEM}
+
+
+def transient(e: BaseException) -> bool:
+    """Whether a failure may pass by itself (disk full, database unavailable or locked): the file is
+    then retried on the next run rather than moved to rejected/."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(e, OSError) and e.errno in _TRANSIENT_ERRNOS:
+        return True
+    if isinstance(e, OperationalError):
+        return True
+    if isinstance(e, DBAPIError) and e.connection_invalidated:
+        return True
+    return isinstance(e, MemoryError)
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return f"{type(e).__name__}: {text[:300]}" if text else type(e).__name__
 
 
 def refused_whole(s: FileSummary) -> bool:
