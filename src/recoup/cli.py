@@ -69,7 +69,10 @@ def ctx_of(ctx: typer.Context) -> Ctx:
 
 def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn recoup errors into one line on stderr and exit 1: never a traceback."""
+    import errno
     import functools
+
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
     @functools.wraps(fn)
     def wrapper(*a: Any, **k: Any) -> Any:
@@ -77,6 +80,16 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*a, **k)
         except RecoupError as e:
             fail(str(e))
+        except (OperationalError, DBAPIError) as e:
+            # a locked SQLite file after the busy wait, a PostgreSQL server gone: one line, no traceback
+            first = (str(getattr(e, "orig", None) or e).strip().splitlines() or [""])[0]
+            fail(f"the database is busy or unreachable ({first}): nothing was changed by the failed step; "
+                 "try again, or check --db / RECOUP_DATABASE_URL")
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                fail(f"disk full{f' writing {e.filename}' if e.filename else ''}: free some space and run the "
+                     "command again (each file loads in one transaction, so nothing half-loaded was kept)")
+            fail(f"{e.strerror or type(e).__name__}{f': {e.filename}' if e.filename else ''}")
 
     return wrapper
 

@@ -225,3 +225,29 @@ def test_thousands_of_unknown_columns_are_not_read_and_are_named(db: str, tmp_pa
     assert code == 0 and summary["stored"] == 1
     code, _, err = run("ingest", "scans", str(f))
     assert "5000 unknown column(s) not read: 'x0'" in err
+
+
+@pytest.mark.parametrize(("exc", "said"), [
+    ("locked", "the database is busy or unreachable (database is locked)"),
+    ("disk", "disk full writing /data/recoup.db-wal: free some space"),
+])
+def test_store_and_disk_failures_are_one_line_not_a_traceback(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             exc: str, said: str) -> None:
+    import errno
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    import recoup.ingest.service as service
+
+    def boom(*a: object, **k: object) -> None:
+        if exc == "locked":
+            raise OperationalError("INSERT ...", {}, sqlite3.OperationalError("database is locked"))
+        raise OSError(errno.ENOSPC, "No space left on device", "/data/recoup.db-wal")
+
+    monkeypatch.setattr(service, "ingest_files", boom)
+    f = tmp_path / "ship.csv"
+    f.write_text(MANIFEST_HEADER + "1Z999AA10123456784,ups,GND,2026-10-01,10001,US,,\n")
+    code, out, err = run("ingest", "shipments", str(f))
+    assert code == 1
+    assert said in " ".join(err.split()) and len(err.strip().splitlines()) <= 3
