@@ -248,6 +248,6 @@ def test_store_and_disk_failures_are_one_line_not_a_traceback(db: str, tmp_path:
     monkeypatch.setattr(service, "ingest_files", boom)
     f = tmp_path / "ship.csv"
     f.write_text(MANIFEST_HEADER + "1Z999AA10123456784,ups,GND,2026-10-01,10001,US,,\n")
-    code, out, err = run("ingest", "shipments", str(f))
+    code, _, err = run("ingest", "shipments", str(f))
     assert code == 1
     assert said in " ".join(err.split()) and len(err.strip().splitlines()) <= 3
