@@ -124,3 +124,70 @@ def test_a_job_still_running_elsewhere_is_skipped(pg_url: str) -> None:
         assert worker.run_job("expire_claims", dt.datetime(2026, 11, 3, 0, 15, tzinfo=dt.UTC)) is None
     finally:
         eng.dispose()
+
+
+def test_a_job_that_loses_its_lock_stops_and_fails_and_another_worker_can_take_it(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 12: a job whose lock connection was killed carried on unlocked while another worker
+    started the same job."""
+    from recoup.worker import scheduler
+
+    eng = make_engine(pg_url)
+    init_db(eng)
+    admin = make_engine(pg_url)
+    ctx = jobs.JobContext(eng, Settings(database_url=pg_url), lambda: None,  # type: ignore[arg-type, return-value]
+                          clock_source=lambda: dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC))
+    worker = Worker(ctx, notify=False)
+    monkeypatch.setattr(scheduler.Held, "CHECK_EVERY_S", 0.0)
+    seen: dict[str, object] = {}
+
+    def job(c: jobs.JobContext, name: str) -> jobs.JobResult:
+        with admin.begin() as a:     # the lock's session is killed (a dropped connection)
+            a.execute(text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                           "AND pid <> pg_backend_pid()"))
+        units = 0
+        while not c.stopping() and units < 50:      # the job's units of work
+            units += 1
+            time.sleep(0.01)
+        seen["units"] = units
+        with pg_try_lock(admin, f"recoup.job.{name}") as other:   # another worker can take it now
+            seen["other"] = bool(other)
+        return jobs.JobResult(name, "ok", counts={"units": units})
+
+    monkeypatch.setattr(scheduler, "call_job", job)
+    try:
+        res = worker.run_job("expire_claims", dt.datetime(2026, 11, 2, 0, 15, tzinfo=dt.UTC))
+        assert res is not None and res.outcome == "failed" and "lost its database lock" in res.detail
+        assert seen == {"units": 0, "other": True}     # it stopped before its next unit of work
+        with eng.connect() as c:
+            row = c.execute(text("SELECT outcome FROM job_run WHERE job = 'expire_claims'")).one()
+        assert row.outcome == "failed"
+    finally:
+        eng.dispose()
+        admin.dispose()
+
+
+def test_runs_whose_worker_is_gone_are_closed_as_failed(pg_url: str) -> None:
+    from recoup.clock import wall_now
+    from recoup.worker.scheduler import HEARTBEAT_S, close_orphaned_runs
+
+    eng = make_engine(pg_url)
+    init_db(eng)
+    now = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
+    old = (wall_now() - dt.timedelta(seconds=20 * HEARTBEAT_S)).isoformat()
+    fresh = wall_now().isoformat()
+    try:
+        with eng.begin() as c:
+            for job, worker in (("audit", "crashed"), ("ingest", "vanished"), ("submit_claims", "alive")):
+                c.execute(text("INSERT INTO job_run (job, tick, worker, started_at, outcome, counts, detail) "
+                               "VALUES (:j, '2026-11-02T09:00', :w, :t, 'running', '{}', '')"),
+                          {"j": job, "w": worker, "t": now})
+            for worker, beat in (("crashed", old), ("alive", fresh)):
+                c.execute(text("INSERT INTO audit_state (key, value) VALUES (:k, :v)"),
+                          {"k": f"worker.{worker}", "v": json.dumps({"heartbeat": beat})})
+        assert close_orphaned_runs(eng, now) == 2
+        with eng.connect() as c:
+            got = dict(c.execute(text("SELECT worker, outcome FROM job_run")).all())
+        assert got == {"crashed": "failed", "vanished": "failed", "alive": "running"}
+    finally:
+        eng.dispose()

@@ -80,6 +80,7 @@ class JobContext:
     channel_factory: Callable[..., Any] | None = None     # seam: claims channel factory (tests)
     tracking_client: Callable[..., Any] | None = None     # seam: tracking client factory (tests)
     smtp_factory: Callable[..., Any] | None = None        # seam: smtplib.SMTP replacement (tests)
+    lock_check: Callable[[], bool] | None = None          # while a job runs: does this worker still hold its lock?
 
     def clock(self) -> Clock:
         """The one clock of this context: the given one; else, replaying a day, that day at 12:00 UTC
@@ -101,7 +102,11 @@ class JobContext:
         return self.replay_as_of or self.clock().today()
 
     def stopping(self) -> bool:
-        return self.stop.is_set()
+        """Stop at the next unit of work: a stop was asked for, or the job's lock was lost (another
+        worker may take the job now: carrying on would run it twice)."""
+        if self.stop.is_set():
+            return True
+        return self.lock_check is not None and not self.lock_check()
 
     def contracts(self) -> ContractSet:
         return self.contracts_loader()

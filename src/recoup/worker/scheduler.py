@@ -45,6 +45,7 @@ from recoup.worker.jobs import ORDER, JobContext, JobResult, call_job, run_once,
 
 MISFIRE_GRACE_S = 1800        # a run that could not start within 30 min of its tick waits for the next tick
 HEARTBEAT_S = 60
+ORPHAN_AFTER_BEATS = 10       # a worker silent this many beats is gone (as worker status judges it)
 WORKER_STATE_PREFIX = "worker."
 
 
@@ -95,12 +96,43 @@ def _lock_id(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+class Held:
+    """What :func:`pg_try_lock` yields: true when this worker got the lock; :meth:`still_held` tells
+    whether it still has it (its session may have been dropped: the lock went with it)."""
+
+    CHECK_EVERY_S = 5.0
+
+    def __init__(self, got: bool, conn: Any = None) -> None:
+        self.got = got
+        self._conn = conn
+        self._checked = time.monotonic()
+        self.lost = False
+
+    def __bool__(self) -> bool:
+        return self.got
+
+    def still_held(self) -> bool:
+        """False once the lock's connection is gone (checked at most every few seconds)."""
+        if not self.got or self.lost:
+            return not self.lost and self.got
+        if self._conn is None or time.monotonic() - self._checked < self.CHECK_EVERY_S:
+            return True
+        self._checked = time.monotonic()
+        try:
+            self._conn.execute(text("SELECT 1")).scalar()
+            self._conn.commit()
+        except Exception:
+            self.lost = True
+        return not self.lost
+
+
 @contextlib.contextmanager
-def pg_try_lock(engine: Engine, name: str, *, wait: bool = False) -> Iterator[bool]:
-    """A PostgreSQL session advisory lock held for the block; True if this worker got it (``wait``:
-    wait for it). Elsewhere (SQLite: one worker) always True."""
+def pg_try_lock(engine: Engine, name: str, *, wait: bool = False) -> Iterator[Held]:
+    """A PostgreSQL session advisory lock held for the block; true if this worker got it (``wait``:
+    wait for it). Elsewhere (SQLite: one worker) always true. A dropped session loses the lock: the
+    holder asks :meth:`Held.still_held` between its units of work and stops when it is gone."""
     if engine.dialect.name != "postgresql":
-        yield True
+        yield Held(True)
         return
     with engine.connect() as conn:
         # one lock space per database and schema: recoups on other schemas of the server do not collide
@@ -112,12 +144,39 @@ def pg_try_lock(engine: Engine, name: str, *, wait: bool = False) -> Iterator[bo
         else:
             got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
         conn.commit()
+        held = Held(got, conn)
         try:
-            yield got
+            yield held
         finally:
-            if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                conn.commit()
+            if got and not held.lost:
+                with contextlib.suppress(Exception):   # a dropped session has released it already
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+
+
+def close_orphaned_runs(engine: Engine, now: dt.datetime, me: str | None = None) -> int:
+    """Mark as failed the runs still ``running`` whose worker is gone: no heartbeat row, or none for
+    ``ORPHAN_AFTER_BEATS`` beats (wall clock: liveness). Returns how many. A live worker's runs are
+    never touched; on SQLite the single worker does the same at its start."""
+    t = JobRun.__table__  # type: ignore[attr-defined]
+    st = AuditState.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        running = {r[0] for r in conn.execute(select(t.c.worker).where(t.c.outcome == "running").distinct())}
+        running.discard(me)
+        if not running:
+            return 0
+        beats: dict[str, dt.datetime] = {}
+        for r in conn.execute(select(st.c.key, st.c.value).where(st.c.key.like(WORKER_STATE_PREFIX + "%"))):
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                beats[r.key.removeprefix(WORKER_STATE_PREFIX)] = dt.datetime.fromisoformat(json.loads(r.value)["heartbeat"])
+        wall = wall_now()
+        gone = [w for w in running
+                if w not in beats or (wall - beats[w]).total_seconds() > ORPHAN_AFTER_BEATS * HEARTBEAT_S]
+        if not gone:
+            return 0
+        return int(conn.execute(update(t).where(t.c.outcome == "running").where(t.c.worker.in_(gone)).values(
+            outcome="failed", finished_at=now,
+            detail="its worker is gone (no heartbeat): the run did not finish")).rowcount or 0)
 
 
 class SingleWorkerLock:
@@ -230,6 +289,11 @@ class Worker:
         self._lock.release()
 
     def heartbeat(self, last_job: str | None = None) -> None:
+        if self.ctx.engine.dialect.name == "postgresql":
+            with contextlib.suppress(Exception):
+                n = close_orphaned_runs(self.ctx.engine, self.ctx.now(), self.ctx.worker_id)
+                if n:
+                    self.log.warning("closed %d run(s) as failed: their worker is gone (no heartbeat)", n)
         try:
             set_state(self.ctx.engine, WORKER_STATE_PREFIX + self.ctx.worker_id, json.dumps({
                 "worker": self.ctx.worker_id, "host": socket.gethostname(), "pid": os.getpid(),
@@ -261,7 +325,16 @@ class Worker:
             with pg_try_lock(ctx.engine, f"recoup.job.{job}") as got:
                 if got:
                     self.log.info("%s for %s: started", job, key, extra=extra)
-                    res = call_job(ctx, job)
+                    ctx.lock_check = got.still_held      # the job stops at its next unit of work if lost
+                    try:
+                        res = call_job(ctx, job)
+                    finally:
+                        ctx.lock_check = None
+                    if got.lost:
+                        res = JobResult(job, "failed", counts=res.counts,
+                                        detail="lost its database lock (the connection dropped): stopped at the "
+                                               "next unit of work so that no other worker runs it twice; "
+                                               "the next tick carries on. " + res.detail)
                 else:
                     res = JobResult(job, "skipped", detail="another worker is still running this job (an earlier tick)")
             with ctx.engine.begin() as conn:
