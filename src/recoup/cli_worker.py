@@ -113,7 +113,7 @@ def worker_run(
                           worker_id=worker_id or default_worker_id())
         worker = Worker(jctx)
         with stop_on_signals(jctx, worker.request_stop):   # from the start: a signal never kills it mid-unit
-            worker.start()
+            worker.start(wait_s=60 if once else 600)   # a database still coming up is waited for
             try:
                 if not once:
                     worker.serve()

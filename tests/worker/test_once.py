@@ -204,3 +204,21 @@ def test_json_logs_redact_secrets(settings: Settings) -> None:
     line = json.loads(buf.getvalue().strip())
     assert line["job"] == "x" and line["level"] == "warning"
     assert "hunter2pass" not in buf.getvalue() and "XXXXsecret" not in buf.getvalue()
+
+
+def test_a_worker_waits_for_an_unreachable_database_then_says_so_in_one_line(tmp_path: Path) -> None:
+    """Issue 15 item 11: `worker run` with PostgreSQL unreachable at start died with a traceback."""
+    import logging
+
+    from recoup.errors import StoreError
+    from recoup.settings import Settings
+    from recoup.store.db import make_engine
+    from recoup.worker.jobs import JobContext
+    from recoup.worker.scheduler import Worker
+
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"     # nothing listens on port 1
+    ctx = JobContext(make_engine(url), Settings(database_url=url), lambda: None,  # type: ignore[arg-type, return-value]
+                     logger=logging.getLogger("test"))
+    worker = Worker(ctx, notify=False)
+    with pytest.raises(StoreError, match="the database does not answer .*gave up after 2 s"):
+        worker.start(wait_s=2)

@@ -247,8 +247,32 @@ class Worker:
 
     # -- life cycle -------------------------------------------------------------------------------
 
-    def start(self, *, migrate: bool = True) -> None:
-        """Take the single-worker lock (SQLite), create or migrate the schema, clean up after a crash."""
+    def wait_for_database(self, wait_s: float) -> None:
+        """Wait (logging, with a growing pause up to 30 s) until the database answers; StoreError after
+        ``wait_s`` seconds or on a stop request. A worker started while PostgreSQL is still coming up
+        (a reboot, a failover) waits for it instead of dying with a traceback."""
+        deadline = time.monotonic() + wait_s
+        pause = 1.0
+        while True:
+            try:
+                with self.ctx.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                return
+            except Exception as e:
+                first = (str(getattr(e, "orig", None) or e).strip().splitlines() or [type(e).__name__])[0]
+                left = deadline - time.monotonic()
+                if left <= 0 or self.ctx.stopping():
+                    raise StoreError(f"the database does not answer ({first}); gave up after {wait_s:g} s: "
+                                     "check that it runs and RECOUP_DATABASE_URL") from None
+                self.log.warning("the database does not answer (%s): retrying in %.0f s", first, min(pause, left))
+                self.ctx.stop.wait(min(pause, left))
+                pause = min(pause * 2, 30.0)
+
+    def start(self, *, migrate: bool = True, wait_s: float = 0.0) -> None:
+        """Take the single-worker lock (SQLite), create or migrate the schema, clean up after a crash.
+        With ``wait_s``, wait that long for an unreachable database first."""
+        if wait_s > 0:
+            self.wait_for_database(wait_s)
         self._lock.acquire(self.ctx.worker_id)
         try:
             if migrate:
