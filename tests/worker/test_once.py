@@ -220,5 +220,5 @@ def test_a_worker_waits_for_an_unreachable_database_then_says_so_in_one_line(tmp
     ctx = JobContext(make_engine(url), Settings(database_url=url), lambda: None,  # type: ignore[arg-type, return-value]
                      logger=logging.getLogger("test"))
     worker = Worker(ctx, notify=False)
-    with pytest.raises(StoreError, match="the database does not answer .*gave up after 2 s"):
+    with pytest.raises(StoreError, match=r"the database does not answer .*gave up after 2 s"):
         worker.start(wait_s=2)
