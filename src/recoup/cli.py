@@ -34,9 +34,11 @@ class Ctx:
     _engine: Engine | None = None
 
     def engine(self, *, check: bool = True) -> Engine:
-        from recoup.store.db import check_schema, make_engine
+        from recoup.store.db import check_schema, make_engine, require_database
 
         if self._engine is None:
+            if check:
+                require_database(self.settings.database_url)
             self._engine = make_engine(self.settings.database_url)
             if check:
                 check_schema(self._engine)
@@ -123,11 +125,46 @@ def main_options(
 @guarded
 def init(ctx: typer.Context) -> None:
     """Create or migrate the database; idempotent."""
+    from recoup.settings import LOCAL_CONTRACTS, bundled_contracts_dir
     from recoup.store.db import init_db
 
     c = ctx_of(ctx)
     msg = init_db(c.engine(check=False))
-    stderr().print(f"{msg}: {c.settings.database_url}")
+    err = stderr()
+    err.print(f"{msg}: {c.settings.database_url}")
+    folder = c.settings.contracts_dir()
+    bundled = folder == bundled_contracts_dir()
+    err.print(f"contracts: {folder}" + (" (the bundled defaults: published terms, not yours)" if bundled else ""),
+              soft_wrap=True)
+    steps = ["recoup doctor                              # check the setup: contracts, channels, inbox, SMTP"]
+    if bundled:
+        steps.append(f"recoup contracts export {LOCAL_CONTRACTS}   # copy the defaults, then edit your own terms")
+    steps += ["recoup contracts check                     # validate and summarise the contracts",
+              "recoup ingest shipments|scans|invoices FILE...",
+              "recoup audit                               # findings and claims; then `recoup findings`",
+              "recoup worker run                          # or let the schedule do it all (docs/deployment.md)"]
+    err.print("next steps:\n" + "\n".join("  " + s for s in steps), soft_wrap=True, markup=False)
+
+
+@contracts_app.command("export")
+@guarded
+def contracts_export(folder: Path = typer.Argument(Path("config/contracts"), help="Where to write them."),
+                     force: bool = typer.Option(False, "--force", help="Overwrite files that exist.")) -> None:
+    """Copy the bundled default contracts into FOLDER, to edit into your own terms."""
+    import shutil
+
+    from recoup.settings import bundled_contracts_dir
+
+    src = bundled_contracts_dir()
+    names = sorted(p.name for p in src.iterdir() if p.suffix in (".toml", ".md"))
+    clash = [n for n in names if (folder / n).exists()]
+    if clash and not force:
+        fail(f"{folder} already has {', '.join(clash)}: give --force to overwrite, or another folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        shutil.copyfile(src / n, folder / n)
+    stderr().print(f"wrote {len(names)} files to {folder}; recoup reads {folder} when it is config/contracts in "
+                   "the working directory, else point --contracts / RECOUP_CONTRACTS at it", soft_wrap=True)
 
 
 @contracts_app.command("check")

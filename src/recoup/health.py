@@ -49,10 +49,10 @@ class Check:
 
 def database_check(engine_factory: Callable[[], Engine], url: str) -> tuple[Check, Engine | None]:
     """Reachable and at the newest schema. Never creates the database file."""
-    from recoup.store.db import check_schema
+    from recoup.store.db import check_schema, sqlite_file
 
     shown = _redact(url)
-    path = _sqlite_path(url)
+    path = sqlite_file(url)
     if path is not None and not path.exists():
         return Check("database", FAIL, f"{shown}: no database file", "run `recoup init`"), None
     try:
@@ -64,16 +64,6 @@ def database_check(engine_factory: Callable[[], Engine], url: str) -> tuple[Chec
     except Exception as e:   # a driver error we do not know: still one line
         return Check("database", FAIL, f"{shown}: {type(e).__name__}: {e}", "check --db / RECOUP_DATABASE_URL"), None
     return Check("database", OK, f"{shown}: reachable, schema at head"), engine
-
-
-def _sqlite_path(url: str) -> Path | None:
-    if not url.startswith("sqlite"):
-        return None
-    rest = url.split(":///", 1)[1] if ":///" in url else ""
-    rest = rest.split("?", 1)[0]
-    if not rest or rest == ":memory:":
-        return None
-    return Path(rest)
 
 
 def _redact(url: str) -> str:
