@@ -95,6 +95,54 @@ def parse_date(v: str | None, name: str) -> dt.date | None:
         raise typer.BadParameter(f"not a date (YYYY-MM-DD): {v!r}", param_hint=name) from None
 
 
+def carrier_code(value: str | None, engine: Engine | None = None, hint: str = "--carrier") -> str | None:
+    """A carrier code as the user may type it (``UPS``, ``FedEx``, ``dpd-uk``), as stored (``ups``,
+    ``fedex``, ``dpd_uk``); an unknown one is a usage error listing the known codes."""
+    if value is None:
+        return None
+    from recoup.carriers.registry import REGISTRY
+
+    code = value.strip().lower().replace("-", "_").replace(" ", "_")
+    known = set(REGISTRY)
+    if code in known:
+        return code
+    if engine is not None:
+        from sqlalchemy import select
+
+        from recoup.store.models import Shipment
+
+        t = Shipment.__table__  # type: ignore[attr-defined]
+        with engine.connect() as conn:
+            known |= {str(r[0]) for r in conn.execute(select(t.c.carrier).distinct()) if r[0]}
+        if code in known:
+            return code
+    raise typer.BadParameter(f"unknown carrier {value!r}: one of {', '.join(sorted(known))}", param_hint=hint)
+
+
+def finding_kind(value: str | None, engine: Engine | None = None, hint: str = "--kind") -> str | None:
+    """A finding kind (case-insensitive); an unknown one is a usage error listing the kinds."""
+    if value is None:
+        return None
+    from recoup.audit.rules import BILLING_KINDS, SERVICE_KINDS
+    from recoup.carriers.base import ALL_KINDS
+
+    kind = value.strip().lower().replace("-", "_").replace(" ", "_")
+    known = set(SERVICE_KINDS) | set(BILLING_KINDS) | set(ALL_KINDS)
+    if kind in known:
+        return kind
+    if engine is not None:
+        from sqlalchemy import select
+
+        from recoup.store.models import Finding
+
+        t = Finding.__table__  # type: ignore[attr-defined]
+        with engine.connect() as conn:
+            known |= {str(r[0]) for r in conn.execute(select(t.c.kind).distinct()) if r[0]}
+        if kind in known:
+            return kind
+    raise typer.BadParameter(f"unknown finding kind {value!r}: one of {', '.join(sorted(known))}", param_hint=hint)
+
+
 AS_OF_HELP = "Replay this day (YYYY-MM-DD): recoup's clock reads it at 12:00 UTC; default: the wall clock."
 
 
@@ -326,8 +374,9 @@ def findings(ctx: typer.Context,
     """List findings."""
     from recoup.queries import list_findings
 
-    rows = list_findings(ctx_of(ctx).engine(), kind=kind, carrier=carrier, claimable=claimable,
-                         include_withdrawn=withdrawn)
+    engine = ctx_of(ctx).engine()
+    rows = list_findings(engine, kind=finding_kind(kind, engine), carrier=carrier_code(carrier, engine),
+                         claimable=claimable, include_withdrawn=withdrawn)
     if fmt == "table":
         cols = ["id", "kind", "carrier", "tracking_number", "invoice_number", "amount", "currency", "claimable",
                 "deadline", "claim_id", "reason"]

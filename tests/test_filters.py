@@ -1,0 +1,69 @@
+"""Filters take codes as people type them and refuse what does not exist (issue 14)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from recoup.cli import app
+
+from .conftest import SMALL
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    r = CliRunner().invoke(app, list(args))
+    return r.exit_code, r.stdout, r.stderr
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    db = tmp_path_factory.mktemp("filters") / "recoup.db"
+    env = {"RECOUP_DATABASE_URL": f"sqlite:///{db}", "RECOUP_CONTRACTS": str(SMALL / "contracts")}
+    mp = pytest.MonkeyPatch()
+    for k, v in env.items():
+        mp.setenv(k, v)
+    mp.delenv("RECOUP_CONFIG", raising=False)
+    assert run("init")[0] == 0
+    assert run("ingest", "shipments", str(SMALL / "shipments.csv"))[0] == 0
+    assert run("ingest", "scans", str(SMALL / "scans.csv"))[0] == 0
+    assert run("audit", "--as-of", "2026-11-16")[0] == 0
+    yield env
+    mp.undo()
+
+
+def test_carrier_codes_are_case_insensitive(audited: dict[str, str]) -> None:
+    code, out, _ = run("findings", "--carrier", "ups", "--format", "json")
+    lower = json.loads(out)
+    assert code == 0 and lower
+    code, out, _ = run("findings", "--carrier", "UPS", "--format", "json")
+    assert code == 0 and json.loads(out) == lower
+    code, out, _ = run("claims", "list", "--carrier", "FedEx", "--format", "json")
+    claims = json.loads(out)
+    assert code == 0 and claims and {c["carrier"] for c in claims} == {"fedex"}
+    code, out, _ = run("claims", "list", "--carrier", "DPD-UK", "--format", "json")
+    assert code == 0 and {c["carrier"] for c in json.loads(out)} == {"dpd_uk"}
+    code, out, _ = run("findings", "--kind", "LATE_DELIVERY", "--format", "json")
+    assert code == 0 and {f["kind"] for f in json.loads(out)} == {"late_delivery"}
+
+
+@pytest.mark.parametrize("args, listed", [
+    (["findings", "--carrier", "upss"], "ups"),
+    (["findings", "--kind", "late"], "late_delivery"),
+    (["claims", "list", "--carrier", "fedx"], "fedex"),
+    (["claims", "list", "--status", "open"], "needs_attention"),
+])
+def test_unknown_values_are_refused_with_the_list(audited: dict[str, str], args: list[str], listed: str) -> None:
+    code, out, err = run(*args)
+    assert code == 2, out + err
+    assert listed in err and "unknown" in err and out == ""
+
+
+def test_explain_a_lower_case_tracking_number(audited: dict[str, str]) -> None:
+    code, out, _ = run("findings", "--carrier", "ups", "--format", "json")
+    tn = json.loads(out)[0]["tracking_number"]
+    assert tn != tn.lower()
+    code, out, err = run("explain", tn.lower(), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["tracking_number"] == tn
