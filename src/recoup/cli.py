@@ -287,7 +287,7 @@ def _ingest(ctx: typer.Context, kind: str, files: list[Path], input_format: str,
             out["reconciled"] = reconciled.as_dict()
         sys.stdout.write(json.dumps(out, indent=1) + "\n")
     else:
-        emit([{"path": s.path, "format": s.format or "-", "read": s.read, "stored": s.stored,
+        emit([{"path": s.path, "format": s.format or "-", "read": s.read, "stored": s.stored, "updated": s.updated,
                "duplicates": s.duplicates, "rejected": s.rejected + (1 if s.refused else 0),
                "outcome": "refused" if s.refused else ("ok" if s.ok else "partial")} for s in summaries],
              fmt, title=f"ingest {kind}")

@@ -74,7 +74,7 @@ def ingest_inbox(ctx: typer.Context, fmt: str = typer.Option("table", "--format"
         sys.stdout.write(json.dumps(out, indent=1) + "\n")
     else:
         emit([{"kind": s.kind, "path": s.path, "format": s.format or "-", "read": s.read, "stored": s.stored,
-               "duplicates": s.duplicates, "rejected": s.rejected + (1 if s.refused else 0),
+               "updated": s.updated, "duplicates": s.duplicates, "rejected": s.rejected + (1 if s.refused else 0),
                "moved_to": run.moved.get(s.path, "-")} for s in run.files], fmt, title="ingest inbox")
         if run.reconciled is not None and run.reconciled.matched:
             err.print(f"reconciled {run.reconciled.matched} credit(s) with claims; "

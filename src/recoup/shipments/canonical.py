@@ -36,6 +36,22 @@ def sniff_scans(head: bytes) -> bool:
     return all(c in h for c in SCAN_REQUIRED)
 
 
+def unknown_columns(df: pd.DataFrame, known: list[str], what: str) -> list[str]:
+    """A note naming the columns of a file that recoup does not read (with the known column each
+    may have meant), so a misspelt header does not pass silently."""
+    import difflib
+
+    extra = [c for c in df.columns if c not in known and c != "line" and str(c).strip()]
+    if not extra:
+        return []
+    missing = [c for c in known if c not in df.columns]
+    named = []
+    for c in extra:
+        close = difflib.get_close_matches(str(c).lower(), missing, n=1, cutoff=0.5)
+        named.append(f"{c} (did you mean {close[0]}?)" if close else str(c))
+    return [f"unknown column(s) not read: {', '.join(named)}; a {what} file's columns are {', '.join(known)}"]
+
+
 def _ensure(df: pd.DataFrame, cols: list[str]) -> None:
     for c in cols:
         if c not in df.columns:
@@ -44,6 +60,7 @@ def _ensure(df: pd.DataFrame, cols: list[str]) -> None:
 
 def read_shipments(path: Path) -> ReadResult:
     df = load_csv(path, SHIPMENT_REQUIRED, "shipments")
+    notes = unknown_columns(df, SHIPMENT_REQUIRED + SHIPMENT_OPTIONAL, "shipments")
     _ensure(df, SHIPMENT_OPTIONAL)
     ck = Checker(df)
     ck.required(*SHIPMENT_REQUIRED)
@@ -85,12 +102,14 @@ def read_shipments(path: Path) -> ReadResult:
     dup = out.duplicated(["carrier", "tracking_number"], keep="last")
     # a parcel listed twice in one file: the later row wins, as a re-sent manifest row would
     good = out.loc[~ck.bad & ~dup.to_numpy()]
-    return ReadResult("canonical", good.reset_index(drop=True), read=len(df), errors=ck.errors)
+    return ReadResult("canonical", good.reset_index(drop=True), read=len(df), errors=ck.errors, notes=notes)
 
 
 def read_scans(path: Path) -> ReadResult:
     df = load_csv(path, SCAN_REQUIRED, "scans")
-    _ensure(df, ["carrier_status_code", "description", "city", "postal", "country", "exception_reason"])
+    optional = ["carrier_status_code", "description", "city", "postal", "country", "exception_reason"]
+    notes = unknown_columns(df, SCAN_REQUIRED + optional, "scans")
+    _ensure(df, optional)
     ck = Checker(df)
     ck.required(*SCAN_REQUIRED)
     # placeholders ("<Inquiry Number>", "string", template text): refused per row (issue 11);
@@ -119,4 +138,4 @@ def read_scans(path: Path) -> ReadResult:
         "line": df["line"],
     })
     return ReadResult("canonical", out.loc[~ck.bad, SCAN_COLUMNS].reset_index(drop=True), read=len(df),
-                      errors=ck.errors)
+                      errors=ck.errors, notes=notes)
