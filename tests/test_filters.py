@@ -48,7 +48,7 @@ def test_carrier_codes_are_case_insensitive(audited: dict[str, str]) -> None:
     assert code == 0 and {f["kind"] for f in json.loads(out)} == {"late_delivery"}
 
 
-@pytest.mark.parametrize("args, listed", [
+@pytest.mark.parametrize(("args", "listed"), [
     (["findings", "--carrier", "upss"], "ups"),
     (["findings", "--kind", "late"], "late_delivery"),
     (["claims", "list", "--carrier", "fedx"], "fedex"),

@@ -212,3 +212,23 @@ def test_a_renamed_column_never_blanks_known_values(initdb: str, tmp_path: Path)
     again = json.loads(out)["files"][0]
     assert again["stored"] == 0 and again.get("updated", 0) == 0 and again["duplicates"] == len(rows)
     assert any("wt" in n for n in again["notes"])
+
+
+def test_a_file_under_the_wrong_kind_says_which_command_takes_it(initdb: str, tmp_path: Path) -> None:
+    """Issue 14: the refusal advised `--input-format`, which `ingest shipments` does not have."""
+    invoice = sorted((SMALL / "invoices").glob("*.csv"))[0]
+    for kind, path, right in (("shipments", SMALL / "scans.csv", "scans"),
+                              ("scans", SMALL / "shipments.csv", "shipments"),
+                              ("shipments", invoice, "invoices"),
+                              ("invoices", SMALL / "scans.csv", "scans")):
+        code, _out, err = run("ingest", kind, str(path))
+        assert code == 1
+        flat = " ".join(err.split())
+        assert f"looks like a{'n' if right[0] == 'i' else ''} {right} file" in flat and f"use `recoup ingest {right}`" in flat, (kind, flat)
+    odd = tmp_path / "odd.csv"
+    odd.write_text("a,b\n1,2\n")
+    _code, _out, err = run("ingest", "shipments", str(odd))
+    flat = " ".join(err.split())
+    assert "--input-format" not in flat and "tracking_number" in flat
+    _code, _out, err = run("ingest", "scans", str(odd))
+    assert "--input-format" in " ".join(err.split())
