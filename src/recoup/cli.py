@@ -20,6 +20,7 @@ from recoup.output import FORMATS, emit, stderr
 from recoup.settings import Settings, load_settings
 
 app = typer.Typer(name="recoup", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="Gets money back from parcel carriers: audits scans and invoices against contracts, "
                        "files the claims, follows them to the credit.")
 contracts_app = typer.Typer(no_args_is_help=True, help="Carrier contracts.")
@@ -76,8 +77,35 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*a, **k)
         except RecoupError as e:
             fail(str(e))
+        except BrokenPipeError:      # `recoup findings --format csv | head -1`: the reader has had enough
+            quiet_stdout()
+            raise typer.Exit(0) from None
 
     return wrapper
+
+
+def quiet_stdout() -> None:
+    """After a broken pipe: send what is left in stdout's buffer nowhere, so that Python's final flush
+    does not print a traceback."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):   # not a real file (tests)
+        pass
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("recoup")
+        except PackageNotFoundError:
+            v = "unknown (not installed)"
+        sys.stdout.write(f"recoup {v}\n")
+        raise typer.Exit(0)
 
 
 def check_format(fmt: str) -> str:
@@ -158,6 +186,7 @@ def main_options(
     db: str | None = typer.Option(None, "--db", envvar="RECOUP_DATABASE_URL", help="Database URL."),
     config: Path | None = typer.Option(None, "--config", envvar="RECOUP_CONFIG", help="Config TOML file."),
     contracts: Path | None = typer.Option(None, "--contracts", envvar="RECOUP_CONTRACTS", help="Contracts folder."),
+    _version_: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     try:
         settings = load_settings(config, database_url=db, contracts=contracts)
@@ -387,7 +416,13 @@ def findings(ctx: typer.Context,
 
 def main() -> None:
     try:
-        app()
+        try:
+            app()
+        finally:
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                quiet_stdout()
     except KeyboardInterrupt:
         stderr().print("interrupted")
         sys.exit(130)

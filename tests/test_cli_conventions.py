@@ -1,8 +1,13 @@
-"""Filters take codes as people type them and refuse what does not exist (issue 14)."""
+"""The CLI as people use it (issue 14): filters take codes as people type them and refuse what does
+not exist; `--version`, `-h`; a closed pipe ends the output quietly."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -67,3 +72,32 @@ def test_explain_a_lower_case_tracking_number(audited: dict[str, str]) -> None:
     code, out, err = run("explain", tn.lower(), "--format", "json")
     assert code == 0, err
     assert json.loads(out)["tracking_number"] == tn
+
+
+RECOUP = str(Path(sys.executable).parent / "recoup")
+
+
+def test_version_and_short_help() -> None:
+    from importlib.metadata import version
+
+    code, out, _ = run("--version")
+    assert code == 0 and out.strip() == f"recoup {version('recoup')}"
+    code, out, _ = run("-h")
+    assert code == 0 and "Usage: recoup" in out and "findings" in out
+    code, out, _ = run("findings", "-h")
+    assert code == 0 and "--carrier" in out
+
+
+def test_a_closed_pipe_ends_quietly_with_exit_0(audited: dict[str, str]) -> None:
+    """`recoup findings --format csv | head -1`: no BrokenPipeError traceback, exit 0."""
+    env = {**os.environ, **audited}
+    for args in (["findings", "--format", "csv"], ["findings", "--format", "json"], ["claims", "list"]):
+        p = subprocess.Popen([RECOUP, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        assert p.stdout is not None and p.stderr is not None
+        first = p.stdout.readline()
+        p.stdout.close()                      # what `head -1` does
+        code = p.wait(timeout=120)
+        err = p.stderr.read().decode()
+        p.stderr.close()
+        assert first and code == 0, (args, code, err)
+        assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err
