@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,44 @@ def test_a_closed_pipe_ends_quietly_with_exit_0(audited: dict[str, str]) -> None
         p.stderr.close()
         assert first and code == 0, (args, code, err)
         assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err
+
+
+def test_tables_fit_120_columns_one_line_a_row(audited: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    for args, n in ((["findings"], None), (["claims", "list"], None), (["findings", "--limit", "7"], 7)):
+        code, out, _ = run(*args, "--format", "json")
+        total = len(json.loads(out))
+        code, out, err = run(*args)
+        assert code == 0, err
+        lines = out.rstrip("\n").splitlines()
+        assert max(len(x) for x in lines) <= 120, args
+        shown = n or total
+        assert len(lines) == shown + 6, (args, len(lines))      # title, blank, header, rule, rows, blank, footer
+        assert f"{shown:,} row(s)" in lines[-1] and "total" in lines[-1]
+    every = len(json.loads(run("findings", "--format", "json")[1]))
+    code, out, err = run("findings", "--limit", "3")
+    assert f"3 row(s) of {every} (--limit)" in out and "not shown to fit" in err
+
+
+def test_columns_sort_and_limit(audited: dict[str, str]) -> None:
+    code, out, _ = run("findings", "--format", "json")
+    every = json.loads(out)
+    code, out, _ = run("findings", "--sort", "-amount", "--limit", "3", "--columns", "id,amount", "--format", "json")
+    top = json.loads(out)
+    want = sorted(every, key=lambda f: Decimal(f["amount"]), reverse=True)[:3]
+    assert top == [{"id": f["id"], "amount": f["amount"]} for f in want]
+    code, out, _ = run("claims", "list", "--columns", "id,amount", "--limit", "2", "--format", "csv")
+    assert code == 0 and out.splitlines()[0] == "id,amount" and len(out.splitlines()) == 3
+    code, out, err = run("findings", "--columns", "id,nope")
+    assert code == 2 and "nope" in err and "tracking_number" in err
+    code, out, err = run("claims", "list", "--sort", "size")
+    assert code == 2 and "amount" in err
+
+
+def test_table_cells_are_for_people() -> None:
+    from recoup.tables import cell
+
+    assert cell("amount", "1234567.50") == "1,234,567.50"
+    assert cell("filed_at", "2026-11-16T12:00:07.123456+00:00") == "2026-11-16 12:00"
+    assert cell("deadline", "2026-11-16") == "2026-11-16"
+    assert cell("claimable", True) == "yes" and cell("reason", "two\nlines") == "two lines"

@@ -399,22 +399,32 @@ def findings(ctx: typer.Context,
              carrier: str | None = typer.Option(None, "--carrier"),
              claimable: bool | None = typer.Option(None, "--claimable/--not-claimable"),
              withdrawn: bool = typer.Option(False, "--withdrawn", help="Also list withdrawn findings."),
+             columns: str | None = typer.Option(None, "--columns", help="Comma-separated columns to show."),
+             sort: str | None = typer.Option(None, "--sort", help="Sort by a column (-COL: descending), e.g. -amount."),
+             limit: int | None = typer.Option(None, "--limit", help="At most this many rows (default all)."),
              fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
-    """List findings."""
+    """List findings. The table fits the terminal (columns give way, long reasons are cut); --format
+    csv|json has every field."""
     from recoup.queries import list_findings
+    from recoup.tables import FINDINGS, show
 
     engine = ctx_of(ctx).engine()
     rows = list_findings(engine, kind=finding_kind(kind, engine), carrier=carrier_code(carrier, engine),
                          claimable=claimable, include_withdrawn=withdrawn)
-    if fmt == "table":
-        cols = ["id", "kind", "carrier", "tracking_number", "invoice_number", "amount", "currency", "claimable",
-                "deadline", "claim_id", "reason"]
-        emit(rows, fmt, columns=cols, title="findings")
-    else:
-        emit(rows, fmt)
+    show(rows, fmt, FINDINGS, title="findings", columns=columns, sort=sort, limit=limit)
+
+
+def _rich_broken_pipe(console: Any) -> None:
+    """rich's default exits 1 when the reader of stdout goes away; for recoup that is a success."""
+    console.quiet = True
+    quiet_stdout()
+    raise typer.Exit(0)
 
 
 def main() -> None:
+    from rich.console import Console
+
+    Console.on_broken_pipe = _rich_broken_pipe  # type: ignore[method-assign]
     try:
         try:
             app()

@@ -34,16 +34,20 @@ LIST_COLUMNS = ["id", "kind", "carrier", "tracking_number", "status", "channel",
 @guarded
 def claims_list(ctx: typer.Context, status: str | None = typer.Option(None, "--status"),
                 carrier: str | None = typer.Option(None, "--carrier"),
+                columns: str | None = typer.Option(None, "--columns", help="Comma-separated columns to show."),
+                sort: str | None = typer.Option(None, "--sort", help="Sort by a column (-COL: descending), e.g. -amount."),
+                limit: int | None = typer.Option(None, "--limit", help="At most this many rows (default all)."),
                 fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
-    """List claims."""
+    """List claims. The table fits the terminal (columns give way); --format csv|json has every field."""
     from recoup.queries import list_claims
+    from recoup.tables import CLAIMS, show
 
     status = status.strip().lower() if status else None
     if status and status not in ALL:
         raise typer.BadParameter(f"unknown status {status!r}: one of {', '.join(ALL)}", param_hint="--status")
     engine = ctx_of(ctx).engine()
     rows = list_claims(engine, status=status, carrier=carrier_code(carrier, engine))
-    emit(rows, fmt, columns=LIST_COLUMNS if fmt == "table" else None, title="claims")
+    show(rows, fmt, CLAIMS, title="claims", columns=columns, sort=sort, limit=limit)
 
 
 @claims_app.command("show")
