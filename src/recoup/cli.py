@@ -424,7 +424,7 @@ def _rich_broken_pipe(console: Any) -> None:
 def main() -> None:
     from rich.console import Console
 
-    Console.on_broken_pipe = _rich_broken_pipe  # type: ignore[method-assign]
+    Console.on_broken_pipe = _rich_broken_pipe  # type: ignore[method-assign,assignment]
     try:
         try:
             app()
