@@ -21,6 +21,7 @@ from recoup.redact import mask_url, mask_urls
 from recoup.settings import Settings, load_settings
 
 app = typer.Typer(name="recoup", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="Gets money back from parcel carriers: audits scans and invoices against contracts, "
                        "files the claims, follows them to the credit.")
 contracts_app = typer.Typer(no_args_is_help=True, help="Carrier contracts.")
@@ -35,9 +36,11 @@ class Ctx:
     _engine: Engine | None = None
 
     def engine(self, *, check: bool = True) -> Engine:
-        from recoup.store.db import check_schema, make_engine
+        from recoup.store.db import check_schema, make_engine, require_database
 
         if self._engine is None:
+            if check:
+                require_database(self.settings.database_url)
             self._engine = make_engine(self.settings.database_url)
             if check:
                 check_schema(self._engine)
@@ -80,6 +83,9 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*a, **k)
         except RecoupError as e:
             fail(str(e))
+        except BrokenPipeError:      # `recoup findings --format csv | head -1`: the reader has had enough
+            quiet_stdout()
+            raise typer.Exit(0) from None
         except (OperationalError, DBAPIError) as e:
             # a locked SQLite file after the busy wait, a PostgreSQL server gone: one line, no traceback
             first = (str(getattr(e, "orig", None) or e).strip().splitlines() or [""])[0]
@@ -92,6 +98,30 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             fail(f"{e.strerror or type(e).__name__}{f': {e.filename}' if e.filename else ''}")
 
     return wrapper
+
+
+def quiet_stdout() -> None:
+    """After a broken pipe: send what is left in stdout's buffer nowhere, so that Python's final flush
+    does not print a traceback."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):   # not a real file (tests)
+        pass
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("recoup")
+        except PackageNotFoundError:
+            v = "unknown (not installed)"
+        sys.stdout.write(f"recoup {v}\n")
+        raise typer.Exit(0)
 
 
 def check_format(fmt: str) -> str:
@@ -109,6 +139,54 @@ def parse_date(v: str | None, name: str) -> dt.date | None:
         raise typer.BadParameter(f"not a date (YYYY-MM-DD): {v!r}", param_hint=name) from None
 
 
+def carrier_code(value: str | None, engine: Engine | None = None, hint: str = "--carrier") -> str | None:
+    """A carrier code as the user may type it (``UPS``, ``FedEx``, ``dpd-uk``), as stored (``ups``,
+    ``fedex``, ``dpd_uk``); an unknown one is a usage error listing the known codes."""
+    if value is None:
+        return None
+    from recoup.carriers.registry import REGISTRY
+
+    code = value.strip().lower().replace("-", "_").replace(" ", "_")
+    known = set(REGISTRY)
+    if code in known:
+        return code
+    if engine is not None:
+        from sqlalchemy import select
+
+        from recoup.store.models import Shipment
+
+        t = Shipment.__table__  # type: ignore[attr-defined]
+        with engine.connect() as conn:
+            known |= {str(r[0]) for r in conn.execute(select(t.c.carrier).distinct()) if r[0]}
+        if code in known:
+            return code
+    raise typer.BadParameter(f"unknown carrier {value!r}: one of {', '.join(sorted(known))}", param_hint=hint)
+
+
+def finding_kind(value: str | None, engine: Engine | None = None, hint: str = "--kind") -> str | None:
+    """A finding kind (case-insensitive); an unknown one is a usage error listing the kinds."""
+    if value is None:
+        return None
+    from recoup.audit.rules import BILLING_KINDS, SERVICE_KINDS
+    from recoup.carriers.base import ALL_KINDS
+
+    kind = value.strip().lower().replace("-", "_").replace(" ", "_")
+    known = set(SERVICE_KINDS) | set(BILLING_KINDS) | set(ALL_KINDS)
+    if kind in known:
+        return kind
+    if engine is not None:
+        from sqlalchemy import select
+
+        from recoup.store.models import Finding
+
+        t = Finding.__table__  # type: ignore[attr-defined]
+        with engine.connect() as conn:
+            known |= {str(r[0]) for r in conn.execute(select(t.c.kind).distinct()) if r[0]}
+        if kind in known:
+            return kind
+    raise typer.BadParameter(f"unknown finding kind {value!r}: one of {', '.join(sorted(known))}", param_hint=hint)
+
+
 AS_OF_HELP = "Replay this day (YYYY-MM-DD): recoup's clock reads it at 12:00 UTC; default: the wall clock."
 
 
@@ -124,6 +202,7 @@ def main_options(
     db: str | None = typer.Option(None, "--db", envvar="RECOUP_DATABASE_URL", help="Database URL."),
     config: Path | None = typer.Option(None, "--config", envvar="RECOUP_CONFIG", help="Config TOML file."),
     contracts: Path | None = typer.Option(None, "--contracts", envvar="RECOUP_CONTRACTS", help="Contracts folder."),
+    _version_: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     try:
         settings = load_settings(config, database_url=db, contracts=contracts)
@@ -139,11 +218,46 @@ def main_options(
 @guarded
 def init(ctx: typer.Context) -> None:
     """Create or migrate the database; idempotent."""
+    from recoup.settings import LOCAL_CONTRACTS, bundled_contracts_dir
     from recoup.store.db import init_db
 
     c = ctx_of(ctx)
     msg = init_db(c.engine(check=False))
-    stderr().print(f"{msg}: {mask_url(c.settings.database_url)}", markup=False)
+    err = stderr()
+    err.print(f"{msg}: {mask_url(c.settings.database_url)}", markup=False)
+    folder = c.settings.contracts_dir()
+    bundled = folder == bundled_contracts_dir()
+    err.print(f"contracts: {folder}" + (" (the bundled defaults: published terms, not yours)" if bundled else ""),
+              soft_wrap=True)
+    steps = ["recoup doctor                              # check the setup: contracts, channels, inbox, SMTP"]
+    if bundled:
+        steps.append(f"recoup contracts export {LOCAL_CONTRACTS}   # copy the defaults, then edit your own terms")
+    steps += ["recoup contracts check                     # validate and summarise the contracts",
+              "recoup ingest shipments|scans|invoices FILE...",
+              "recoup audit                               # findings and claims; then `recoup findings`",
+              "recoup worker run                          # or let the schedule do it all (docs/deployment.md)"]
+    err.print("next steps:\n" + "\n".join("  " + s for s in steps), soft_wrap=True, markup=False)
+
+
+@contracts_app.command("export")
+@guarded
+def contracts_export(folder: Path = typer.Argument(Path("config/contracts"), help="Where to write them."),
+                     force: bool = typer.Option(False, "--force", help="Overwrite files that exist.")) -> None:
+    """Copy the bundled default contracts into FOLDER, to edit into your own terms."""
+    import shutil
+
+    from recoup.settings import bundled_contracts_dir
+
+    src = bundled_contracts_dir()
+    names = sorted(p.name for p in src.iterdir() if p.suffix in (".toml", ".md"))
+    clash = [n for n in names if (folder / n).exists()]
+    if clash and not force:
+        fail(f"{folder} already has {', '.join(clash)}: give --force to overwrite, or another folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        shutil.copyfile(src / n, folder / n)
+    stderr().print(f"wrote {len(names)} files to {folder}; recoup reads {folder} when it is config/contracts in "
+                   "the working directory, else point --contracts / RECOUP_CONTRACTS at it", soft_wrap=True)
 
 
 @contracts_app.command("check")
@@ -218,7 +332,7 @@ def _ingest(ctx: typer.Context, kind: str, files: list[Path], input_format: str,
             out["reconciled"] = reconciled.as_dict()
         sys.stdout.write(json.dumps(out, indent=1) + "\n")
     else:
-        emit([{"path": s.path, "format": s.format or "-", "read": s.read, "stored": s.stored,
+        emit([{"path": s.path, "format": s.format or "-", "read": s.read, "stored": s.stored, "updated": s.updated,
                "duplicates": s.duplicates, "rejected": s.rejected + (1 if s.refused else 0),
                "outcome": "refused" if s.refused else ("ok" if s.ok else "partial")} for s in summaries],
              fmt, title=f"ingest {kind}")
@@ -301,23 +415,40 @@ def findings(ctx: typer.Context,
              carrier: str | None = typer.Option(None, "--carrier"),
              claimable: bool | None = typer.Option(None, "--claimable/--not-claimable"),
              withdrawn: bool = typer.Option(False, "--withdrawn", help="Also list withdrawn findings."),
+             columns: str | None = typer.Option(None, "--columns", help="Comma-separated columns to show."),
+             sort: str | None = typer.Option(None, "--sort", help="Sort by a column (-COL: descending), e.g. -amount."),
+             limit: int | None = typer.Option(None, "--limit", help="At most this many rows (default all)."),
              fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
-    """List findings."""
+    """List findings. The table fits the terminal (columns give way, long reasons are cut); --format
+    csv|json has every field."""
     from recoup.queries import list_findings
+    from recoup.tables import FINDINGS, show
 
-    rows = list_findings(ctx_of(ctx).engine(), kind=kind, carrier=carrier, claimable=claimable,
-                         include_withdrawn=withdrawn)
-    if fmt == "table":
-        cols = ["id", "kind", "carrier", "tracking_number", "invoice_number", "amount", "currency", "claimable",
-                "deadline", "claim_id", "reason"]
-        emit(rows, fmt, columns=cols, title="findings")
-    else:
-        emit(rows, fmt)
+    engine = ctx_of(ctx).engine()
+    rows = list_findings(engine, kind=finding_kind(kind, engine), carrier=carrier_code(carrier, engine),
+                         claimable=claimable, include_withdrawn=withdrawn)
+    show(rows, fmt, FINDINGS, title="findings", columns=columns, sort=sort, limit=limit)
+
+
+def _rich_broken_pipe(console: Any) -> None:
+    """rich's default exits 1 when the reader of stdout goes away; for recoup that is a success."""
+    console.quiet = True
+    quiet_stdout()
+    raise typer.Exit(0)
 
 
 def main() -> None:
+    from rich.console import Console
+
+    Console.on_broken_pipe = _rich_broken_pipe  # type: ignore[method-assign,assignment]
     try:
-        app()
+        try:
+            app()
+        finally:
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                quiet_stdout()
     except KeyboardInterrupt:
         stderr().print("interrupted")
         sys.exit(130)
@@ -330,7 +461,8 @@ def register(module: str) -> None:
     importlib.import_module(module)
 
 
-for _m in ("recoup.cli_claims", "recoup.cli_more", "recoup.cli_reports", "recoup.cli_worker", "recoup.cli_explain", "recoup.cli_demo"):
+for _m in ("recoup.cli_claims", "recoup.cli_more", "recoup.cli_reports", "recoup.cli_worker", "recoup.cli_explain", "recoup.cli_demo",
+           "recoup.cli_doctor"):
     try:
         register(_m)
     except ModuleNotFoundError as _e:

@@ -9,7 +9,17 @@ from decimal import Decimal, InvalidOperation
 import typer
 
 from recoup.claims.lifecycle import ALL, actor_cli
-from recoup.cli import AS_OF_HELP, app, check_format, command_clock, ctx_of, fail, guarded, parse_date
+from recoup.cli import (
+    AS_OF_HELP,
+    app,
+    carrier_code,
+    check_format,
+    command_clock,
+    ctx_of,
+    fail,
+    guarded,
+    parse_date,
+)
 from recoup.output import emit, stderr
 
 claims_app = typer.Typer(no_args_is_help=True, help="Claims: list, inspect, file, follow, decide.")
@@ -24,14 +34,20 @@ LIST_COLUMNS = ["id", "kind", "carrier", "tracking_number", "status", "channel",
 @guarded
 def claims_list(ctx: typer.Context, status: str | None = typer.Option(None, "--status"),
                 carrier: str | None = typer.Option(None, "--carrier"),
+                columns: str | None = typer.Option(None, "--columns", help="Comma-separated columns to show."),
+                sort: str | None = typer.Option(None, "--sort", help="Sort by a column (-COL: descending), e.g. -amount."),
+                limit: int | None = typer.Option(None, "--limit", help="At most this many rows (default all)."),
                 fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
-    """List claims."""
+    """List claims. The table fits the terminal (columns give way); --format csv|json has every field."""
     from recoup.queries import list_claims
+    from recoup.tables import CLAIMS, show
 
+    status = status.strip().lower() if status else None
     if status and status not in ALL:
-        raise typer.BadParameter(f"one of {', '.join(ALL)}", param_hint="--status")
-    rows = list_claims(ctx_of(ctx).engine(), status=status, carrier=carrier)
-    emit(rows, fmt, columns=LIST_COLUMNS if fmt == "table" else None, title="claims")
+        raise typer.BadParameter(f"unknown status {status!r}: one of {', '.join(ALL)}", param_hint="--status")
+    engine = ctx_of(ctx).engine()
+    rows = list_claims(engine, status=status, carrier=carrier_code(carrier, engine))
+    show(rows, fmt, CLAIMS, title="claims", columns=columns, sort=sort, limit=limit)
 
 
 @claims_app.command("show")
@@ -67,6 +83,7 @@ def claims_submit(ctx: typer.Context, carrier: str | None = typer.Option(None, "
 
     c = ctx_of(ctx)
     clock = command_clock(as_of)
+    carrier = carrier_code(carrier, c.engine())
     s = submit(c.engine(), c.settings, c.contracts(), clock.today(), clock=clock, carrier=carrier, dry_run=dry_run,
                actor=actor_cli())
     if dry_run:

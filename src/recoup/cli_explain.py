@@ -55,7 +55,9 @@ def explain(ctx: typer.Context,
     """Everything recoup knows about one parcel, and why each finding was or was not made."""
     c = ctx_of(ctx)
     day = parse_date(as_of, "--as-of") or last_audit_date(c.engine()) or command_clock(None).today()
-    report = build_report(c.engine(), c.contracts(), tracking, carrier, day)
+    from recoup.cli import carrier_code
+
+    report = build_report(c.engine(), c.contracts(), tracking, carrier_code(carrier, c.engine()), day)
     if fmt_ == "json":
         sys.stdout.write(json.dumps(report, indent=1, default=str) + "\n")
     else:
@@ -101,6 +103,10 @@ def build_report(engine: Engine, contracts: ContractSet, tn: str, carrier: str |
     from recoup.audit.service import load_frames
 
     known = _carriers_of(engine, tn)
+    if not known:    # typed in lower case, or with spaces: carriers print them in capitals, without
+        typed = "".join(tn.split()).upper()
+        if typed != tn and _carriers_of(engine, typed):
+            tn, known = typed, _carriers_of(engine, typed)
     if carrier is not None:
         if carrier not in known:
             raise RecoupError(f"no parcel {tn} of carrier {carrier} in the store"

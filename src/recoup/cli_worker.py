@@ -74,7 +74,7 @@ def ingest_inbox(ctx: typer.Context, fmt: str = typer.Option("table", "--format"
         sys.stdout.write(json.dumps(out, indent=1) + "\n")
     else:
         emit([{"kind": s.kind, "path": s.path, "format": s.format or "-", "read": s.read, "stored": s.stored,
-               "duplicates": s.duplicates, "rejected": s.rejected + (1 if s.refused else 0),
+               "updated": s.updated, "duplicates": s.duplicates, "rejected": s.rejected + (1 if s.refused else 0),
                "moved_to": run.moved.get(s.path, "-")} for s in run.files], fmt, title="ingest inbox")
         if run.reconciled is not None and run.reconciled.matched:
             err.print(f"reconciled {run.reconciled.matched} credit(s) with claims; "
@@ -139,8 +139,13 @@ def worker_run(
 @worker_app.command("status")
 @guarded
 def worker_status(ctx: typer.Context, fmt: str = typer.Option("table", "--format", callback=check_format),
-                  as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP)) -> None:
-    """Each job's last run, outcome, duration, counts and next run; what needs a person."""
+                  as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP),
+                  check: bool = typer.Option(False, "--check", help="Health check: exit 1 when something stops recoup "
+                                             "doing its job (no worker running, nothing configured, a contract "
+                                             "that does not load, claims that cannot be filed or synced, failing "
+                                             "jobs, paused carriers); 0 when healthy.")) -> None:
+    """Each job's last run, outcome, duration, counts and next run; what needs a person; the claims
+    waiting for approval and the money at stake."""
     from recoup.worker.status import status
 
     c = ctx_of(ctx)
@@ -148,26 +153,45 @@ def worker_status(ctx: typer.Context, fmt: str = typer.Option("table", "--format
     st = status(c.engine(), c.settings, clock.now(), clock.today())
     if fmt == "json":
         sys.stdout.write(json.dumps(st, indent=1, default=str) + "\n")
-        return
+    else:
+        _print_status(st, fmt)
+    if check and not st["healthy"]:
+        raise typer.Exit(1)
+
+
+def _print_status(st: dict[str, Any], fmt: str) -> None:
     jobs = [{**j, "counts": json.dumps(j["counts"], sort_keys=True) if j["counts"] else ""} for j in st["jobs"]]
     if fmt == "csv":
         emit(jobs, fmt)
+        err = stderr()
+        for p in st["problems"]:
+            err.print(f"[red]problem[/red] {p['check']}: {p['detail']} -> {p['fix']}", soft_wrap=True)
         return
     emit(jobs, "table", columns=["job", "schedule", "outcome", "last_tick", "duration_s", "next_run", "counts", "detail"],
          title="jobs")
     if st["workers"]:
         emit(st["workers"], "table", columns=["worker", "host", "pid", "started_at", "heartbeat", "alive", "last_job"],
              title="workers")
+    if st["problems"]:
+        emit(st["problems"], "table", columns=["check", "detail", "fix"], title="problems: recoup cannot do its job")
+    claims = st["claims"]
     att = st["attention"]
     sections = [
-        ("paused carriers", att["paused_carriers"], ["carrier", "reason", "at"]),
+        ("claims waiting for approval", claims["awaiting_approval"],
+         ["id", "carrier", "tracking_number", "kind", "deadline", "amount", "currency"]),
         ("claims near their deadline", att["near_deadline"],
          ["id", "carrier", "tracking_number", "kind", "status", "deadline", "amount", "currency"]),
+        ("claims that need attention", claims["needs_attention"],
+         ["id", "carrier", "tracking_number", "amount", "currency", "message"]),
         ("rejected inbox files", att["rejected_files"], ["kind", "file", "reason"]),
-        ("failing jobs", att["failing_jobs"], ["job", "failures", "since", "last_error"]),
     ]
-    needs = [(t, r, cols) for t, r, cols in sections if r]
-    if not needs:
-        stderr().print("nothing needs a person")
-    for title, rows, cols in needs:
-        emit(rows, "table", columns=cols, title=f"needs a person: {title}")
+    for title, rows, cols in sections:
+        if rows:
+            emit(rows, "table", columns=cols, title=f"needs a person: {title}")
+    if claims["at_stake"]:
+        emit(claims["at_stake"], "table", columns=["currency", "claims", "amount"],
+             title="money at stake (open claims, claimed less credited)")
+    if not st["problems"] and not any(rows for _t, rows, _c in sections):
+        stderr().print("healthy: nothing needs a person")
+    elif st["problems"]:
+        stderr().print(f"[red]{len(st['problems'])} problem(s)[/red]: recoup is not doing all of its job")

@@ -113,7 +113,13 @@ class Settings(BaseSettings):
         return self.schedules.get(job, DEFAULT_SCHEDULES[job])
 
     def contracts_dir(self) -> Path:
-        return self.contracts or Path("config/contracts")
+        """``contracts`` (``--contracts``, ``RECOUP_CONTRACTS``, the config file); else
+        ``config/contracts`` in the working directory when it exists (an operator's edited copy);
+        else the default contracts bundled in the package."""
+        if self.contracts:
+            return self.contracts
+        local = Path(LOCAL_CONTRACTS)
+        return local if local.is_dir() else bundled_contracts_dir()
 
     def carrier(self, code: str) -> CarrierSettings:
         return self.carriers.get(code, CarrierSettings())
@@ -125,6 +131,16 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings)
+
+
+LOCAL_CONTRACTS = "config/contracts"
+
+
+def bundled_contracts_dir() -> Path:
+    """The default contracts shipped inside the package (``recoup/contracts_default``)."""
+    from importlib.resources import files
+
+    return Path(str(files("recoup.contracts_default")))
 
 
 SECRET_KEYS = ("api_key", "tracking_api_key")

@@ -176,3 +176,59 @@ def test_ups_account_level_rows_and_incentives_as_really_exported(initdb: str, t
     # the same file again adds nothing
     code, out, _ = run("ingest", "invoices", str(f), "--format", "json")
     assert code == 0 and json.loads(out)["files"][0]["stored"] == 0
+
+
+def test_a_renamed_column_never_blanks_known_values(initdb: str, tmp_path: Path) -> None:
+    """Issue 14: a manifest re-sent with `wt` for `weight` erased the weights and said "stored 0 ok"."""
+    import csv
+
+    assert run("ingest", "shipments", str(SMALL / "shipments.csv"))[0] == 0
+    eng = make_engine(initdb)
+    with eng.connect() as c:
+        weights = dict(c.execute(text("select tracking_number, weight from shipment")).all())
+    assert sum(w is not None for w in weights.values()) > 100
+    with open(SMALL / "shipments.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    header = list(rows[0])
+    renamed = tmp_path / "manifest-wt.csv"
+    with open(renamed, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["wt" if h == "weight" else h for h in header])
+        for i, r in enumerate(rows):
+            if i < 3:
+                r = {**r, "service": r["service"] + "X"}      # three rows really change
+            w.writerow([r[h] for h in header])
+    code, out, err = run("ingest", "shipments", str(renamed))
+    assert code == 0, err
+    assert "updated" in out                                  # the table shows updates, not only JSON
+    line = next(x for x in out.splitlines() if "manifest-wt" in x or "canonical" in x)
+    assert " 3 " in line
+    assert "unknown column(s) not read: wt (did you mean weight?)" in " ".join(err.split())
+    with eng.connect() as c:
+        after = dict(c.execute(text("select tracking_number, weight from shipment")).all())
+    eng.dispose()
+    assert after == weights                                  # no weight erased
+    code, out, _ = run("ingest", "shipments", str(renamed), "--format", "json")
+    again = json.loads(out)["files"][0]
+    assert again["stored"] == 0 and again.get("updated", 0) == 0 and again["duplicates"] == len(rows)
+    assert any("wt" in n for n in again["notes"])
+
+
+def test_a_file_under_the_wrong_kind_says_which_command_takes_it(initdb: str, tmp_path: Path) -> None:
+    """Issue 14: the refusal advised `--input-format`, which `ingest shipments` does not have."""
+    invoice = sorted((SMALL / "invoices").glob("*.csv"))[0]
+    for kind, path, right in (("shipments", SMALL / "scans.csv", "scans"),
+                              ("scans", SMALL / "shipments.csv", "shipments"),
+                              ("shipments", invoice, "invoices"),
+                              ("invoices", SMALL / "scans.csv", "scans")):
+        code, _out, err = run("ingest", kind, str(path))
+        assert code == 1
+        flat = " ".join(err.split())
+        assert f"looks like a{'n' if right[0] == 'i' else ''} {right} file" in flat and f"use `recoup ingest {right}`" in flat, (kind, flat)
+    odd = tmp_path / "odd.csv"
+    odd.write_text("a,b\n1,2\n")
+    _code, _out, err = run("ingest", "shipments", str(odd))
+    flat = " ".join(err.split())
+    assert "--input-format" not in flat and "tracking_number" in flat
+    _code, _out, err = run("ingest", "scans", str(odd))
+    assert "--input-format" in " ".join(err.split())

@@ -11,15 +11,16 @@ from typer.testing import CliRunner
 
 from recoup.cli import app
 from recoup.errors import ConfigError
+from recoup.settings import bundled_contracts_dir
 from recoup.sla.contracts import load_contract, load_contracts
 
-from ..conftest import ROOT, SMALL
+from ..conftest import SMALL
 
 GOOD = SMALL / "contracts" / "ups.toml"
 
 
 def test_shipped_and_acceptance_contracts_load() -> None:
-    shipped = load_contracts(ROOT / "config" / "contracts")
+    shipped = load_contracts(bundled_contracts_dir())   # the defaults shipped in the package
     assert not shipped.errors
     assert {c.carrier for c in shipped.contracts} == {"ups", "fedex", "usps", "dhl_express", "royal_mail",
                                                       "dpd_uk", "evri"}

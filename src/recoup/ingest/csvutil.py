@@ -84,6 +84,7 @@ def load_csv(path: Path, required: list[str], kind: str, optional: list[str] | N
     if int(kept.sum()) != len(df):   # pandas and the csv module read the records differently: trust csv
         df = _frame_of_records(text, shape.width, names)[[names[i] for i in use]]
     df.attrs["unknown_columns"] = [] if known is None else [n for n in names if n not in known]
+    df.attrs["known_columns"] = [*required, *(optional or [])]
     # line numbers: the first physical line of each record (header is line 1; blank lines skipped)
     df["line"] = shape.lines[kept]
     # a record with fewer or more fields than the header is a row error, never padded or cut
@@ -104,13 +105,22 @@ def load_csv(path: Path, required: list[str], kind: str, optional: list[str] | N
     return df
 
 
-def column_notes(df: pd.DataFrame) -> list[str]:
-    """The run-summary note naming the columns :func:`load_csv` did not read (none when all known)."""
+def column_notes(df: pd.DataFrame, what: str = "") -> list[str]:
+    """The run-summary note naming the columns :func:`load_csv` did not read, each with the known
+    column it may have meant, so a misspelt header (``wt`` for ``weight``) does not pass silently."""
+    import difflib
+
     unknown = df.attrs.get("unknown_columns") or []
     if not unknown:
         return []
-    shown = ", ".join(repr(c) for c in unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
-    return [f"{len(unknown)} unknown column(s) not read: {shown} (a misspelt header leaves its values unread)"]
+    missing = [c for c in df.attrs.get("known_columns", []) if c not in df.columns]
+    named = []
+    for c in [c for c in unknown if c.strip()][:10]:
+        close = difflib.get_close_matches(c, missing, n=1, cutoff=0.5)
+        named.append(f"{c} (did you mean {close[0]}?)" if close else c)
+    more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+    return [f"{len(unknown)} unknown column(s) not read: {', '.join(named)}{more}"
+            + (f"; a {what} file's columns are {', '.join(df.attrs.get('known_columns', []))}" if what else "")]
 
 
 class _Shapes:

@@ -79,15 +79,52 @@ def detect(kind: str, path: Path, requested: str = "auto") -> Format:
     for f in fmts:
         try:
             if f.sniff(head):
+                wider = _other_kind(kind, head, only=_WIDER.get(kind, ()))
+                if wider is not None:     # e.g. a canonical invoice has every column a manifest needs
+                    raise FileRefused(_looks_like(kind, *wider))
                 return f
         except ModuleNotFoundError as e:  # a reader not installed in this build
             if e.name != f.module:
                 raise
     known = ", ".join(n for n in names(kind) if n != "auto")
+    other = _other_kind(kind, head)
+    if other is not None:
+        raise FileRefused(_looks_like(kind, *other))
+    advice = ("give --input-format if you know it" if len(names(kind)) > 2 else
+              f"its header needs the columns {', '.join(_REQUIRED_HINT.get(kind, ()))} (formats.md)")
     if is_workbook(path):
         sheet = sheet_of(path)
         raise FileRefused(f"an Excel workbook whose first sheet with data ({sheet.name!r}, header row "
                           f"{sheet.header_row}) is not recognised as any {kind} format ({known}): put the "
-                          "export's header row first in the first sheet, or give --input-format if you know it")
-    raise FileRefused(f"format not recognised as any {kind} format ({known}); "
-                      "give --input-format if you know it")
+                          f"export's header row first in the first sheet; {advice}")
+    raise FileRefused(f"format not recognised as any {kind} format ({known}); {advice}")
+
+
+_REQUIRED_HINT = {"shipments": ("tracking_number", "carrier", "service", "ship_date", "dest_postal", "dest_country")}
+_NOT_SUGGESTED = {"carrier_error"}   # an error body is refused by its own reader, under `ingest scans`
+
+
+# kinds whose headers hold every column another kind's sniff looks for: checked first
+_WIDER = {"shipments": ("invoices",)}
+
+
+def _looks_like(kind: str, other: str, fmt: str) -> str:
+    article = "an" if other[0] in "aeiou" else "a"
+    return f"this looks like {article} {other} file ({fmt} format), not {kind}: use `recoup ingest {other}`"
+
+
+def _other_kind(kind: str, head: bytes, only: tuple[str, ...] | None = None) -> tuple[str, str] | None:
+    """The other kind of input (and its format) a file is recognised as, for the refusal's advice."""
+    for other, fmts in FORMATS.items():
+        if other == kind or (only is not None and other not in only):
+            continue
+        for f in fmts:
+            if f.name in _NOT_SUGGESTED:
+                continue
+            try:
+                if f.sniff(head):
+                    return other, f.name
+            except ModuleNotFoundError as e:
+                if e.name != f.module:
+                    raise
+    return None

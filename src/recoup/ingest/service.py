@@ -212,8 +212,11 @@ def _store_shipments(conn: Connection, df: pd.DataFrame, fid: int, s: FileSummar
     changed = []
     for r, k in zip(rows, key[~is_new], strict=True):
         before = existing[k]
-        if tuple(_norm(v) for v in before) != tuple(_norm(v) for v in r):
-            changed.append(dict(zip(_SHIP_DB_COLS, r, strict=True)))
+        # a re-sent row updates what it says; an empty cell or a missing column never blanks a known
+        # value (a manifest whose header says `wt` for `weight` must not erase every weight)
+        merged = tuple(b if _blank(v) else v for v, b in zip(r, before, strict=True))
+        if tuple(_norm(v) for v in before) != tuple(_norm(v) for v in merged):
+            changed.append(dict(zip(_SHIP_DB_COLS, merged, strict=True)))
     s.duplicates += len(old) - len(changed)
     if changed:
         t = Shipment.__table__  # type: ignore[attr-defined]
@@ -227,6 +230,17 @@ def _store_shipments(conn: Connection, df: pd.DataFrame, fid: int, s: FileSummar
             p.pop("tracking_number")
         conn.execute(stmt, params)
         s.updated += len(changed)
+
+
+def _blank(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, str):
+        return v == ""
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
 
 
 def _norm(v: Any) -> Any:

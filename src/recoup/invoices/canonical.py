@@ -47,4 +47,4 @@ def read(path: Path) -> ReadResult:
         "line": df["line"],
     })
     return ReadResult("canonical", out.loc[~ck.bad, INVOICE_COLUMNS].reset_index(drop=True), read=len(df),
-                      errors=ck.errors, notes=column_notes(df))
+                      errors=ck.errors, notes=column_notes(df, "invoice"))

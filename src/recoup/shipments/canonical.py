@@ -87,7 +87,7 @@ def read_shipments(path: Path) -> ReadResult:
     # a parcel listed twice in one file: the later row wins, as a re-sent manifest row would
     good = out.loc[~ck.bad & ~dup.to_numpy()]
     return ReadResult("canonical", good.reset_index(drop=True), read=len(df), errors=ck.errors,
-                      notes=column_notes(df))
+                      notes=column_notes(df, "shipments"))
 
 
 def read_scans(path: Path) -> ReadResult:
@@ -121,4 +121,4 @@ def read_scans(path: Path) -> ReadResult:
         "line": df["line"],
     })
     return ReadResult("canonical", out.loc[~ck.bad, SCAN_COLUMNS].reset_index(drop=True), read=len(df),
-                      errors=ck.errors, notes=column_notes(df))
+                      errors=ck.errors, notes=column_notes(df, "scans"))

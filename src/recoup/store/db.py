@@ -80,6 +80,25 @@ def init_db(engine: Engine) -> str:
     return f"database created (revision {head})" if before is None else f"database migrated {before} -> {head}"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database or an in-memory one)."""
+    if not url.startswith("sqlite"):
+        return None
+    rest = url.split(":///", 1)[1] if ":///" in url else ""
+    rest = rest.split("?", 1)[0]
+    if not rest or rest == ":memory:" or rest.startswith("file::memory:"):
+        return None
+    return Path(rest)
+
+
+def require_database(url: str) -> None:
+    """Refuse before connecting when a SQLite file does not exist: connecting would leave an empty
+    file behind (only ``recoup init`` and the worker create the database)."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise StoreError(f"no database at {path}: run `recoup init` first")
+
+
 def check_schema(engine: Engine) -> None:
     """Refuse to work on a database that `recoup init` has not made or migrated."""
     from alembic.runtime.migration import MigrationContext

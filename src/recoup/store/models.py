@@ -241,7 +241,7 @@ class JobRun(SQLModel, table=True):
     worker: str | None = None
     started_at: dt.datetime = Field(sa_column=_ts(False))
     finished_at: dt.datetime | None = Field(default=None, sa_column=_ts())
-    outcome: str = "running"         # running | ok | failed | skipped
+    outcome: str = "running"         # running | ok | warning | failed | skipped
     counts: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
 

@@ -44,12 +44,24 @@ from recoup.store.models import AuditState
 
 log = logging.getLogger("recoup.worker")
 
+CONTRACT_NOT_LOADED = "contract not loaded: "   # the audit's warning for a contract file that fails to load
 BUSINESS_HOURS = (8, 18)      # submit_claims files from 08:00 to 17:59, Monday to Friday, in settings.timezone
 REPORT_MODULE = "recoup.reports.monthly"
 
 
 class JobSkipped(Exception):
     """The job had nothing to do, for a reason worth recording (outcome ``skipped``)."""
+
+
+class JobWarning(RecoupError):
+    """The job did its work, but part of it could not be done until a person acts (a contract that
+    does not load, claims that could not be filed or synced): outcome ``warning``, which
+    ``worker status`` shows and ``worker status --check`` fails on. ``counts`` says what it did."""
+
+    def __init__(self, problems: list[str], counts: dict[str, int]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+        self.counts = counts
 
 
 class JobFailed(RecoupError):
@@ -206,11 +218,19 @@ def audit(ctx: JobContext) -> dict[str, int]:
 
     s = run_audit(ctx.engine, ctx.contracts(), ctx.as_of(), clock=ctx.clock(),
                   approval_threshold=ctx.settings.approval_threshold)
+    problems = []
     for w, n in sorted(s.warnings.items()):
-        ctx.logger.info("audit warning: %s (%dx)", w, n)
-    return {"shipments": s.shipments, "findings": s.findings, "new": s.new, "updated": s.updated,
+        if w.startswith(CONTRACT_NOT_LOADED):   # a carrier is not audited at all: a person must fix it
+            ctx.logger.warning("audit: %s", w)
+            problems.append(w)
+        else:
+            ctx.logger.info("audit warning: %s (%dx)", w, n)
+    counts = {"shipments": s.shipments, "findings": s.findings, "new": s.new, "updated": s.updated,
             "withdrawn": s.withdrawn, "claims_opened": s.claims_opened, "claims_cancelled": s.claims_cancelled,
             "claims_updated": s.claims_updated, "reconciled": s.reconciled, "warnings": sum(s.warnings.values())}
+    if problems:
+        raise JobWarning(problems, counts)
+    return counts
 
 
 def submit_claims(ctx: JobContext) -> dict[str, int]:
@@ -227,9 +247,12 @@ def submit_claims(ctx: JobContext) -> dict[str, int]:
                factory=ctx.channel_factory or default_factory, stop=ctx.stopping)
     for p in s.problems:
         ctx.logger.warning("submit: %s", p)
-    return {"considered": s.considered, "submitted": s.submitted, "prepared": s.prepared, "retry": s.retry,
-            "needs_attention": s.needs_attention, "recovered": s.recovered, "paused_carriers": len(set(s.paused)),
-            "waiting": sum(s.skipped.values())}
+    counts = {"considered": s.considered, "submitted": s.submitted, "prepared": s.prepared, "retry": s.retry,
+              "needs_attention": s.needs_attention, "recovered": s.recovered, "paused_carriers": len(set(s.paused)),
+              "waiting": sum(s.skipped.values())}
+    if s.problems:
+        raise JobWarning(s.problems, counts)
+    return counts
 
 
 def sync_claims(ctx: JobContext) -> dict[str, int]:
@@ -239,7 +262,10 @@ def sync_claims(ctx: JobContext) -> dict[str, int]:
              factory=ctx.channel_factory or default_factory, stop=ctx.stopping)
     for p in s.problems:
         ctx.logger.warning("sync: %s", p)
-    return {"polled": s.polled, "changed": s.changed, "reconciled": s.reconciled, "problems": len(s.problems)}
+    counts = {"polled": s.polled, "changed": s.changed, "reconciled": s.reconciled, "problems": len(s.problems)}
+    if s.problems:
+        raise JobWarning(s.problems, counts)
+    return counts
 
 
 def expire_claims(ctx: JobContext) -> dict[str, int]:
@@ -364,7 +390,7 @@ ORDER = tuple(JOBS)
 @dataclass
 class JobResult:
     job: str
-    outcome: str                     # ok | failed | skipped
+    outcome: str                     # ok | warning | failed | skipped
     counts: dict[str, int] = field(default_factory=dict)
     detail: str = ""
     duration_s: float = 0.0
@@ -379,6 +405,8 @@ def call_job(ctx: JobContext, name: str) -> JobResult:
         res = JobResult(name, "ok", dict(counts))
     except JobSkipped as e:
         res = JobResult(name, "skipped", detail=str(e))
+    except JobWarning as e:
+        res = JobResult(name, "warning", dict(e.counts), detail=str(e))
     except JobFailed as e:
         res = JobResult(name, "failed", dict(e.counts), detail=str(e))
     except Exception as e:

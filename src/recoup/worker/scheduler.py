@@ -370,7 +370,7 @@ class Worker:
 
             self.log.error("%s for %s: could not be run or recorded: %s", job, key, describe_error(e), extra=extra)
             return None
-        level = 40 if res.outcome == "failed" else 20
+        level = 40 if res.outcome == "failed" else 30 if res.outcome == "warning" else 20
         self.log.log(level, "%s for %s: %s in %.1fs %s%s", job, key, res.outcome, res.duration_s,
                      json.dumps(res.counts, sort_keys=True), f" ({res.detail})" if res.detail else "",
                      extra={**extra, "outcome": res.outcome, "counts": res.counts, "duration_s": res.duration_s,
