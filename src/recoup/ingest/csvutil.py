@@ -85,6 +85,7 @@ def load_csv(path: Path, required: list[str], kind: str, optional: list[str] | N
         df = _frame_of_records(text, shape.width, names)[[names[i] for i in use]]
     df.attrs["unknown_columns"] = [] if known is None else [n for n in names if n not in known]
     df.attrs["known_columns"] = [*required, *(optional or [])]
+    df.attrs["header_columns"] = names
     # line numbers: the first physical line of each record (header is line 1; blank lines skipped)
     df["line"] = shape.lines[kept]
     # a record with fewer or more fields than the header is a row error, never padded or cut
@@ -113,14 +114,15 @@ def column_notes(df: pd.DataFrame, what: str = "") -> list[str]:
     unknown = df.attrs.get("unknown_columns") or []
     if not unknown:
         return []
-    missing = [c for c in df.attrs.get("known_columns", []) if c not in df.columns]
+    header = set(df.attrs.get("header_columns", df.columns))
+    missing = [c for c in df.attrs.get("known_columns", []) if c not in header]
     named = []
     for c in [c for c in unknown if c.strip()][:10]:
         close = difflib.get_close_matches(c, missing, n=1, cutoff=0.5)
         named.append(f"{c} (did you mean {close[0]}?)" if close else c)
     more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-    return [f"{len(unknown)} unknown column(s) not read: {', '.join(named)}{more}"
-            + (f"; a {what} file's columns are {', '.join(df.attrs.get('known_columns', []))}" if what else "")]
+    kind = f" (not a column of a {what} file)" if what else ""
+    return [f"{len(unknown)} unknown column(s) not read: {', '.join(named)}{more}{kind}"]
 
 
 class _Shapes:
