@@ -397,6 +397,10 @@ def backtest(source: Engine, settings: Settings, contracts: ContractSet, date_fr
         judged = [j for j in judged if j.deadline is None or j.deadline >= date_from]
         rows, totals = summarise(judged)
         notes = _unknowable(source, date_from, date_to)
+        unknown = [j for j in judged if j.amount_cents == 0]
+        if unknown:
+            notes.append(f"{len(unknown)} finding(s) have no amount yet (a refund of charges no invoice line shows): "
+                         "counted at 0.00, not guessed")
         if closed_before:
             notes.append(f"{len(closed_before)} finding(s) whose window closed before {date_from} are not counted "
                          "(not money of the period)")
