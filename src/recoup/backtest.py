@@ -25,6 +25,7 @@ filed or recorded by hand, credits recorded without a dated credit line, rows wi
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 import tempfile
 import time
@@ -62,6 +63,9 @@ DRY_RUN = "dry_run"
 UNFILED = "not filed before the window closed (a job failed)"
 STAGED = {"shipment": Shipment, "scan_event": ScanEvent, "invoice": Invoice, "invoice_line": InvoiceLine}
 CHUNK = 20_000
+QUIET = logging.getLogger("recoup.replay")    # a replayed day's job logs: what failed is in Replay.problems
+QUIET.addHandler(logging.NullHandler())
+QUIET.propagate = False
 Progress = Callable[[dt.date, int, int], None]      # (day, days done, days in all)
 
 
@@ -203,18 +207,26 @@ def _stage(source: Engine, scratch: Engine) -> dict[str, int]:
     return counts
 
 
+def drop_staging(engine: Engine) -> None:
+    """Remove the bt_* staging tables (a replay that leaves its database to be used, as the demo's)."""
+    with engine.begin() as conn:
+        for name in STAGED:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS bt_{name}")
+
+
 def _cols(model: Any, skip: Sequence[str]) -> list[str]:
     return [c.name for c in model.__table__.columns if c.name not in skip]
 
 
-def _arrive(conn: Connection, lo: dt.date | None, hi: dt.date, now: dt.datetime) -> dict[str, int]:
+def _arrive(conn: Connection, lo: dt.date | None, hi: dt.date, now: dt.datetime, label: str = "backtest"
+            ) -> dict[str, int]:
     """Move the rows that arrive in (lo, hi] from staging into the store, stamped as one file of the day."""
     when = {"hi": hi.isoformat(), "lo": (lo or dt.date.min).isoformat()}
     window = "arrives > :lo AND arrives <= :hi"
     n = {}
     ift = IngestedFile.__table__  # type: ignore[attr-defined]
-    fid = conn.execute(insert(ift).values(path=f"backtest:{hi.isoformat()}", sha256=f"backtest:{hi.isoformat()}",
-                                          kind="backtest", format="backtest", outcome="loaded", at=now)
+    fid = conn.execute(insert(ift).values(path=f"{label}:{hi.isoformat()}", sha256=f"{label}:{hi.isoformat()}",
+                                          kind=label, format=label, outcome="loaded", at=now)
                        ).inserted_primary_key[0]
     stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")       # SQLite's UTCDateTime text
     cols = _cols(Shipment, ("id", "file_id", "updated_at"))
@@ -322,8 +334,9 @@ class Replay:
     contracts: ContractSet
     start: dt.date
     channel_factory: Callable[..., Any] | None = None
-    jobs: Sequence[str] = DAY_JOBS
-    staged: bool = True                  # arrivals come from bt_* tables (else the caller ingests)
+    jobs: Sequence[str] | Callable[[dt.date], Sequence[str]] = DAY_JOBS    # or which jobs run on a day
+    label: str = "backtest"              # the arrivals' ingested_file rows are "<label>:<day>"
+    logger: logging.Logger = field(default_factory=lambda: QUIET)
     clock: ReplayClock = field(init=False)
     ctx: Any = field(init=False)
     last: dt.date | None = field(default=None, init=False)
@@ -335,7 +348,8 @@ class Replay:
         self.clock = ReplayClock(self.start)
         contracts = self.contracts
         self.ctx = JobContext(self.engine, self.settings, lambda: contracts, clock_source=self.clock,
-                              replay_as_of=self.start, worker_id="backtest", channel_factory=self.channel_factory)
+                              replay_as_of=self.start, worker_id=self.label, channel_factory=self.channel_factory,
+                              logger=self.logger)
 
     def day(self, day: dt.date) -> dict[str, Any]:
         """Everything that arrives up to ``day``, then the day's jobs under the clock set to it."""
@@ -344,10 +358,9 @@ class Replay:
         self.clock.set_day(day)
         self.ctx.replay_as_of = day
         out: dict[str, Any] = {}
-        if self.staged:
-            with self.engine.begin() as conn:
-                out["arrived"] = _arrive(conn, self.last, day, self.clock.now())
-        for name in self.jobs:
+        with self.engine.begin() as conn:
+            out["arrived"] = _arrive(conn, self.last, day, self.clock.now(), self.label)
+        for name in self.jobs(day) if callable(self.jobs) else self.jobs:
             res = call_job(self.ctx, name)
             out[name] = res
             if res.outcome == "failed":
