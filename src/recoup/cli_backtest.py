@@ -35,7 +35,8 @@ def backtest(
     """Replay the store as it arrived, day by day, through the worker's jobs in a scratch copy (a dry-run
     channel files nothing); per carrier, kind and currency: recoverable, filed in time, leaked and why,
     still claimable."""
-    from recoup.backtest import COLUMNS, backtest as run, days_between, plain_row
+    from recoup.backtest import COLUMNS, days_between, plain_row
+    from recoup.backtest import backtest as run
     from recoup.progress import file_progress
     from recoup.sla.contracts import load_contracts
 
