@@ -225,9 +225,10 @@ def _arrive(conn: Connection, lo: dt.date | None, hi: dt.date, now: dt.datetime,
     window = "arrives > :lo AND arrives <= :hi"
     n = {}
     ift = IngestedFile.__table__  # type: ignore[attr-defined]
-    fid = conn.execute(insert(ift).values(path=f"{label}:{hi.isoformat()}", sha256=f"{label}:{hi.isoformat()}",
-                                          kind=label, format=label, outcome="loaded", at=now)
-                       ).inserted_primary_key[0]
+    key = conn.execute(insert(ift).values(path=f"{label}:{hi.isoformat()}", sha256=f"{label}:{hi.isoformat()}",
+                                          kind=label, format=label, outcome="loaded", at=now)).inserted_primary_key
+    assert key is not None
+    fid = int(key[0])
     stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")       # SQLite's UTCDateTime text
     cols = _cols(Shipment, ("id", "file_id", "updated_at"))
     c = ", ".join(cols)

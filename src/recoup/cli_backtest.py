@@ -77,8 +77,8 @@ def backtest(
         err.print(f"[dim]note[/dim] {n}", soft_wrap=True)
     for carrier, why in sorted(r.dead_channels.items()):
         err.print(f"[yellow]channel not configured[/yellow] {carrier}: {why}", soft_wrap=True)
-    for p in r.problems:
-        err.print(f"[red]problem[/red] {p}", soft_wrap=True)
+    for problem in r.problems:
+        err.print(f"[red]problem[/red] {problem}", soft_wrap=True)
     if out is not None:
         from recoup.reports.backtest import write_backtest
 

@@ -39,7 +39,8 @@ def run(db: str, *args: str, contracts: Path = SMALL / "contracts") -> Any:
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The acceptance set as score.py loads it: init, shipments, scans, invoices, credit notes."""
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("RECOUP_")}
+    saved = {k: os.environ.pop(k) for k in list(os.environ)
+             if k.startswith("RECOUP_") and k != "RECOUP_TEST_DATABASE_URL"}
     try:
         db = f"sqlite:///{tmp_path_factory.mktemp('bt') / 'real.db'}"
         run(db, "init")
@@ -166,3 +167,20 @@ def test_usage_errors(loaded: str) -> None:
     assert res.exit_code == 2
     res = CliRunner().invoke(app, ["--db", loaded, "backtest", "--from", "nope", "--to", "2026-10-01"])
     assert res.exit_code == 2
+
+
+def test_a_postgresql_store_replays_the_same(db_url: str, result: dict[str, Any]) -> None:
+    """The scratch copy is made from PostgreSQL through the store's own tables: the same answer."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the SQLite store is the module's fixture")
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("RECOUP_") and k != "RECOUP_TEST_DATABASE_URL"}
+    try:
+        run(db_url, "init")
+        run(db_url, "ingest", "shipments", str(SMALL / "shipments.csv"))
+        run(db_url, "ingest", "scans", str(SMALL / "scans.csv"))
+        run(db_url, "ingest", "invoices", *sorted(str(p) for p in (SMALL / "invoices").iterdir()))
+        run(db_url, "ingest", "invoices", *sorted(str(p) for p in (SMALL / "credits").iterdir()))
+        got = json.loads(run(db_url, "backtest", *PERIOD, "--format", "json").stdout)
+    finally:
+        os.environ.update(saved)
+    assert got["rows"] == result["rows"] and got["totals"] == result["totals"]
