@@ -61,8 +61,9 @@ def demo(
                                   help="How many shipments to generate."),
     faults: str = typer.Option(DEFAULT_FAULTS, "--faults", help="Faults of the sandbox carrier (see `recoup sandbox`)."),
 ) -> None:
-    """End to end on generated sample data in a temporary database: ingest, audit, file claims with the
-    sandbox carrier, follow them, reconcile credits, write the monthly report; prints a summary."""
+    """End to end on generated sample data in a temporary database: its period replayed day by day through
+    the worker's jobs (audit, file claims with the sandbox carrier, follow them, reconcile credits on their
+    date), then the monthly report; prints a summary."""
     from recoup.carriers.sandbox import parse_faults
     from recoup.demo.run import run_demo
 
@@ -185,8 +186,8 @@ def _tail(r: DemoResult, kept: bool) -> list[tuple[str, str]]:
     if r.report_files:
         for i, p in enumerate(r.report_files):
             out.append(("report" if i == 0 else "", str(p)))
-        out.append(("", f"({r.report_month}: the data's findings, spend, credits and SLA; the report counts "
-                        "claims in the month they are opened, today)"))
+        out.append(("", f"({r.report_month}: the claims opened, filed and credited that month on the replayed days, "
+                        "with the month's findings, spend, credits, leakage and SLA)"))
     else:
         out.append(("report", r.report_note or "not written"))
     if kept:

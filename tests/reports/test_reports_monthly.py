@@ -440,3 +440,62 @@ def test_html_renders_in_a_browser(built: Built, tmp_path: Path) -> None:
     keep = os.environ.get("RECOUP_KEEP_SCREENSHOT")
     if keep:
         shutil.copy(png, keep)
+
+
+# ----------------------------------------------------------------------------- leakage (issue 12)
+
+def test_leakage_says_which_windows_closed_unclaimed_and_why_to_the_cent(built: Built) -> None:
+    from recoup.leakage import AMOUNT_UNKNOWN, NOT_FILED, REASONS, recoverable
+    from recoup.reports.monthly import leakage_groups
+    from recoup.store.models import Claim, Finding
+
+    ft, ct = Finding.__table__, Claim.__table__  # type: ignore[attr-defined]
+    with built.engine.connect() as conn:
+        rows = conn.execute(select(ft, ct.c.filed_at).select_from(ft.outerjoin(ct, ct.c.finding_id == ft.c.id))
+                            .where(ft.c.status == "open")).all()
+    as_of = dt.date(2026, 11, 16)
+    seen_reasons: set[str] = set()
+    for month, rep in built.reports.items():
+        # independently: recoverable findings whose deadline fell in the month, before as_of, not filed by it
+        want = {r.id for r in rows if r.deadline is not None and rep.first <= r.deadline <= rep.last
+                and r.deadline < as_of and recoverable(r.claimable, r.deadline, r.reason)
+                and not (r.filed_at is not None and r.filed_at.date() <= min(r.deadline, as_of))}
+        assert {lk["finding_id"] for lk in rep.leakage} == want, month
+        assert want, f"{month}: the fixture leaves windows closed unclaimed (nothing was ever filed on time)"
+        for lk in rep.leakage:
+            assert lk["reason"] in REASONS and rep.first <= lk["deadline"] <= rep.last
+            seen_reasons.add(lk["reason"])
+        # reconciled to the cent: detail rows = groups = the summary's leaked columns
+        groups = leakage_groups(rep)
+        for t in rep.totals:
+            mine = [lk for lk in rep.leakage if lk["currency"] == t["currency"]]
+            assert t["leaked"] == len(mine)
+            assert t["leaked_amount"] == sum((lk["amount"] for lk in mine), Decimal(0))
+            g = next(g for g in groups if g["carrier"] == TOTAL and g["currency"] == t["currency"]) if mine else None
+            if g is not None:
+                assert g["amount"] == t["leaked_amount"] and g["windows"] == t["leaked"]
+        for s in rep.summary:
+            mine = [lk for lk in rep.leakage if (lk["carrier"], lk["currency"]) == (s["carrier"], s["currency"])]
+            assert s["leaked_amount"] == sum((lk["amount"] for lk in mine), Decimal(0))
+        assert sum(g["amount"] for g in groups if g["carrier"] != TOTAL) == sum(lk["amount"] for lk in rep.leakage)
+    # nobody ran `claims submit` in this fixture: what leaked was never filed, or never had an amount
+    assert NOT_FILED in seen_reasons
+    assert seen_reasons <= set(REASONS) and seen_reasons & {NOT_FILED, AMOUNT_UNKNOWN}
+
+
+def test_leakage_in_the_files(built: Built) -> None:
+    nov = built.reports["2026-11"]
+    xlsx = next(p for p in built.paths if p.suffix == ".xlsx")
+    wb = load_workbook(xlsx)
+    assert "Leakage" in wb.sheetnames
+    ws = wb["Leakage"]
+    got = list(ws.iter_rows(values_only=True))
+    assert got[0][:3] == ("finding", "window closed", "carrier")
+    assert sum(dec(r[5]) for r in got[1:] if r[0] is not None) == sum(lk["amount"] for lk in nov.leakage)
+    html = next(p for p in built.paths if p.suffix == ".html").read_text(encoding="utf-8")
+    assert "Leakage: windows that closed unclaimed" in html
+    assert all(lk["reason"] in html for lk in nov.leakage)
+    with next(p for p in built.paths if p.suffix == ".csv").open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["section"] == "leakage"]
+    assert len(rows) == len(nov.leakage)
+    assert sum(Decimal(r["amount"]) for r in rows) == sum(lk["amount"] for lk in nov.leakage)

@@ -1,5 +1,6 @@
-"""The demo pipeline: sample data → SQLite → audit → claims filed with the local sandbox carrier →
-status sync → credit notes reconciled → the monthly report; then a summary of what happened.
+"""The demo pipeline: sample data → its period replayed day by day through the worker's jobs (audit,
+expiry, claims filed with the local sandbox carrier, status sync, credit notes reconciled on their
+date) → the monthly report; then a summary of what happened.
 
 Nothing leaves the machine: every carrier's claims go to a :class:`~recoup.carriers.sandbox.SandboxServer`
 on 127.0.0.1 through the ``api`` channel, with :class:`DemoSettings` built here in code (the
@@ -8,8 +9,10 @@ user's environment and config file play no part).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import importlib
 import time
 from collections import Counter
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -29,9 +33,9 @@ from recoup.errors import RecoupError
 from recoup.settings import CarrierSettings, Settings
 
 DEFAULT_FAULTS = "429=0.05,500=0.05,reject=0.1,partial=0.1,retry_after=0,seed=7"
-SYNC_ROUNDS = 3
-SUBMIT_ROUNDS = 3
 ACTOR = "cli:demo"
+SYNC_WEEKDAYS = (0, 3)      # the replay asks the sandbox for claim statuses on Mondays and Thursdays (and the
+#                             last day): every day would poll each approved claim daily, ten thousand requests
 KIND_ORDER = ("late_delivery", "lost", "damaged", "void_label", "duplicate_charge", "residential_surcharge",
               "address_correction", "delivery_area_surcharge", "dim_weight", "rate_overcharge", "fuel_surcharge")
 
@@ -61,11 +65,30 @@ def demo_settings(folder: Path, api_url: str, carriers: list[str]) -> Settings:
     )
 
 
-def sandbox_factory(carrier: str, config: ChannelConfig) -> Channel:
+class SharedTransport(httpx.BaseTransport):
+    """One HTTP transport for the whole demo (its connections kept alive across channels and days);
+    a channel's client closing does not close it. Building one per channel loads the CA bundle each
+    time, which took a third of the replay."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport(verify=False)      # the sandbox is plain HTTP on 127.0.0.1
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        pass
+
+    def shut(self) -> None:
+        self.inner.close()
+
+
+def sandbox_factory(carrier: str, config: ChannelConfig, transport: httpx.BaseTransport | None = None) -> Channel:
     """The regular channel, with short retry waits: the sandbox is local (Retry-After is still honoured)."""
     from recoup.carriers.registry import channel_for
 
-    return channel_for(carrier, dataclasses.replace(config, backoff_initial_s=0.01, backoff_max_s=0.1))
+    return channel_for(carrier, dataclasses.replace(config, backoff_initial_s=0.01, backoff_max_s=0.1),
+                       http_transport=transport)
 
 
 @dataclass
@@ -121,14 +144,17 @@ def run_demo(folder: Path, *, seed: int = DEFAULT_SEED, shipments: int = DEFAULT
 
 
 def _pipeline(engine: Engine, folder: Path, data: GeneratedData, faults: str, say: Progress) -> DemoResult:
-    from recoup.audit.service import audit
+    """The data's period replayed day by day through the worker's jobs (the backtest's day loop,
+    :class:`recoup.backtest.Replay`): each file arrives on its day (shipments on their ship date, scans
+    the day they happened, invoices and credit notes on their date), then audit, expiry, filing with the
+    sandbox carrier and status sync run under the clock set to that day. So every claim is opened, filed
+    and credited on its own day, and the monthly report shows the month as a merchant's would."""
+    from recoup.backtest import DAY_JOBS, Replay, _stage, days_between, drop_staging
     from recoup.carriers.sandbox import SandboxServer
-    from recoup.claims.reconcile import reconcile
-    from recoup.claims.service import submit, sync
     from recoup.clock import replay_clock
     from recoup.sla.contracts import load_contracts
+    from recoup.store.db import init_db, make_engine
 
-    clock = replay_clock(data.as_of)     # the demo runs on its data's day, never on the wall clock
     contracts = load_contracts(data.contracts)
     if contracts.errors:
         raise RecoupError("demo contracts do not load: " + "; ".join(contracts.errors))
@@ -137,47 +163,50 @@ def _pipeline(engine: Engine, folder: Path, data: GeneratedData, faults: str, sa
     notes: list[str] = []
 
     c = data.counts
-    say(f"ingesting {c['shipments']} shipments, {c['scans']} scans, {c['invoices']} invoices")
-    _ingest(engine, "shipments", [data.shipments], contracts, problems, clock)
-    _ingest(engine, "scans", [data.scans], contracts, problems, clock)
-    _ingest(engine, "invoices", data.invoices, contracts, problems, clock)
+    say(f"reading {c['shipments']} shipments, {c['scans']} scans, {c['invoices']} invoices, "
+        f"{len(data.credits)} credit notes")
+    arrivals_db = folder / "arrivals.db"
+    arrivals = make_engine(f"sqlite:///{arrivals_db}")
+    try:
+        init_db(arrivals)
+        clock = replay_clock(data.as_of)      # only read back by what arrives, on its own day
+        _ingest(arrivals, "shipments", [data.shipments], contracts, problems, clock)
+        _ingest(arrivals, "scans", [data.scans], contracts, problems, clock)
+        _ingest(arrivals, "invoices", [*data.invoices, *data.credits], contracts, problems, clock)
+        _stage(arrivals, engine)
+    finally:
+        arrivals.dispose()
+        for p in folder.glob("arrivals.db*"):
+            p.unlink()
+    with engine.connect() as conn:
+        first = dt.date.fromisoformat(str(conn.exec_driver_sql("SELECT min(arrives) FROM bt_shipment").scalar()))
+    days = days_between(min(first, data.as_of), data.as_of)
+    statuses: list[tuple[str, dict[str, int]]] = []
 
-    say(f"auditing as of {data.as_of}")
-    a = audit(engine, contracts, data.as_of, clock=clock, actor=ACTOR)
-    for w, n in sorted(a.warnings.items()):
-        notes.append(f"audit: {w}" + (f" ({n}x)" if n > 1 else ""))
-    statuses: list[tuple[str, dict[str, int]]] = [("audit", _statuses(engine))]
-
-    with SandboxServer(faults) as sandbox:
+    shared = SharedTransport()
+    with SandboxServer(faults) as sandbox, contextlib.closing(_Shut(shared)):
         settings = demo_settings(folder, sandbox.url, carriers)
-        say(f"filing claims with the sandbox carrier at {sandbox.url} (faults: {faults})")
-        for _ in range(SUBMIT_ROUNDS):
-            s = submit(engine, settings, contracts, data.as_of, clock=clock, actor=ACTOR, factory=sandbox_factory)
-            notes.extend(f"submit: {p}" for p in s.problems)
-            if not s.retry:
-                break
-        statuses.append(("filing", _statuses(engine)))
-        for i in range(SYNC_ROUNDS):
-            if not any(_statuses(engine).get(s, 0) for s in ("submitted", "in_review")):
-                break           # every filed claim has the carrier's final answer
-            say(f"asking the carrier for claim statuses (round {i + 1})")
-            y = sync(engine, settings, contracts, clock=clock, actor=ACTOR, factory=sandbox_factory)
-            notes.extend(f"sync: {p}" for p in y.problems)
-            statuses.append((f"sync {i + 1}", _statuses(engine)))
+        say(f"replaying {days[0]} to {days[-1]} day by day through the worker's jobs; claims go to the sandbox "
+            f"carrier at {sandbox.url} (faults: {faults})")
+        replay = Replay(engine, settings, contracts, days[0], label="demo",
+                        channel_factory=functools.partial(sandbox_factory, transport=shared),
+                        jobs=lambda d: DAY_JOBS if d.weekday() in SYNC_WEEKDAYS or d == days[-1] else DAY_JOBS[:-1])
+        for day in days:
+            replay.day(day)
+            if day == days[-1] or (day + dt.timedelta(days=1)).month != day.month:
+                statuses.append((day.isoformat(), _statuses(engine)))
+                say(f"{day}: " + (", ".join(f"{k} {v}" for k, v in statuses[-1][1].items()) or "no claims yet"))
+        notes.extend(replay.problems)
         requests = sandbox.requests()
         held = sandbox.claims()
         url = sandbox.url
+    drop_staging(engine)
     sandbox_info = {
         "url": url, "faults": faults, "requests": len(requests),
         "faults_injected": sum(1 for r in requests if r.get("fault")),
         "fault_counts": dict(sorted(Counter(str(r["fault"]) for r in requests if r.get("fault")).items())),
         "claims": len(held),
     }
-
-    say(f"ingesting {len(data.credits)} credit notes and reconciling them with the claims")
-    _ingest(engine, "invoices", data.credits, contracts, problems, clock)
-    reconcile(engine, ACTOR, clock=clock)
-    statuses.append(("credit notes", _statuses(engine)))
 
     say(f"writing the monthly report for {data.report_month}")
     files, note = write_report(engine, folder / "reports", data.report_month, data.as_of)
@@ -188,6 +217,14 @@ def _pipeline(engine: Engine, folder: Path, data: GeneratedData, faults: str, sa
         unmatched_credits=_unmatched(engine), sandbox=sandbox_info, report_month=data.report_month,
         report_files=files, report_note=note, problems=problems, notes=notes,
     )
+
+
+@dataclass
+class _Shut:
+    transport: SharedTransport
+
+    def close(self) -> None:
+        self.transport.shut()
 
 
 def _ingest(engine: Engine, kind: str, paths: list[Path], contracts: Any, problems: list[str], clock: Clock) -> None:
@@ -241,7 +278,6 @@ def _findings(engine: Engine) -> list[dict[str, Any]]:
     return sorted(rows.values(), key=lambda r: (order.get(r["kind"], len(order)), r["kind"]))
 
 
-FILED = frozenset({"submitted", "in_review", "approved", "approved_partial", "rejected", "credited", "prepared"})
 
 
 def _claims(engine: Engine) -> list[dict[str, Any]]:
@@ -258,7 +294,7 @@ def _claims(engine: Engine) -> list[dict[str, Any]]:
                                        "credited": 0, "credited_cents": 0, "waiting": 0})
             row["opened"] += 1
             row["claimed_cents"] += int(r.claimed_cents)
-            if r.filed_at is not None or r.status in FILED:
+            if r.filed_at is not None:          # credited before filing (the carrier paid first) is not filed
                 row["filed"] += 1
                 row["filed_cents"] += int(r.claimed_cents)
             if r.approved_cents is not None:

@@ -21,7 +21,15 @@ from typing import Any
 
 from recoup.money import ZERO
 from recoup.reports.charts import colour, hbars, vbars
-from recoup.reports.monthly import COLUMNS, DATE_RULES, TOTAL, Col, MonthlyReport
+from recoup.reports.monthly import (
+    COLUMNS,
+    DATE_RULES,
+    LEAKAGE_GROUPS,
+    TOTAL,
+    Col,
+    MonthlyReport,
+    leakage_groups,
+)
 from recoup.reports.sla import WEEKDAYS
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -255,7 +263,8 @@ def render(rep: MonthlyReport) -> str:
                                       "recovery_rate", "claims_credited", "denied", "denied_amount", "expired",
                                       "expired_amount", "unmatched_credits"])
     audit_cols = _cols("summary", ["carrier", "currency", "shipments", "spend", "findings", "findings_amount",
-                                   "missed_windows", "missed_amount", "near_deadline"])
+                                   "missed_windows", "missed_amount", "leaked", "leaked_amount",
+                                   "near_deadline"])
     sla_cols = _cols("sla", ["carrier", "service", "shipments", "delivered", "on_time", "late", "on_time_rate",
                              "lost", "damaged", "avg_days_late"])
     sla_rows = []
@@ -291,6 +300,11 @@ def render(rep: MonthlyReport) -> str:
         table(_cols("credits", ["invoice_date", "carrier", "invoice_number", "tracking_number", "reference",
                                 "description", "amount", "unmatched", "currency"]),
               rep.unmatched_credits, "Every credit of the month matched a claim."), "</section>",
+        "<section><h2>Leakage: windows that closed unclaimed</h2>",
+        table(LEAKAGE_GROUPS, leakage_groups(rep), "No window closed unclaimed this month."),
+        '<p class="note">Recoverable findings whose claim window closed this month without a claim filed, '
+        "per carrier and kind, with what held them: fix the cause (late data, invoices, approvals, channels) "
+        "and the money stays. Each window is a row of the Leakage sheet of the XLSX.</p></section>",
         "<section><h2>SLA scorecard</h2>", table(sla_cols, sla_rows, "No parcels shipped this month."),
         "</section>",
         f'<footer><h3>Which date puts a row in {escape(rep.month)}</h3><dl class="rules">{rules}</dl>',

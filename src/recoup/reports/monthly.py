@@ -24,6 +24,11 @@ credits             the invoice date of the credit line; ``credited`` counts the
                     (``credit_match``), attributed to the matched claim's carrier and currency,
                     again as ``queries.recovered`` does
 unmatched credits   the credit line's invoice date; the amount is ``amount - matched``
+leakage             the deadline: recoverable findings whose window closed in the month, unclaimed
+                    (not filed by the deadline), judged as of ``as_of`` by :mod:`recoup.leakage`,
+                    each with the reason (data arrived after the window, amount unknown until the
+                    invoice came, approval pending, carrier refused, cancelled by a person, not
+                    filed); the summary's ``leaked``/``leaked_amount`` are their count and sum
 SLA                 the ship date (see :mod:`recoup.reports.sla`)
 ==================  ===========================================================================
 
@@ -91,6 +96,7 @@ COLUMNS: dict[str, list[Col]] = {
         Col("expired", "expired", "int"), Col("expired_amount", "expired amount", "money"),
         Col("missed_windows", "missed windows", "int"), Col("missed_amount", "left on the table", "money"),
         Col("unmatched_credits", "unmatched credits", "money"), Col("near_deadline", "near deadline", "int"),
+        Col("leaked", "windows closed unclaimed", "int"), Col("leaked_amount", "leaked", "money"),
     ],
     "claims": [
         Col("id", "claim", "int"), Col("created", "opened", "date"), Col("carrier", "carrier"),
@@ -123,6 +129,11 @@ COLUMNS: dict[str, list[Col]] = {
         Col("late", "late", "int"), Col("on_time_rate", "on-time rate", "rate"), Col("lost", "lost", "int"),
         Col("damaged", "damaged", "int"), Col("avg_days_late", "avg days late", "days"),
     ],
+    "leakage": [
+        Col("finding_id", "finding", "int"), Col("deadline", "window closed", "date"), Col("carrier", "carrier"),
+        Col("kind", "kind"), Col("tracking_number", "tracking number", width=22), Col("amount", "amount", "money"),
+        Col("currency", "currency"), Col("reason", "why it leaked", width=60), Col("claim_id", "claim", "int"),
+    ],
     "near_deadline": [
         Col("id", "claim", "int"), Col("carrier", "carrier"), Col("tracking_number", "tracking number", width=22),
         Col("kind", "kind"), Col("status", "status"), Col("deadline", "deadline", "date"),
@@ -133,7 +144,8 @@ COLUMNS["unmatched_credits"] = COLUMNS["credits"]
 
 #: Section key → sheet / heading title, in the order the writers put them.
 SECTIONS = {"summary": "Summary", "claims": "Claims", "findings": "Findings", "credits": "Credits",
-            "unmatched_credits": "Unmatched credits", "sla": "SLA", "near_deadline": "Near deadline"}
+            "unmatched_credits": "Unmatched credits", "sla": "SLA", "near_deadline": "Near deadline",
+            "leakage": "Leakage"}
 #: The date that puts each kind of row in the month, for the notes of the XLSX and the HTML.
 DATE_RULES = (
     ("shipments", "ship date"),
@@ -144,6 +156,7 @@ DATE_RULES = (
     ("recovery rate", "credited / claimed of the same month (different cohorts: may exceed 100 %)"),
     ("these claims credited to date", "what the month's claims have been credited so far, whenever"),
     ("left on the table", "findings not claimable because the filing window had closed"),
+    ("leaked, leakage", "the deadline: windows that closed in the month unclaimed, with the reason"),
     ("SLA", "ship date; late = delivered with a late-delivery finding"),
 )
 MONEY_SUMMARY = [c.key for c in COLUMNS["summary"] if c.kind == "money"]
@@ -163,6 +176,7 @@ class MonthlyReport:
     findings: list[dict[str, Any]] = field(default_factory=list)
     credits: list[dict[str, Any]] = field(default_factory=list)
     unmatched_credits: list[dict[str, Any]] = field(default_factory=list)
+    leakage: list[dict[str, Any]] = field(default_factory=list)       # windows closed unclaimed, with why
     sla: list[dict[str, Any]] = field(default_factory=list)           # by carrier, then by service
     sla_weekday: list[dict[str, Any]] = field(default_factory=list)   # by ship weekday
     near_deadline: list[dict[str, Any]] = field(default_factory=list)  # every unfiled claim near its deadline
@@ -274,6 +288,39 @@ def _credits(conn: Any, first: dt.date, last: dt.date) -> tuple[list[dict[str, A
     return out, by_claim
 
 
+def _leakage(conn: Any, first: dt.date, last: dt.date, as_of: dt.date) -> list[dict[str, Any]]:
+    """Recoverable findings whose window closed in the month (deadline in it, before ``as_of``)
+    without a claim filed by then, with the reason (:func:`recoup.leakage.judge_all`)."""
+    from recoup.leakage import judge_all
+
+    return [{"finding_id": j.finding_id, "deadline": j.deadline, "carrier": j.carrier, "kind": j.kind,
+             "tracking_number": j.tracking_number, "amount": from_cents(j.amount_cents), "currency": j.currency,
+             "reason": j.reason, "claim_id": j.claim_id}
+            for j in judge_all(conn, as_of, deadline_from=first, deadline_to=last) if j.state == "leaked"]
+
+
+LEAKAGE_GROUPS = [Col("carrier", "carrier"), Col("kind", "kind"), Col("currency", "currency"),
+                  Col("reason", "why it leaked", width=60), Col("windows", "windows", "int"),
+                  Col("amount", "leaked", "money")]
+
+
+def leakage_groups(rep: MonthlyReport) -> list[dict[str, Any]]:
+    """The leakage per carrier, kind, currency and reason, then a TOTAL row per currency (each the sum of
+    the detail rows, so the summary's ``leaked_amount`` reconciles to the cent)."""
+    groups: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    totals: dict[str, dict[str, Any]] = {}
+    for lk in rep.leakage:
+        g = groups.setdefault((lk["carrier"], lk["kind"], lk["currency"], lk["reason"]),
+                              {"carrier": lk["carrier"], "kind": lk["kind"], "currency": lk["currency"],
+                               "reason": lk["reason"], "windows": 0, "amount": ZERO})
+        t = totals.setdefault(lk["currency"], {"carrier": TOTAL, "kind": "", "currency": lk["currency"],
+                                               "reason": "", "windows": 0, "amount": ZERO})
+        for r in (g, t):
+            r["windows"] += 1
+            r["amount"] += lk["amount"]
+    return [groups[k] for k in sorted(groups)] + [totals[k] for k in sorted(totals)]
+
+
 def _spend(conn: Any, first: dt.date, last: dt.date, fallback: dict[str, str]) -> dict[tuple[str, str], int]:
     lt = InvoiceLine.__table__  # type: ignore[attr-defined]
     it = Invoice.__table__  # type: ignore[attr-defined]
@@ -316,6 +363,7 @@ def build_monthly(engine: Engine, month: str, *, as_of: dt.date | None = None,
         fdates = _finding_dates(conn)
         created = _claim_created(conn)
         rep.credits, credited = _credits(conn, first, last)
+        rep.leakage = _leakage(conn, first, last, rep.as_of)
     rep.unmatched_credits = [c for c in rep.credits if c["unmatched"] > 0]
 
     rep.near_deadline = [{**r, "deadline": _date(r["deadline"]), "amount": money(r["amount"])}
@@ -412,6 +460,10 @@ def _summarise(rep: MonthlyReport, spend: dict[tuple[str, str], int], shipped: d
             s["near_deadline"] += 1
     for c in rep.unmatched_credits:
         slot(c["carrier"], c["currency"])["unmatched_credits"] += c["unmatched"]
+    for lk in rep.leakage:
+        s = slot(lk["carrier"], lk["currency"])
+        s["leaked"] += 1
+        s["leaked_amount"] += lk["amount"]
 
     summary = [rows[k] for k in sorted(rows)]
     totals: dict[str, dict[str, Any]] = {}
@@ -462,7 +514,7 @@ def _csv_cell(v: Any, kind: str) -> str:
 
 def write_csv(report: MonthlyReport, path: Path) -> Path:
     """One CSV for import: a ``section`` column (summary, total, claims, findings, credits,
-    unmatched_credits, sla, near_deadline) and the union of the sections' columns, empty where a
+    unmatched_credits, leakage, sla, near_deadline) and the union of the sections' columns, empty where a
     column does not belong to the row's section. Amounts are decimal strings with two decimals in
     the row's ``currency``; rates are ratios (0.5289 = 52.89 %). Text that a spreadsheet would run
     as a formula (leading ``=``, ``+``, ``-``, ``@``, tab, CR) is prefixed with ``'``

@@ -1,7 +1,8 @@
 """The monthly report as an XLSX workbook (openpyxl).
 
 Sheets: Summary (per carrier and currency, then a TOTAL row per currency, then the date rules),
-Claims, Findings, Credits, Unmatched credits, SLA, Near deadline. Amounts are written as exact
+Claims, Findings, Credits, Unmatched credits, SLA, Near deadline, Leakage (windows closed unclaimed in
+the month, with why). Amounts are written as exact
 numbers (the report's Decimals, which openpyxl writes digit for digit) with a number format naming
 the row's currency (``#,##0.00 "USD"``); rates as ratios formatted ``0.0%``; dates as dates. Header
 rows are frozen and filtered; sheets print landscape, one page wide. Text is always written as text
