@@ -314,7 +314,8 @@ def register(module: str) -> None:
     importlib.import_module(module)
 
 
-for _m in ("recoup.cli_claims", "recoup.cli_more", "recoup.cli_reports", "recoup.cli_worker", "recoup.cli_explain", "recoup.cli_demo"):
+for _m in ("recoup.cli_claims", "recoup.cli_more", "recoup.cli_reports", "recoup.cli_worker", "recoup.cli_explain", "recoup.cli_demo",
+           "recoup.cli_rules"):
     try:
         register(_m)
     except ModuleNotFoundError as _e:

@@ -54,10 +54,30 @@ from recoup.audit.rules.core import run_audit as _core_audit
 from recoup.audit.rules.existing import CORE_RULES
 from recoup.sla.contracts import Contract, ContractSet
 
-__all__ = ["BILLING_KINDS", "CORE_RULES", "FINAL_STATUSES", "FINDING_COLUMNS", "LINE_FIELDS", "RECHECK_COLUMNS",
-           "RULES", "SCAN_FIELDS", "SERVICE_KINDS", "SHIPMENT_FIELDS", "AuditFrames", "AuditResult", "Facts",
-           "Judged", "RuleInfo", "all_rules", "format_local", "fuel_percent", "prepare_frames", "relevant_scans",
-           "run_audit"]
+__all__ = [
+    "BILLING_KINDS",
+    "CORE_RULES",
+    "FINAL_STATUSES",
+    "FINDING_COLUMNS",
+    "LINE_FIELDS",
+    "RECHECK_COLUMNS",
+    "RULES",
+    "SCAN_FIELDS",
+    "SERVICE_KINDS",
+    "SHIPMENT_FIELDS",
+    "AuditFrames",
+    "AuditResult",
+    "Facts",
+    "Judged",
+    "RuleInfo",
+    "all_rules",
+    "format_local",
+    "fuel_percent",
+    "prepare_frames",
+    "relevant_scans",
+    "rule_rows",
+    "run_audit",
+]
 
 # The kinds added by issue 13, in the order they are judged. One line per kind.
 RULES: list[ModuleType] = [
@@ -76,6 +96,12 @@ NEW_KINDS = tuple(m.INFO.kind for m in RULES)
 def all_rules() -> list[RuleInfo]:
     """Every finding kind recoup judges: the 11 of audits.md, then RULES (what ``recoup rules`` lists)."""
     return [*CORE_RULES, *(m.INFO for m in RULES)]
+
+
+def rule_rows() -> list[dict[str, Any]]:
+    """``all_rules()`` as plain rows (what ``recoup rules`` prints)."""
+    return [{"kind": r.kind, "description": r.description, "automatic": r.automatic, "sources": list(r.sources),
+             "contract_keys": list(r.contract_keys), "doc": r.doc} for r in all_rules()]
 
 
 def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date, *, trace: bool = False) -> AuditResult:
