@@ -462,7 +462,7 @@ def register(module: str) -> None:
 
 
 for _m in ("recoup.cli_claims", "recoup.cli_more", "recoup.cli_reports", "recoup.cli_worker", "recoup.cli_explain", "recoup.cli_demo",
-           "recoup.cli_doctor", "recoup.cli_backtest"):
+           "recoup.cli_doctor", "recoup.cli_backtest", "recoup.cli_rules"):
     try:
         register(_m)
     except ModuleNotFoundError as _e:

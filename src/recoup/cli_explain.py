@@ -342,6 +342,16 @@ def _verdicts(c: Contract | None, manifested: bool, carrier: str, events: list[d
             else:
                 why = "; ".join(texts) or "no"
         out.append({"kind": kind, "why": why})
+    # the kinds of the rule registry (issue 13): each rule returned its verdict per line it judged
+    from recoup.audit.rules import NEW_KINDS
+
+    for kind in NEW_KINDS:
+        why = made(kind)
+        if why is None:
+            texts = [f"line {ln['id']} ({ln['invoice_number']}): {lt[int(ln['id'])][kind]}" for ln in lines
+                     if kind in lt.get(int(ln["id"]), {})]
+            why = "; ".join(texts) or "no: no line this rule judges"
+        out.append({"kind": kind, "why": why})
     for v in out:
         v["made"] = "yes" if v["why"].startswith("yes") else ("not judged" if v["why"].startswith("not judged")
                                                               else "no")
@@ -356,7 +366,10 @@ def _line_verdict(ln: dict[str, Any], tr: dict[str, Any]) -> str:
         return "duplicate_charge: " + tr["duplicate_charge"]
     if tr.get("suppressed"):
         parts.append(tr["suppressed"])
-    for key in ("residential_surcharge", "address_correction", "delivery_area_surcharge", "fuel_surcharge", "rate"):
+    from recoup.audit.rules import NEW_KINDS
+
+    for key in ("residential_surcharge", "address_correction", "delivery_area_surcharge", "fuel_surcharge", "rate",
+                *NEW_KINDS):
         if key in tr:
             parts.append(f"{'dim_weight/rate_overcharge' if key == 'rate' else key}: {tr[key]}")
     return "; ".join(parts) or "no rule judges this charge type (it counts for duplicates and refunds)"

@@ -99,6 +99,8 @@ def _toml_value(v: Any) -> str:
         return json.dumps(v)
     if isinstance(v, list):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):     # an inline table (a table inside a table)
+        return "{" + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + "}"
     raise TypeError(v)
 
 
@@ -209,11 +211,14 @@ class Kit:
 
     def line(self, tn: str, invoice: str, date: str, charge: str, amount: str, *, carrier: str = "ups",
              billed_weight: str | None = None, weight_unit: str | None = None, zone: str | None = None,
-             currency: str | None = None) -> None:
+             currency: str | None = None, service: str | None = None, adjustment: str | None = None,
+             description: str | None = None, account_number: str | None = None) -> None:
+        """``tn`` None: an account-level line (a fee, no parcel)."""
         self.lines.append({"invoice_number": invoice, "invoice_date": date, "carrier": carrier,
                            "tracking_number": tn, "charge_type": charge, "amount": amount,
                            "billed_weight": billed_weight, "weight_unit": weight_unit, "zone": zone,
-                           "currency": currency})
+                           "currency": currency, "service": service, "adjustment": adjustment,
+                           "description": description, "account_number": account_number})
 
     def delivered(self, tn: str, at: str, **kw: Any) -> None:
         """A usual life: label, pick-up on the ship date, delivered at ``at``."""
@@ -245,7 +250,9 @@ class Kit:
                           "invoice_number": ln["invoice_number"], "invoice_date": ln["invoice_date"], "line_no": n,
                           "charge_type": ln["charge_type"], "amount_cents": to_cents(ln["amount"]),
                           "billed_weight": ln["billed_weight"], "weight_unit": ln["weight_unit"],
-                          "zone": ln["zone"], "currency": ln["currency"] or self._currency(ln)})
+                          "zone": ln["zone"], "currency": ln["currency"] or self._currency(ln),
+                          "service": ln.get("service"), "adjustment": ln.get("adjustment"),
+                          "description": ln.get("description"), "account_number": ln.get("account_number")})
         empty_scans = pd.DataFrame(columns=["id", "carrier", "tracking_number", "occurred_at", "utc_offset_min",
                                             "status", "exception_reason"])
         empty_lines = pd.DataFrame(columns=["id", "carrier", "tracking_number", "invoice_number", "invoice_date",

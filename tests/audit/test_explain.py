@@ -164,3 +164,17 @@ def test_table_format(kit: Any, store: Any) -> None:
                  "audit as of 2026-10-20", "stored findings", "late_delivery", "fuel_surcharge"):
         assert part in res.output
     assert explain("T1", "--format", "csv").exit_code != 0
+
+
+def test_new_kinds_show_their_verdicts(kit: Any, store: Any) -> None:
+    kit.contract()
+    kit.ship("T1", service="GND", ship_date="2026-10-07")
+    kit.delivered("T1", "2026-10-09T12:00:00-04:00")
+    kit.line("T1", "I1", "2026-10-14", "saturday", "16.00")
+    store()
+    res = explain("T1", "--as-of", "2026-10-20", "--format", "json")
+    v = verdicts(res.output)
+    assert v["saturday_delivery"][0] == "yes" and "delivered on Friday 2026-10-09" in v["saturday_delivery"][1]
+    assert v["additional_handling"] == ("no", "no: no line this rule judges")
+    lines = json.loads(res.output)["invoice_lines"]
+    assert "saturday_delivery: yes: delivered on Friday" in lines[0]["audit"]

@@ -22,8 +22,10 @@ back. Withdrawal only considers findings of the re-judged shipments. State lives
 
 Full runs load only the scans the rules need: every scan of a parcel without a final event
 (delivered, returned, available for pickup), and for the others their final, lost and damaged
-events and those with an exception reason (``relevant_scans`` in rules.py says why that is
-enough); the invoice lines with a positive amount.
+events and those with an exception reason (``relevant_scans`` in audit/rules/core.py says why that
+is enough); the invoice lines with a positive amount, the account-level ones (no tracking number)
+included: their findings (``account_fee``) carry the tracking number "" and are re-judged when new
+account-level lines of their carrier arrive.
 """
 
 from __future__ import annotations
@@ -310,6 +312,7 @@ _SHIP_SQL = f"SELECT {', '.join(SHIPMENT_FIELDS)} FROM shipment WHERE manifested
 _SCAN_SQL = f"SELECT {', '.join(SCAN_FIELDS)} FROM scan_event"
 # account-level lines (no tracking number: fees, service and pickup charges) belong to no parcel
 _LINE_SQL = f"SELECT {', '.join(LINE_FIELDS)} FROM invoice_line"
+_ACCOUNT_SQL = _LINE_SQL + " WHERE amount_cents > 0 AND tracking_number IS NULL"
 _SPECIAL = tuple(dict.fromkeys((*FINAL_STATUSES, "lost", "damaged")))
 
 
@@ -348,13 +351,26 @@ def _load(conn: Connection, keys: set[Key] | None, all_scans: bool, ranges: Sequ
           ) -> AuditFrames:
     true = True
     if keys is not None:
-        ships = _compact(_by_keys(conn, _SHIP_SQL + " AND", keys, [true]), SHIPMENT_FIELDS)
-        scans = _compact(_by_keys(conn, _SCAN_SQL + " WHERE", keys), SCAN_FIELDS)
-        lines = _compact(_by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND tracking_number IS NOT NULL AND", keys), LINE_FIELDS)
+        parcels = {k for k in keys if k[1] != ""}
+        ships = _compact(_by_keys(conn, _SHIP_SQL + " AND", parcels, [true]), SHIPMENT_FIELDS)
+        scans = _compact(_by_keys(conn, _SCAN_SQL + " WHERE", parcels), SCAN_FIELDS)
+        lines = _compact(_by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND tracking_number IS NOT NULL AND",
+                                  parcels), LINE_FIELDS)
+        accounts = sorted({c for c, t in keys if t == ""})
+        if accounts:
+            marks = ", ".join("?" for _ in accounts)
+            acct = _compact(_raw_rows(conn, f"{_ACCOUNT_SQL} AND carrier IN ({marks})", accounts), LINE_FIELDS)
+            lines = _concat([lines, acct], LINE_FIELDS)
         return prepare_frames(ships, scans, lines)
     where, wp = _range_sql(conn, ranges)
     ships = _fetch(conn, _SHIP_SQL + where, [true, *wp], SHIPMENT_FIELDS)
     lines = _fetch(conn, _LINE_SQL + " WHERE amount_cents > 0 AND tracking_number IS NOT NULL" + where, wp, LINE_FIELDS)
+    # account-level lines: read by the one slice of each carrier that starts at its first tracking number
+    acct_carriers = None if ranges is None else sorted({c for c, lo, _ in ranges if lo is None})
+    if acct_carriers is None or acct_carriers:
+        a_where = "" if acct_carriers is None else f" AND carrier IN ({', '.join('?' for _ in acct_carriers)})"
+        acct = _fetch(conn, _ACCOUNT_SQL + a_where, acct_carriers or [], LINE_FIELDS)
+        lines = _concat([lines, acct], LINE_FIELDS)
     if all_scans:
         return prepare_frames(ships, _fetch(conn, _SCAN_SQL + " WHERE 1 = 1" + where, wp, SCAN_FIELDS), lines)
     marks = ", ".join("?" for _ in _SPECIAL)
@@ -394,8 +410,9 @@ def _put_state(conn: Connection, values: dict[str, str]) -> None:
 def fingerprint(contracts: ContractSet) -> str:
     """Changes when a contract file (or a file it points to) or the audit rules change."""
     h = hashlib.sha256()
-    for mod in (rules_module, weights_module):
-        h.update(Path(str(mod.__file__)).read_bytes())
+    for p in sorted(Path(str(rules_module.__file__)).parent.glob("*.py")):   # every rule module
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    h.update(Path(str(weights_module.__file__)).read_bytes())
     folder = Path(contracts.folder)
     if folder.is_dir():
         for p in sorted(x for x in folder.rglob("*") if x.is_file()):
@@ -427,6 +444,9 @@ def _changed_keys(conn: Connection, state: dict[str, str], as_of: dt.date) -> tu
     rows = _raw_rows(conn, "SELECT carrier, tracking_number FROM invoice_line WHERE id > ? AND tracking_number IS NOT NULL", [int(state[K_LINE])])
     billed = {(r[0], r[1]) for r in rows}
     keys |= billed
+    # new account-level lines: their carrier's account findings (tracking number "") are judged again
+    keys |= {(str(r[0]), "") for r in _raw_rows(
+        conn, "SELECT DISTINCT carrier FROM invoice_line WHERE id > ? AND tracking_number IS NULL", [int(state[K_LINE])])}
     n_scan, n_line = len(scanned), len(billed)
     q = select(SHT.c.carrier, SHT.c.tracking_number, SHT.c.updated_at)
     if state.get(K_SHIP):

@@ -97,6 +97,7 @@ class Service:
     transit_days: int | None
     commit_time: dt.time | None
     rates: RateCard | None
+    invoice_codes: tuple[str, ...] = ()     # how invoices name this service, besides ``code`` (service_mismatch)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,37 @@ class FuelRow:
     effective: dt.date
     percent: Decimal
     services: tuple[str, ...]   # empty = all
+
+
+@dataclass(frozen=True)
+class PackageLimits:
+    """Published surcharge thresholds, in the contract's units (``weight_unit``, ``dim_unit``): a parcel
+    is above them when any one is exceeded. None: that measure is not a trigger."""
+
+    longest: Decimal | None = None
+    second_longest: Decimal | None = None
+    length_plus_girth: Decimal | None = None
+    weight: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class DeclaredValueFee:
+    """The fee for declared value: nothing up to ``free_up_to``; above it ``per_100`` for each 100 (or
+    part) of the value above, at least ``minimum``. ``per_100`` None: only "no value declared" is judged."""
+
+    free_up_to_cents: int
+    per_100_cents: int | None = None
+    minimum_cents: int = 0
+
+
+@dataclass(frozen=True)
+class AccountFee:
+    """An account-level fee the contract waives (``max_cents`` 0) or caps: matched on the invoice line's
+    description (case-insensitive text it contains)."""
+
+    match: str
+    max_cents: int
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +158,11 @@ class Contract:
     das_postal_codes: frozenset[str] | None
     das_path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    additional_handling: PackageLimits | None = None     # [surcharges.additional_handling]
+    large_package: PackageLimits | None = None           # [surcharges.large_package]
+    declared_value_fee: DeclaredValueFee | None = None   # [surcharges.declared_value]
+    account_fees: tuple[AccountFee, ...] = ()            # [[account_fees]]
+    correction_tolerance: Decimal = Decimal(0)            # [corrections] weight_tolerance, in weight_unit
 
     @property
     def tz(self) -> ZoneInfo:
@@ -346,7 +383,7 @@ def load_contract(path: Path) -> Contract:
     r = _Reader(path, data)
     r.only("carrier", "name", "account_numbers", "currency", "weight_unit", "dim_unit", "dim_divisor",
            "weight_increment", "dim_rounding", "calendar", "claims", "gsr_suspensions", "services", "fuel",
-           "surcharges")
+           "surcharges", "account_fees", "corrections")
     carrier = r.get("carrier", str)
     if not carrier or not carrier.replace("_", "").isalnum() or carrier != carrier.lower():
         raise r.fail("carrier", f"a lower-case code like 'ups' or 'dpd_uk', got {carrier!r}")
@@ -415,7 +452,7 @@ def load_contract(path: Path) -> Contract:
 
     services: dict[str, Service] = {}
     for s in r.tables("services"):
-        s.only("code", "name", "guaranteed", "transit_days", "commit_time", "rates")
+        s.only("code", "name", "guaranteed", "transit_days", "commit_time", "rates", "invoice_codes")
         code = s.get("code", str)
         if code in services:
             raise s.fail("code", f"service {code!r} defined twice")
@@ -427,7 +464,7 @@ def load_contract(path: Path) -> Contract:
         rates = load_rate_card(path.parent / rates_rel, f"{path}: {s.prefix}rates") if rates_rel else None
         services[code] = Service(
             code=code, name=s.get("name", str, code), guaranteed=guaranteed, transit_days=transit,
-            commit_time=_time(s, "commit_time"), rates=rates,
+            commit_time=_time(s, "commit_time"), rates=rates, invoice_codes=s.strings("invoice_codes", []),
         )
 
     fuel = []
@@ -436,7 +473,37 @@ def load_contract(path: Path) -> Contract:
         fuel.append(FuelRow(f.date("effective"), f.decimal("percent"), f.strings("services", [])))
 
     sur = r.table("surcharges", required=False)
-    sur.only("das_postal_codes")
+    sur.only("das_postal_codes", "additional_handling", "large_package", "declared_value")
+    limits = {}
+    for key in ("additional_handling", "large_package"):
+        if key in sur.data:
+            t = sur.table(key)
+            t.only("longest", "second_longest", "length_plus_girth", "weight")
+            limits[key] = PackageLimits(**{k: t.decimal(k, positive=True) if k in t.data else None
+                                           for k in ("longest", "second_longest", "length_plus_girth", "weight")})
+    dv = None
+    if "declared_value" in sur.data:
+        t = sur.table("declared_value")
+        t.only("free_up_to", "per_100", "minimum")
+        dv = DeclaredValueFee(
+            free_up_to_cents=to_cents(t.decimal("free_up_to", k.decimal("default_liability", "0"))),
+            per_100_cents=to_cents(t.decimal("per_100")) if "per_100" in t.data else None,
+            minimum_cents=to_cents(t.decimal("minimum", "0")))
+    fees = []
+    for f in r.tables("account_fees"):
+        f.only("match", "max", "source")
+        m = f.get("match", str).strip().lower()
+        if not m:
+            raise f.fail("match", "the text a fee's description contains, not empty")
+        mx = f.decimal("max", "0")
+        if mx < 0:
+            raise f.fail("max", f"must be 0 or more, got {mx}")
+        fees.append(AccountFee(m, to_cents(mx), f.get("source", str, "")))
+    corr = r.table("corrections", required=False)
+    corr.only("weight_tolerance")
+    tolerance = corr.decimal("weight_tolerance", "0")
+    if tolerance < 0:
+        raise corr.fail("weight_tolerance", f"must be 0 or more, got {tolerance}")
     das_rel = sur.get("das_postal_codes", str, None)
     das_path = path.parent / das_rel if das_rel else None
     das = load_das(das_path, f"{path}: surcharges.das_postal_codes") if das_path else None
@@ -452,6 +519,8 @@ def load_contract(path: Path) -> Contract:
         dim_rounding=r.choice("dim_rounding", ("up", "half_up"), "up"),  # type: ignore[arg-type]
         calendar=calendar, claims=claims, suspensions=tuple(suspensions), services=services,
         fuel=tuple(sorted(fuel, key=lambda x: x.effective)), das_postal_codes=das, das_path=das_path,
+        additional_handling=limits.get("additional_handling"), large_package=limits.get("large_package"),
+        declared_value_fee=dv, account_fees=tuple(fees), correction_tolerance=tolerance,
     )
 
 

@@ -91,7 +91,8 @@ SHIPMENT_FIELDS = ["carrier", "tracking_number", "service", "account_number", "s
                    "dest_timezone"]
 SCAN_FIELDS = ["id", "carrier", "tracking_number", "occurred_at", "utc_offset_min", "status", "exception_reason"]
 LINE_FIELDS = ["id", "carrier", "tracking_number", "invoice_number", "invoice_date", "line_no", "charge_type",
-               "amount_cents", "billed_weight", "weight_unit", "zone", "currency"]
+               "amount_cents", "billed_weight", "weight_unit", "zone", "currency", "service", "adjustment",
+               "description", "account_number"]
 
 
 def _opt_bool(v: object) -> bool | None:
@@ -278,9 +279,12 @@ def _str_col(s: pd.Series) -> np.ndarray:
     return out
 
 
-def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date, *, trace: bool = False) -> AuditResult:
+def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date, *, trace: bool = False,
+              facts: dict[int, dict[str, Any]] | None = None) -> AuditResult:
     """The findings of spec/audits.md. ``trace=True`` also records, per shipment and invoice line, the
-    facts each rule used and why it found or did not find (meant for a few shipments: it loops)."""
+    facts each rule used and why it found or did not find (meant for a few shipments: it loops).
+    ``facts``, when given, receives per contract (its index in ``contracts.contracts``) what the rules
+    of ``recoup.audit.rules`` read (``recoup.audit.rules.facts``)."""
     warnings: Counter[str] = Counter()
     tr = _Trace() if trace else None
     ships = frames.shipments.reset_index(drop=True)
@@ -319,7 +323,8 @@ def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date, *, tr
         sh = ships.iloc[rows].reset_index(drop=True)
         s_part = sc.loc[sm].reset_index(drop=True).assign(sid=local[sc_sid[sm]])
         l_part = ln.loc[lm].reset_index(drop=True).assign(sid=local[ln_sid[lm]])
-        out.append(_audit_contract(c, sh, s_part, l_part, as_of, warnings, tr))
+        fx: dict[str, Any] | None = None if facts is None else facts.setdefault(c_i, {})
+        out.append(_audit_contract(c, sh, s_part, l_part, as_of, warnings, tr, fx))
         audited += len(rows)
     found = [o[0] for o in out if len(o[0])]
     df = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=FINDING_COLUMNS)
@@ -386,7 +391,8 @@ def _local_days(occ: np.ndarray, off: np.ndarray, has_off: np.ndarray, tz: np.nd
 
 
 def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.DataFrame, as_of: dt.date,
-                    warnings: Counter[str], tr: _Trace | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    warnings: Counter[str], tr: _Trace | None = None,
+                    facts_out: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     rules = c.claims
     n = len(sh)
     as_of_day = int(np.datetime64(as_of, "D").view("int64"))
@@ -589,6 +595,13 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
                 "service_kind": kind, "suppress_all": bool(suppress_all[i]), "late_claimable": bool(late_cl[i]),
                 "recheck": _day(onset[i]),
             }
+
+    if facts_out is not None:      # what the rules of recoup.audit.rules read, computed once here
+        facts_out.update(ships=sh, tn=tn, svc=svc, ship_day=ship_day, tz=tz, delivered=delivered, deliv_day=deliv_day,
+                  e_sid=e_sid, e_day=e_day, e_status=e_status, e_reason=e_reason, e_occ=e_occ,
+                  suppress_all=suppress_all, late_claimable=late_cl, refundable=refundable, billed=billed,
+                  service_kind=np.where(is_lost, "lost", np.where(is_dmg, "damaged", np.where(
+                      is_void, "void_label", np.where(is_late, "late_delivery", "")))).astype(object))
 
     # ---- billing findings, one per offending line
     disp = rules.dispute_window_days
