@@ -2,7 +2,7 @@
 expiry, claims filed with the local sandbox carrier, status sync, credit notes reconciled on their
 date) → the monthly report; then a summary of what happened.
 
-Nothing leaves the machine: every carrier's claims go to a :class:`~recoup.carriers.sandbox.SandboxServer`
+Nothing leaves the machine: every carrier's claims go to a :class:`~recoup.sandbox.SandboxServer`
 on 127.0.0.1 through the ``api`` channel, with :class:`DemoSettings` built here in code (the
 user's environment and config file play no part).
 """
@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from recoup.carriers.base import Channel, ChannelConfig
+from recoup.channels.base import Channel, ChannelConfig
 from recoup.clock import Clock
 from recoup.demo.generate import DEFAULT_SEED, DEFAULT_SHIPMENTS, GeneratedData, generate
 from recoup.errors import RecoupError
@@ -85,7 +85,7 @@ class SharedTransport(httpx.BaseTransport):
 
 def sandbox_factory(carrier: str, config: ChannelConfig, transport: httpx.BaseTransport | None = None) -> Channel:
     """The regular channel, with short retry waits: the sandbox is local (Retry-After is still honoured)."""
-    from recoup.carriers.registry import channel_for
+    from recoup.channels.registry import channel_for
 
     return channel_for(carrier, dataclasses.replace(config, backoff_initial_s=0.01, backoff_max_s=0.1),
                        http_transport=transport)
@@ -150,8 +150,8 @@ def _pipeline(engine: Engine, folder: Path, data: GeneratedData, faults: str, sa
     sandbox carrier and status sync run under the clock set to that day. So every claim is opened, filed
     and credited on its own day, and the monthly report shows the month as a merchant's would."""
     from recoup.backtest import DAY_JOBS, Replay, _stage, days_between, drop_staging
-    from recoup.carriers.sandbox import SandboxServer
     from recoup.clock import replay_clock
+    from recoup.sandbox import SandboxServer
     from recoup.sla.contracts import load_contracts
     from recoup.store.db import init_db, make_engine
 
