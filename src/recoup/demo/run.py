@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
-import importlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -238,14 +237,11 @@ def _ingest(engine: Engine, kind: str, paths: list[Path], contracts: Any, proble
 
 
 def write_report(engine: Engine, out: Path, month: str, as_of: dt.date) -> tuple[list[Path], str | None]:
-    """recovery-YYYY-MM.{xlsx,html,csv} through recoup.reports.monthly, when that module is there."""
-    try:
-        mod = importlib.import_module("recoup.reports.monthly")
-        build = mod.build_monthly
-        writers = (("xlsx", mod.write_xlsx), ("html", mod.write_html), ("csv", mod.write_csv))
-    except (ImportError, AttributeError) as e:
-        return [], f"monthly report skipped: recoup.reports.monthly is not available ({e})"
-    report = build(engine, month, as_of=as_of)
+    """recovery-YYYY-MM.{xlsx,html,csv} through :mod:`recoup.reports.monthly`."""
+    from recoup.reports.monthly import build_monthly, write_csv, write_html, write_xlsx
+
+    writers = (("xlsx", write_xlsx), ("html", write_html), ("csv", write_csv))
+    report = build_monthly(engine, month, as_of=as_of)
     out.mkdir(parents=True, exist_ok=True)
     return [Path(write(report, out / f"recovery-{month}.{ext}")) for ext, write in writers], None
 
