@@ -110,7 +110,34 @@ GENERIC_REASON_CODES: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True, eq=False)
+TrackingApi = Literal["ups", "fedex", "easypost"]
+
+PIECES = ("contract", "code_tables", "charge_maps", "pdf_layouts", "pdf_charges", "readers")
+
+
+@dataclass(frozen=True)
+class CarrierData:
+    """Where everything else recoup knows about a carrier lives, by reference (paths are relative to
+    ``src/recoup/``); tests/carriers/test_registry.py checks every reference resolves, that every
+    carrier-specific data file is claimed by its carrier, and names any piece a carrier lacks
+    without a reason in ``why_none``.
+
+    The data stay beside the code that reads them (code tables with the tracking readers, charge
+    maps with the invoice readers); the carrier module is where one finds them all.
+    """
+
+    contract: str                       # its default contract: contracts_default/<code>.toml
+    easypost_name: str                  # EasyPost's name for it (a row of shipments/codes/easypost_carriers.csv)
+    tracking_api: TrackingApi           # which client pulls its scans (worker/tracking.py)
+    code_tables: tuple[str, ...] = ()   # its scan status/exception code tables: shipments/codes/*.csv
+    charge_maps: tuple[str, ...] = ()   # its invoice charge maps: invoices/charges/*.csv
+    pdf_layouts: tuple[str, ...] = ()   # its PDF invoice layouts: [[layout]] names in invoices/pdf_layouts.toml
+    pdf_charges: tuple[str, ...] = ()   # its PDF charge-description rules: [charges] keys in the same file
+    readers: tuple[str, ...] = ()       # its own formats: "<kind>:<name>" in recoup.ingest.formats.READERS
+    why_none: Mapping[str, str] = field(default_factory=dict)   # piece -> why the carrier has none
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
 class CarrierSpec:
     """A :class:`Carrier` described as data; every carrier module exports one as ``CARRIER``.
 
@@ -126,6 +153,7 @@ class CarrierSpec:
     dispute_columns: tuple[tuple[str, DisputeSource], ...] = GENERIC_DISPUTE_COLUMNS
     reason_codes: Mapping[str, str] = field(default_factory=lambda: dict(GENERIC_REASON_CODES))
     claim_types: Mapping[str, str] = field(default_factory=lambda: dict(CLAIM_TYPES))
+    data: CarrierData                  # everything else recoup knows about it, by reference
 
     def __post_init__(self) -> None:
         missing = [k for k in sorted(self.accepted_kinds) if k not in self.claim_types]
