@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import Column, Date, MetaData, Table, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from recoup.carriers.base import ChannelConfig, ClaimPacket, StatusResult, SubmitResult
+from recoup.channels.base import ChannelConfig, ClaimPacket, StatusResult, SubmitResult
 from recoup.clock import Clock, ReplayClock
 from recoup.errors import ConfigError, RecoupError
 from recoup.leakage import STATES, Judged, judge_all

@@ -64,8 +64,8 @@ def demo(
     """End to end on generated sample data in a temporary database: its period replayed day by day through
     the worker's jobs (audit, file claims with the sandbox carrier, follow them, reconcile credits on their
     date), then the monthly report; prints a summary."""
-    from recoup.carriers.sandbox import parse_faults
     from recoup.demo.run import run_demo
+    from recoup.sandbox import parse_faults
 
     if fmt not in ("table", "json"):
         raise typer.BadParameter("table or json", param_hint="--format")

@@ -17,7 +17,7 @@ def sandbox(port: int = typer.Option(8765, "--port", help="Port on 127.0.0.1 (0:
             api_key: str | None = typer.Option(None, "--api-key", help="Demand this API key (default: any key)."),
             hold: float | None = typer.Option(None, "--hold", help="Seconds a timeout fault holds (default 30).")) -> None:
     """The sandbox carrier server (EasyPost-style claims API with fault injection) on 127.0.0.1."""
-    from recoup.carriers.sandbox import serve
+    from recoup.sandbox import serve
 
     serve(port, faults, api_key=api_key, hold_s=hold)
 

@@ -115,7 +115,7 @@ def contract_checks(settings: Settings, contracts: Any) -> list[Check]:
 def channel_check(settings: Settings, contracts: Any, carrier: str) -> Check:
     """Can this carrier's claims leave? The channel is built (no network) and what it needs is
     looked at: API URL and key; claims address, sender and SMTP (or an outbox); a writable outbox."""
-    from recoup.carriers.registry import channel_for
+    from recoup.channels.registry import channel_for
     from recoup.claims.service import channel_config
 
     name = f"channel {carrier}"
@@ -216,7 +216,7 @@ def smtp_checks(settings: Settings, carriers: Iterable[str], *, connect: Connect
                 timeout_s: float = SMTP_TIMEOUT_S) -> list[Check]:
     """Each configured SMTP server answers a TCP connection (nothing is sent); skipped when none is
     configured."""
-    from recoup.carriers.channel_email import parse_smtp_url
+    from recoup.channels.email import parse_smtp_url
 
     connect = connect or socket.create_connection
     urls: dict[str, list[str]] = {}

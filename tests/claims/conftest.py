@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from recoup.audit.service import audit
-from recoup.carriers.sandbox import SandboxServer
 from recoup.clock import replay_clock
 from recoup.ingest.service import ingest_files
+from recoup.sandbox import SandboxServer
 from recoup.settings import Settings, load_settings
 from recoup.sla.contracts import ContractSet, load_contracts
 

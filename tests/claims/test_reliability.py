@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from recoup.carriers.sandbox import SandboxServer
+from recoup.sandbox import SandboxServer
 from recoup.store.models import Claim
 
 from ..conftest import SMALL

@@ -8,11 +8,12 @@ from collections import Counter
 import httpx
 from sqlalchemy import select, text, update
 
-from recoup.carriers.base import ChannelConfig
-from recoup.carriers.registry import channel_for, get_carrier
-from recoup.carriers.sandbox import SandboxServer
+from recoup.carriers.registry import get_carrier
+from recoup.channels.base import ChannelConfig
+from recoup.channels.registry import channel_for
 from recoup.claims.service import expire, submit, sync
 from recoup.clock import replay_clock
+from recoup.sandbox import SandboxServer
 from recoup.store.models import Claim
 
 from .conftest import AS_OF, CLOCK, api_settings

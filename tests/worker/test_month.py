@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from recoup.carriers.sandbox import SandboxServer
+from recoup.sandbox import SandboxServer
 from recoup.settings import load_settings
 from recoup.store.models import Claim, IngestedFile, JobRun
 from recoup.worker.scheduler import Worker

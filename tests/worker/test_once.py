@@ -127,26 +127,18 @@ def test_submit_waits_for_business_hours(settings: Settings, monkeypatch: pytest
     assert jobs.call_job(replay, "submit_claims").outcome == "ok"   # a replayed day files whenever it runs
 
 
-def test_monthly_report_skips_until_its_builder_exists(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jobs, "REPORT_MODULE", "recoup.reports.not_written_yet")
-    ctx = make_ctx(settings, clock=lambda: dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.UTC))
-    r = jobs.call_job(ctx, "monthly_report")
-    assert r.outcome == "skipped" and "not there yet" in r.detail
-    assert jobs.previous_month(dt.date(2026, 1, 5)) == "2025-12"
-
-
 def test_monthly_report_written_once(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     calls: list[dict[str, Any]] = []
 
-    class FakeReports:
-        @staticmethod
-        def write_monthly(engine: Any, month: str, out_dir: Path, *, as_of: dt.date | None = None) -> list[Path]:
-            calls.append({"month": month, "as_of": as_of})
-            p = Path(out_dir) / f"recovery-{month}.csv"
-            p.write_text("carrier,credited\n", encoding="utf-8")
-            return [p]
+    def write_monthly(engine: Any, month: str, out_dir: Path, *, as_of: dt.date | None = None,
+                      near_days: int = 3) -> list[Path]:
+        calls.append({"month": month, "as_of": as_of})
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        p = Path(out_dir) / f"recovery-{month}.csv"
+        p.write_text("carrier,credited\n", encoding="utf-8")
+        return [p]
 
-    monkeypatch.setattr(jobs.importlib, "import_module", lambda name: FakeReports)
+    monkeypatch.setattr("recoup.reports.monthly.write_monthly", write_monthly)
     ctx = make_ctx(settings, clock=lambda: dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.UTC))
     r = jobs.call_job(ctx, "monthly_report")
     assert r.outcome == "ok" and r.counts == {"files": 1, "emailed": 0}
@@ -154,6 +146,7 @@ def test_monthly_report_written_once(settings: Settings, monkeypatch: pytest.Mon
     assert (Path(settings.reports_dir) / "recovery-2026-10.csv").exists()
     again = jobs.call_job(ctx, "monthly_report")
     assert again.outcome == "skipped" and len(calls) == 1
+    assert jobs.previous_month(dt.date(2026, 1, 5)) == "2025-12"
 
 
 EP_TRACKER = json.loads((SMALL.parents[1] / "samples" / "easypost" / "test_tracker_retrieve__2.json").read_text())["response"]["body"]

@@ -1,108 +1,18 @@
-"""The carrier adapter interface.
+"""What a carrier is: its description as data, and the finding kinds it may be claimed for.
 
 Every carrier has one module in this package (``carriers/ups.py`` with ``code = "ups"``) and an
 entry in :data:`recoup.carriers.registry.REGISTRY`. A carrier module describes the carrier (which
-claim kinds it accepts, its claim types, the default channel, its dispute-file template); a
-*channel* (``api``, ``email``, ``file``) does the filing. Build and parse are pure; one transport
-function sends (``carriers/transport.py``).
+claim kinds it accepts, its claim types, the default channel, its dispute-file template) and names
+every other piece recoup holds about it (:class:`CarrierData`: code tables, charge maps, PDF
+layouts, readers, tracking API). A *channel* (``recoup.channels``: ``api``, ``email``, ``file``)
+does the filing; this package never imports the channels.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
-from pathlib import Path
 from typing import Literal, Protocol
-
-from recoup.clock import Clock
-from recoup.money import round_cents
-
-ClaimStatus = Literal[
-    "ready", "submitting", "submitted", "in_review", "approved", "approved_partial", "rejected",
-    "credited", "prepared", "expired", "cancelled", "needs_attention",
-]
-
-
-AttachmentRole = Literal["supporting_documentation", "invoice", "email_evidence"]
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str
-    data: bytes
-    # Which EasyPost attachment array it travels in (``<role>_attachments``); other channels
-    # attach every file alike.
-    role: AttachmentRole = "supporting_documentation"
-
-
-@dataclass(frozen=True)
-class ClaimPacket:
-    """Everything a carrier needs to decide one claim. Built from the store, sent by a channel."""
-
-    claim_id: int
-    idempotency_key: str
-    carrier: str
-    kind: str                      # finding kind: late_delivery, lost, damaged, void_label, duplicate_charge, ...
-    tracking_number: str
-    amount: Decimal                # claimed, in `currency`
-    currency: str
-    description: str               # the finding's reason, for people
-    deadline: dt.date
-    ship_date: dt.date | None = None
-    invoice_number: str | None = None
-    account_number: str | None = None
-    service: str | None = None
-    contact_email: str | None = None
-    evidence: tuple[Attachment, ...] = field(default_factory=tuple)
-
-
-Outcome = Literal["submitted", "prepared", "retry", "needs_attention", "paused"]
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    claim_id: int
-    outcome: Outcome
-    carrier_reference: str | None = None
-    status: ClaimStatus | None = None          # the carrier's status mapped to ours, when it said one
-    approved_amount: Decimal | None = None
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class StatusResult:
-    carrier_reference: str
-    status: ClaimStatus
-    approved_amount: Decimal | None = None
-    message: str = ""
-
-
-class Channel(Protocol):
-    """How claims leave: one implementation per channel (api, email, file)."""
-
-    name: str
-
-    def submit(self, packets: Sequence[ClaimPacket]) -> list[SubmitResult]:
-        """File the packets; one result per packet, in order. Never raises for one bad claim."""
-        ...
-
-    def find(self, packet: ClaimPacket) -> SubmitResult | None:
-        """After a crash: what does the carrier know of this claim (by idempotency key)? None: nothing.
-
-        Raises a CarrierError when the carrier cannot be asked (RetryableCarrierError: try later;
-        CarrierAuthError: the channel is paused); channels that cannot ask (email, file) return None.
-        """
-        ...
-
-    def status(self, carrier_reference: str) -> StatusResult | None:
-        """The carrier's current status of a filed claim; None when the channel cannot poll.
-
-        Raises a CarrierError when the carrier cannot be asked, as ``find`` does.
-        """
-        ...
 
 
 class Carrier(Protocol):
@@ -200,7 +110,34 @@ GENERIC_REASON_CODES: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True, eq=False)
+TrackingApi = Literal["ups", "fedex", "easypost"]
+
+PIECES = ("contract", "code_tables", "charge_maps", "pdf_layouts", "pdf_charges", "readers")
+
+
+@dataclass(frozen=True)
+class CarrierData:
+    """Where everything else recoup knows about a carrier lives, by reference (paths are relative to
+    ``src/recoup/``); tests/carriers/test_registry.py checks every reference resolves, that every
+    carrier-specific data file is claimed by its carrier, and names any piece a carrier lacks
+    without a reason in ``why_none``.
+
+    The data stay beside the code that reads them (code tables with the tracking readers, charge
+    maps with the invoice readers); the carrier module is where one finds them all.
+    """
+
+    contract: str                       # its default contract: contracts_default/<code>.toml
+    easypost_name: str                  # EasyPost's name for it (a row of shipments/codes/easypost_carriers.csv)
+    tracking_api: TrackingApi           # which client pulls its scans (worker/tracking.py)
+    code_tables: tuple[str, ...] = ()   # its scan status/exception code tables: shipments/codes/*.csv
+    charge_maps: tuple[str, ...] = ()   # its invoice charge maps: invoices/charges/*.csv
+    pdf_layouts: tuple[str, ...] = ()   # its PDF invoice layouts: [[layout]] names in invoices/pdf_layouts.toml
+    pdf_charges: tuple[str, ...] = ()   # its PDF charge-description rules: [charges] keys in the same file
+    readers: tuple[str, ...] = ()       # its own formats: "<kind>:<name>" in recoup.ingest.formats.READERS
+    why_none: Mapping[str, str] = field(default_factory=dict)   # piece -> why the carrier has none
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
 class CarrierSpec:
     """A :class:`Carrier` described as data; every carrier module exports one as ``CARRIER``.
 
@@ -216,6 +153,7 @@ class CarrierSpec:
     dispute_columns: tuple[tuple[str, DisputeSource], ...] = GENERIC_DISPUTE_COLUMNS
     reason_codes: Mapping[str, str] = field(default_factory=lambda: dict(GENERIC_REASON_CODES))
     claim_types: Mapping[str, str] = field(default_factory=lambda: dict(CLAIM_TYPES))
+    data: CarrierData                  # everything else recoup knows about it, by reference
 
     def __post_init__(self) -> None:
         missing = [k for k in sorted(self.accepted_kinds) if k not in self.claim_types]
@@ -239,76 +177,3 @@ class CarrierSpec:
 
     def dispute_headers(self) -> list[str]:
         return [header for header, _ in self.dispute_columns]
-
-    def dispute_row(self, packet: ClaimPacket) -> list[str | Decimal]:
-        """One row of the carrier's dispute file, in :meth:`dispute_headers` order (pure).
-
-        The amount is a Decimal rounded to the cent; every other cell is text ("" when unknown).
-        """
-        values: dict[str, str | Decimal] = {
-            "tracking_number": packet.tracking_number,
-            "invoice_number": packet.invoice_number or "",
-            "account_number": packet.account_number or "",
-            "ship_date": packet.ship_date.isoformat() if packet.ship_date else "",
-            "amount": round_cents(packet.amount),
-            "currency": packet.currency,
-            "reason_code": self.reason_code(packet.kind),
-            "reason": kind_label(packet.kind),
-            "description": packet.description,
-            "claim_id": str(packet.claim_id),
-            "idempotency_key": packet.idempotency_key,
-            "service": packet.service or "",
-            "kind": packet.kind,
-            "claim_type": self.claim_type(packet.kind),
-            "deadline": packet.deadline.isoformat(),
-            "contact_email": packet.contact_email or "",
-        }
-        return [values[source] for _, source in self.dispute_columns]
-
-
-@dataclass(frozen=True)
-class ChannelConfig:
-    """How one carrier's claims leave; built by the settings layer (``settings.CarrierSettings``
-    has the same field names and defaults) and passed to ``registry.channel_for``.
-
-    ``channel`` None means the carrier's ``default_channel`` (the contract's ``claims.channel``
-    is passed here by the caller when set). Which fields a channel needs: ``api``: ``api_url``
-    (and ``api_key``; without one the carrier answers 401 and the channel pauses); ``email``:
-    ``claims_email`` (or the carrier's own), ``from_email``, and ``smtp_url``
-    (``smtp://user:pass@host:port``, ``?starttls=true`` for STARTTLS, ``smtps://`` for TLS) or,
-    without it, ``outbox`` where ``.eml`` files are written for a person to send; ``file``:
-    ``outbox`` and ``file_format``.
-    """
-
-    channel: ChannelName | None = None
-    api_url: str | None = None
-    api_key: str | None = field(default=None, repr=False)       # secret
-    rate_limit_per_s: float | None = 5.0                        # None or 0: no limit
-    timeout_s: float = 20.0                                     # each request / SMTP connection
-    batch_budget_s: float = 300.0                               # each submit() call, all retries included
-    max_attempts: int = 5                                       # each request
-    smtp_url: str | None = field(default=None, repr=False)      # may hold a password
-    claims_email: str | None = None                             # None: the carrier's default
-    from_email: str | None = None
-    outbox: Path | None = None
-    file_format: Literal["csv", "xlsx"] = "csv"
-    backoff_initial_s: float = 0.5                              # first retry waits 0.25-0.5 s ...
-    backoff_max_s: float = 30.0                                 # ... doubling up to this
-    max_wait_s: float = 60.0                                    # a longer Retry-After: give up for this run
-    clock: Clock | None = field(default=None, repr=False, compare=False)   # recoup's clock: dispute file names,
-    #                                                              e-mail dates (None: the wall clock)
-
-
-def precheck(carrier: CarrierSpec, packet: ClaimPacket) -> SubmitResult | None:
-    """Why a packet must not be filed by any channel, as its result; None when it may be."""
-    if packet.carrier != carrier.code:
-        return SubmitResult(packet.claim_id, "needs_attention",
-                            message=f"claim for {packet.carrier} sent to the {carrier.code} channel")
-    if not carrier.accepts(packet.kind):
-        return SubmitResult(packet.claim_id, "needs_attention",
-                            message=f"{carrier.name} does not accept {packet.kind} claims")
-    if packet.amount <= 0:
-        # spec/claims.md: filed only when its amount is above zero (a late delivery not billed yet)
-        return SubmitResult(packet.claim_id, "retry",
-                            message=f"amount {packet.amount} {packet.currency}: filed once it is above zero")
-    return None

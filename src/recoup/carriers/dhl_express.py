@@ -7,7 +7,7 @@ within 14 calendar days of the shipment date"; §2.4: loss or damage "in writing
 
 from __future__ import annotations
 
-from recoup.carriers.base import BILLING_KINDS, CarrierSpec
+from recoup.carriers.base import BILLING_KINDS, CarrierData, CarrierSpec
 
 code = "dhl_express"
 
@@ -21,4 +21,13 @@ CARRIER = CarrierSpec(
     # The stored sources name no DHL claims address (it differs by country and account):
     # the merchant must set one.
     claims_email=None,
+    data=CarrierData(
+        contract="contracts_default/dhl_express.toml",
+        easypost_name="DHLExpress",
+        tracking_api="easypost",
+        charge_maps=("invoices/charges/dhl_charges.csv",),
+        readers=("invoices:dhl",),
+        why_none={"code_tables": "scans arrive through EasyPost trackers (shipments/codes/easypost_status.csv)",
+                  "pdf_layouts": "its invoices are MyBill CSV/XLSX", "pdf_charges": "its invoices are MyBill CSV/XLSX"},
+    ),
 )

@@ -6,7 +6,7 @@ Business claims by e-mail (spec/claims.md "Channels"); only the contract holder 
 
 from __future__ import annotations
 
-from recoup.carriers.base import BILLING_KINDS, CarrierSpec
+from recoup.carriers.base import BILLING_KINDS, CarrierData, CarrierSpec
 
 code = "dpd_uk"
 
@@ -22,4 +22,14 @@ CARRIER = CarrierSpec(
     accepted_kinds=frozenset({"late_delivery", "lost", "damaged"}) | BILLING_KINDS,
     # No DPD claims address in the stored sources: the merchant must set one.
     claims_email=None,
+    data=CarrierData(
+        contract="contracts_default/dpd_uk.toml",
+        easypost_name="DPD UK",
+        tracking_api="easypost",
+        pdf_charges=("dpd_uk",),
+        why_none={"code_tables": "scans arrive through EasyPost trackers (shipments/codes/easypost_status.csv)",
+                  "charge_maps": "its invoices are PDFs: the charge rules are pdf_charges",
+                  "pdf_layouts": "its PDF invoices read with the generic table layout",
+                  "readers": "its invoices are PDFs, read by the PDF reader"},
+    ),
 )

@@ -7,7 +7,7 @@ the default channel is the bulk dispute file.
 
 from __future__ import annotations
 
-from recoup.carriers.base import ALL_KINDS, CarrierSpec, DisputeSource
+from recoup.carriers.base import ALL_KINDS, CarrierData, CarrierSpec, DisputeSource
 
 code = "fedex"
 
@@ -49,4 +49,14 @@ CARRIER = CarrierSpec(
     claims_email=None,
     dispute_columns=DISPUTE_COLUMNS,
     reason_codes=REASON_CODES,
+    data=CarrierData(
+        contract="contracts_default/fedex.toml",
+        easypost_name="FedEx",
+        tracking_api="fedex",
+        code_tables=("shipments/codes/fedex_event_types.csv", "shipments/codes/fedex_exceptions.csv"),
+        charge_maps=("invoices/charges/fedex_charges.csv",),
+        pdf_charges=("fedex",),
+        readers=("scans:fedex", "invoices:fedex", "invoices:fedex_intl"),
+        why_none={"pdf_layouts": "its PDF invoices read with the generic table layout"},
+    ),
 )

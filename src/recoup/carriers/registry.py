@@ -1,31 +1,20 @@
-"""The carrier registry and the channel factory.
+"""The carrier registry: each carrier code to its module's ``CARRIER``.
 
-``REGISTRY`` maps each carrier code to its module's ``CARRIER`` (one module per carrier, named
-after its code; tests/carriers/test_registry.py checks the two agree). ``channel_for`` builds the
-channel that files a carrier's claims from its :class:`ChannelConfig`.
+One module per carrier, named after its code; tests/carriers/test_registry.py checks the registry
+and the modules on disk agree and names, for every registered carrier, any piece it lacks (its
+contract, code tables, charge maps, PDF layouts, readers, tracking API: ``CarrierSpec.data``).
 
 Adding a carrier: write ``carriers/<code>.py`` with ``code = "<code>"`` and ``CARRIER =
 CarrierSpec(...)`` (``ups.py`` is the reference: accepted kinds with their sources, reason codes
-and dispute-file columns as data, the claims address only when a source names one), add it to
-``REGISTRY`` below, and run ``pytest tests/carriers``.
+and dispute-file columns as data, the claims address only when a source names one, and its
+``CarrierData``), add it to ``REGISTRY`` below, and run ``pytest tests/carriers``. The channel that
+files its claims is built by :func:`recoup.channels.registry.channel_for`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import random
-import ssl
-import time
-from collections.abc import Callable
-
-import httpx
-
 from recoup.carriers import dhl_express, dpd_uk, evri, fedex, royal_mail, ups, usps
-from recoup.carriers.base import CarrierSpec, Channel, ChannelConfig
-from recoup.carriers.channel_api import ApiChannel
-from recoup.carriers.channel_email import EmailChannel, SmtpFactory
-from recoup.carriers.channel_file import FileChannel
-from recoup.carriers.transport import Clock, Sleep
+from recoup.carriers.base import CarrierSpec
 from recoup.errors import ConfigError
 
 REGISTRY: dict[str, CarrierSpec] = {
@@ -44,37 +33,3 @@ def get_carrier(code: str) -> CarrierSpec:
         return REGISTRY[code]
     except KeyError:
         raise ConfigError(f"unknown carrier {code!r} (known: {', '.join(sorted(REGISTRY))})") from None
-
-
-def channel_for(
-    carrier_code: str,
-    config: ChannelConfig,
-    *,
-    http_transport: httpx.BaseTransport | None = None,
-    sleep: Sleep | None = None,
-    monotonic: Clock | None = None,
-    rng: random.Random | None = None,
-    clock: Callable[[], dt.datetime] | None = None,
-    smtp_factory: SmtpFactory | None = None,
-    ssl_context: ssl.SSLContext | None = None,
-) -> Channel:
-    """The channel filing ``carrier_code``'s claims: ``config.channel``, else the carrier's default.
-
-    Raises ConfigError (one line naming the setting) for an unknown carrier or channel, or a
-    channel missing what it needs. The keyword arguments are seams for tests and the demo:
-    ``http_transport`` (an httpx transport, e.g. MockTransport), ``sleep``/``monotonic``/``rng``
-    (retry waits), ``clock`` (file names, e-mail dates), ``smtp_factory``/``ssl_context`` (SMTP).
-    Build one channel per carrier per run: its rate limiter and pause state live in it.
-    """
-    carrier = get_carrier(carrier_code)
-    name = config.channel or carrier.default_channel
-    if clock is None and config.clock is not None:
-        clock = config.clock.now      # the run's clock (a replay names files and dates mails on its day)
-    if name == "api":
-        return ApiChannel(carrier, config, http_transport=http_transport, sleep=sleep or time.sleep,
-                          monotonic=monotonic or time.monotonic, rng=rng)
-    if name == "email":
-        return EmailChannel(carrier, config, clock=clock, smtp_factory=smtp_factory, ssl_context=ssl_context)
-    if name == "file":
-        return FileChannel(carrier, config, clock=clock)
-    raise ConfigError(f"{carrier.name}: unknown channel {name!r} (api, email or file)")

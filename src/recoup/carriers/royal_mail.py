@@ -6,7 +6,7 @@ channel is email.
 
 from __future__ import annotations
 
-from recoup.carriers.base import BILLING_KINDS, CarrierSpec
+from recoup.carriers.base import BILLING_KINDS, CarrierData, CarrierSpec
 
 code = "royal_mail"
 
@@ -21,4 +21,14 @@ CARRIER = CarrierSpec(
     accepted_kinds=frozenset({"late_delivery", "lost", "damaged"}) | BILLING_KINDS,
     # No Royal Mail claims address in the stored sources: the merchant must set one.
     claims_email=None,
+    data=CarrierData(
+        contract="contracts_default/royal_mail.toml",
+        easypost_name="RoyalMail",
+        tracking_api="easypost",
+        pdf_layouts=("royal_mail_item_charges",),
+        pdf_charges=("royal_mail",),
+        why_none={"code_tables": "scans arrive through EasyPost trackers (shipments/codes/easypost_status.csv)",
+                  "charge_maps": "its invoices are PDFs: the charge rules are pdf_charges",
+                  "readers": "its invoices are PDFs, read by the PDF reader with its layout"},
+    ),
 )

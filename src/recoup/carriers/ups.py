@@ -9,7 +9,7 @@ the same way here; a merchant can switch UPS to ``api`` (e.g. through EasyPost) 
 
 from __future__ import annotations
 
-from recoup.carriers.base import ALL_KINDS, CarrierSpec, DisputeSource
+from recoup.carriers.base import ALL_KINDS, CarrierData, CarrierSpec, DisputeSource
 
 code = "ups"
 
@@ -56,4 +56,15 @@ CARRIER = CarrierSpec(
     claims_email=None,
     dispute_columns=DISPUTE_COLUMNS,
     reason_codes=REASON_CODES,
+    data=CarrierData(
+        contract="contracts_default/ups.toml",
+        easypost_name="UPS",
+        tracking_api="ups",
+        code_tables=tuple(f"shipments/codes/ups_{t}.csv" for t in (
+            "activity_types", "status_codes", "movement_codes", "exceptions", "delivery_codes")),
+        charge_maps=("invoices/charges/ups_charges.csv", "invoices/charges/ups_adjustments.csv"),
+        pdf_layouts=("ups_shipment_blocks",),
+        pdf_charges=("ups",),
+        readers=("scans:ups", "invoices:ups"),
+    ),
 )

@@ -7,7 +7,7 @@ the Priority Mail Express postage refund (domain.md §1.3).
 
 from __future__ import annotations
 
-from recoup.carriers.base import BILLING_KINDS, CarrierSpec
+from recoup.carriers.base import BILLING_KINDS, CarrierData, CarrierSpec
 
 code = "usps"
 
@@ -21,4 +21,13 @@ CARRIER = CarrierSpec(
     # USPS claims are filed online (domain.md §2.3); no claims e-mail address is named:
     # the merchant must set one to use the email channel.
     claims_email=None,
+    data=CarrierData(
+        contract="contracts_default/usps.toml",
+        easypost_name="USPS",
+        tracking_api="easypost",
+        code_tables=("shipments/codes/usps_event_codes.csv", "shipments/codes/usps_event_types.csv"),
+        readers=("scans:usps",),
+        why_none={"charge_maps": "no USPS invoice format of its own: postage is billed through EasyPost",
+                  "pdf_layouts": "no USPS PDF invoice", "pdf_charges": "no USPS PDF invoice"},
+    ),
 )

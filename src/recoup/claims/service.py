@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.engine import Engine
 
-from recoup.carriers.base import Attachment, Channel, ChannelConfig, ClaimPacket, SubmitResult
+from recoup.channels.base import Attachment, Channel, ChannelConfig, ClaimPacket, SubmitResult
 from recoup.claims.lifecycle import UNFILED, TransitionError, move, record
 from recoup.clock import Clock
 from recoup.errors import ConfigError, RecoupError
@@ -76,7 +76,7 @@ def channel_config(settings: Settings, contracts: ContractSet | None, carrier: s
 
 
 def default_factory(carrier: str, config: ChannelConfig) -> Channel:
-    from recoup.carriers.registry import channel_for
+    from recoup.channels.registry import channel_for
 
     return channel_for(carrier, config)
 

@@ -2,7 +2,7 @@
 expiry, claims filed with the local sandbox carrier, status sync, credit notes reconciled on their
 date) → the monthly report; then a summary of what happened.
 
-Nothing leaves the machine: every carrier's claims go to a :class:`~recoup.carriers.sandbox.SandboxServer`
+Nothing leaves the machine: every carrier's claims go to a :class:`~recoup.sandbox.SandboxServer`
 on 127.0.0.1 through the ``api`` channel, with :class:`DemoSettings` built here in code (the
 user's environment and config file play no part).
 """
@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
-import importlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from recoup.carriers.base import Channel, ChannelConfig
+from recoup.channels.base import Channel, ChannelConfig
 from recoup.clock import Clock
 from recoup.demo.generate import DEFAULT_SEED, DEFAULT_SHIPMENTS, GeneratedData, generate
 from recoup.errors import RecoupError
@@ -85,7 +84,7 @@ class SharedTransport(httpx.BaseTransport):
 
 def sandbox_factory(carrier: str, config: ChannelConfig, transport: httpx.BaseTransport | None = None) -> Channel:
     """The regular channel, with short retry waits: the sandbox is local (Retry-After is still honoured)."""
-    from recoup.carriers.registry import channel_for
+    from recoup.channels.registry import channel_for
 
     return channel_for(carrier, dataclasses.replace(config, backoff_initial_s=0.01, backoff_max_s=0.1),
                        http_transport=transport)
@@ -150,8 +149,8 @@ def _pipeline(engine: Engine, folder: Path, data: GeneratedData, faults: str, sa
     sandbox carrier and status sync run under the clock set to that day. So every claim is opened, filed
     and credited on its own day, and the monthly report shows the month as a merchant's would."""
     from recoup.backtest import DAY_JOBS, Replay, _stage, days_between, drop_staging
-    from recoup.carriers.sandbox import SandboxServer
     from recoup.clock import replay_clock
+    from recoup.sandbox import SandboxServer
     from recoup.sla.contracts import load_contracts
     from recoup.store.db import init_db, make_engine
 
@@ -238,14 +237,11 @@ def _ingest(engine: Engine, kind: str, paths: list[Path], contracts: Any, proble
 
 
 def write_report(engine: Engine, out: Path, month: str, as_of: dt.date) -> tuple[list[Path], str | None]:
-    """recovery-YYYY-MM.{xlsx,html,csv} through recoup.reports.monthly, when that module is there."""
-    try:
-        mod = importlib.import_module("recoup.reports.monthly")
-        build = mod.build_monthly
-        writers = (("xlsx", mod.write_xlsx), ("html", mod.write_html), ("csv", mod.write_csv))
-    except (ImportError, AttributeError) as e:
-        return [], f"monthly report skipped: recoup.reports.monthly is not available ({e})"
-    report = build(engine, month, as_of=as_of)
+    """recovery-YYYY-MM.{xlsx,html,csv} through :mod:`recoup.reports.monthly`."""
+    from recoup.reports.monthly import build_monthly, write_csv, write_html, write_xlsx
+
+    writers = (("xlsx", write_xlsx), ("html", write_html), ("csv", write_csv))
+    report = build_monthly(engine, month, as_of=as_of)
     out.mkdir(parents=True, exist_ok=True)
     return [Path(write(report, out / f"recovery-{month}.{ext}")) for ext, write in writers], None
 

@@ -1,8 +1,10 @@
-"""What every file reader returns.
+"""What every file reader returns: the canonical frames' columns and ``ReadResult``.
 
-A reader is a pure function ``read(path: Path) -> ReadResult`` plus ``sniff(head: bytes) -> bool``
-(recognises its format from the first 64 KiB of the file's content, never the name). It never
-touches the database. A file that cannot be read at all raises :class:`recoup.errors.FileRefused`
+Readers (``recoup.shipments``, ``recoup.invoices``) import this module and
+:mod:`recoup.ingest.reader` (the ``Reader`` protocol); neither imports a reader. A reader has a
+``name``, the ``kind`` of input it reads, ``sniff(head: bytes) -> bool`` (recognises its format from
+the first 64 KiB of the file's content, never the name) and a pure ``read(path: Path) ->
+ReadResult``. It never touches the database. A file that cannot be read at all raises :class:`recoup.errors.FileRefused`
 with the reason; bad rows are left out of ``frame`` and listed in ``errors``.
 
 Canonical frames (the columns readers must produce, in any order; extra columns are ignored):
@@ -36,7 +38,9 @@ INVOICE_COLUMNS
                      refund)
     line             int: 1-based line in the file
 
-SHIPMENT_COLUMNS: see recoup.shipments.canonical.
+SHIPMENT_COLUMNS
+    the merchant's manifest (formats.md "Shipments"): tracking_number, carrier, service, ship_date
+    and the destination, weights and dimensions as text, declared/item values in cents, ``line``
 """
 
 from __future__ import annotations
@@ -49,6 +53,12 @@ import pandas as pd
 SCAN_COLUMNS = [
     "tracking_number", "carrier", "occurred_at", "local_time", "utc_offset_min", "status",
     "carrier_status_code", "description", "city", "postal", "country", "exception_reason", "line",
+]
+SHIPMENT_COLUMNS = [
+    "tracking_number", "carrier", "service", "account_number", "ship_date", "promised_delivery",
+    "origin_postal", "origin_country", "dest_postal", "dest_country", "dest_residential",
+    "address_validated", "weight", "weight_unit", "length", "width", "height", "dim_unit",
+    "declared_value_cents", "item_value_cents", "currency", "dest_timezone", "order_id", "line",
 ]
 INVOICE_COLUMNS = [
     "invoice_number", "invoice_date", "carrier", "account_number", "currency", "tracking_number",
@@ -99,3 +109,4 @@ class ReadResult:
 
 def empty_frame(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+

@@ -1,54 +1,40 @@
-"""Which readers exist for each kind of input, and recognising a file's format from its content."""
+"""Which readers exist for each kind of input, and recognising a file's format from its content.
+
+``READERS`` is the registry: every reader object, in auto-detection order within its kind (the most
+specific first). A reader module exports its own (``READER``, a :class:`~recoup.ingest.reader.Format`
+with its name, kind, ``sniff`` and ``read``); adding a reader is one module and one line here.
+"""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from recoup.errors import FileRefused
-from recoup.ingest.base import ReadResult
 from recoup.ingest.csvutil import read_head
+from recoup.ingest.reader import Format, InputKind
 from recoup.ingest.xlsx import is_workbook, sheet_of
-
-
-@dataclass(frozen=True)
-class Format:
-    name: str
-    module: str
-    read_fn: str = "read"
-    sniff_fn: str = "sniff"
-
-    def sniff(self, head: bytes) -> bool:
-        return bool(getattr(importlib.import_module(self.module), self.sniff_fn)(head))
-
-    def reader(self) -> Callable[..., ReadResult]:
-        fn: Callable[..., ReadResult] = getattr(importlib.import_module(self.module), self.read_fn)
-        return fn
-
+from recoup.invoices import canonical as canonical_invoices
+from recoup.invoices import dhl_mybill, fedex_csv, fedex_intl, pdf, ups_billing
+from recoup.shipments import canonical, carrier_errors, easypost, fedex_track, ups_track, usps_track
 
 # order matters for auto-detection: the most specific first
-FORMATS: dict[str, list[Format]] = {
-    "shipments": [Format("canonical", "recoup.shipments.canonical", "read_shipments", "sniff_shipments")],
-    "scans": [
-        Format("canonical", "recoup.shipments.canonical", "read_scans", "sniff_scans"),
-        Format("easypost", "recoup.shipments.easypost"),
-        Format("fedex", "recoup.shipments.fedex_track"),
-        Format("ups", "recoup.shipments.ups_track"),
-        Format("usps", "recoup.shipments.usps_track"),
-        # last: a carrier's error body (no results) is refused with the carrier's code and message
-        Format("carrier_error", "recoup.shipments.carrier_errors"),
-    ],
-    "invoices": [
-        Format("pdf", "recoup.invoices.pdf"),
-        Format("canonical", "recoup.invoices.canonical"),
-        Format("dhl", "recoup.invoices.dhl_mybill"),
-        Format("fedex", "recoup.invoices.fedex_csv"),
-        Format("fedex_intl", "recoup.invoices.fedex_intl"),
-        Format("ups", "recoup.invoices.ups_billing"),
-    ],
-}
+READERS: tuple[Format, ...] = (
+    canonical.SHIPMENTS,
+    canonical.SCANS,
+    easypost.READER,
+    fedex_track.READER,
+    ups_track.READER,
+    usps_track.READER,
+    carrier_errors.READER,   # last: a carrier's error body (no results) is refused with the carrier's code and message
+    pdf.READER,
+    canonical_invoices.READER,
+    dhl_mybill.READER,
+    fedex_csv.READER,
+    fedex_intl.READER,
+    ups_billing.READER,
+)
+KINDS: tuple[InputKind, ...] = ("shipments", "scans", "invoices")
+FORMATS: dict[str, list[Format]] = {kind: [r for r in READERS if r.kind == kind] for kind in KINDS}
 
 
 def names(kind: str) -> list[str]:
@@ -77,15 +63,11 @@ def detect(kind: str, path: Path, requested: str = "auto") -> Format:
     if b"\x00" in head and not head.startswith(b"%PDF"):
         raise FileRefused(f"binary content, not a {kind} file")
     for f in fmts:
-        try:
-            if f.sniff(head):
-                wider = _other_kind(kind, head, only=_WIDER.get(kind, ()))
-                if wider is not None:     # e.g. a canonical invoice has every column a manifest needs
-                    raise FileRefused(_looks_like(kind, *wider))
-                return f
-        except ModuleNotFoundError as e:  # a reader not installed in this build
-            if e.name != f.module:
-                raise
+        if f.sniff(head):
+            wider = _other_kind(kind, head, only=_WIDER.get(kind, ()))
+            if wider is not None:     # e.g. a canonical invoice has every column a manifest needs
+                raise FileRefused(_looks_like(kind, *wider))
+            return f
     known = ", ".join(n for n in names(kind) if n != "auto")
     other = _other_kind(kind, head)
     if other is not None:
@@ -119,12 +101,6 @@ def _other_kind(kind: str, head: bytes, only: tuple[str, ...] | None = None) -> 
         if other == kind or (only is not None and other not in only):
             continue
         for f in fmts:
-            if f.name in _NOT_SUGGESTED:
-                continue
-            try:
-                if f.sniff(head):
-                    return other, f.name
-            except ModuleNotFoundError as e:
-                if e.name != f.module:
-                    raise
+            if f.name not in _NOT_SUGGESTED and f.sniff(head):
+                return other, f.name
     return None

@@ -19,11 +19,10 @@ from sqlalchemy.engine import Engine
 
 from recoup.clock import Clock
 from recoup.errors import FileRefused, RecoupError
-from recoup.ingest.base import INVOICE_COLUMNS, SCAN_COLUMNS, ReadResult, RowError
+from recoup.ingest.base import INVOICE_COLUMNS, SCAN_COLUMNS, SHIPMENT_COLUMNS, ReadResult, RowError
 from recoup.ingest.bounds import check_rows
 from recoup.ingest.formats import Format, detect
 from recoup.money import LINE_LIMIT_CENTS, from_cents, limit_text
-from recoup.shipments.canonical import SHIPMENT_COLUMNS
 from recoup.sla.contracts import ContractSet
 from recoup.store.bulk import frame_rows, insert_ignore
 from recoup.store.models import IngestedFile, Invoice, Shipment

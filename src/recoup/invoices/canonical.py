@@ -8,6 +8,7 @@ import pandas as pd
 
 from recoup.ingest.base import ADJUSTMENTS, CHARGE_TYPES, INVOICE_COLUMNS, ReadResult
 from recoup.ingest.csvutil import Checker, column_notes, header_of, load_csv, none_if_empty
+from recoup.ingest.reader import Format
 
 REQUIRED = ["invoice_number", "invoice_date", "carrier", "tracking_number", "charge_type", "amount"]
 OPTIONAL = ["account_number", "currency", "billed_weight", "weight_unit", "zone", "service", "ship_date",
@@ -48,3 +49,6 @@ def read(path: Path) -> ReadResult:
     })
     return ReadResult("canonical", out.loc[~ck.bad, INVOICE_COLUMNS].reset_index(drop=True), read=len(df),
                       errors=ck.errors, notes=column_notes(df, "invoice"))
+
+
+READER = Format("canonical", "invoices", sniff, read)

@@ -44,6 +44,7 @@ import numpy as np
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
+from recoup.ingest.reader import Format
 from recoup.invoices.charges import DISCOUNT, charge_map, norm_text
 from recoup.invoices.charges.columns import (
     COMPACT_DATE,
@@ -316,3 +317,6 @@ def _parse(layout: _Layout, cols: dict[str, Column], extra: dict[int, dict[str, 
         notes.append(f"{int(invoice_rows.sum())} invoice (I) row(s) read for invoice values: not charges")
     return ReadResult(format=FORMAT, frame=frame, read=int(data.sum()), errors=problems.errors,
                       unknown_codes=unknown_codes, notes=notes)
+
+
+READER = Format("dhl", "invoices", sniff, read)

@@ -49,6 +49,7 @@ import numpy as np
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
+from recoup.ingest.reader import Format
 from recoup.invoices.charges import DISCOUNT, charge_map, norm_text
 from recoup.invoices.charges.columns import (
     COMPACT_DATE,
@@ -365,3 +366,6 @@ def _split_notes(notes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             refs.append(None)
             rests.append(text)
     return (np.array(refs, dtype=object)[col.codes], np.array(rests, dtype=object)[col.codes])
+
+
+READER = Format("fedex", "invoices", sniff, read)

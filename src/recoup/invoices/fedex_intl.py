@@ -43,6 +43,7 @@ import numpy as np
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult, RowError
+from recoup.ingest.reader import Format
 from recoup.invoices.charges.columns import (
     COMPACT_DATE,
     DMY_DATE,
@@ -309,3 +310,6 @@ def _check_invoice_totals(result: ReadResult, cols: dict[str, Column], layout: _
         if want is not None and int(cents) != want and number not in bad_rows:
             result.notes.append(f"invoice {number}: the lines add up to {from_cents(int(cents))}, the "
                                 f"{layout.name('invoice_total')} column says {from_cents(want)}")
+
+
+READER = Format("fedex_intl", "invoices", sniff, read)

@@ -114,6 +114,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recoup.errors import FileRefused
+from recoup.ingest.reader import Format
 from recoup.money import MoneyError, fmt, to_cents
 
 if TYPE_CHECKING:  # pandas is imported where the frame is built: worker processes do not need it
@@ -1785,3 +1786,6 @@ if __name__ == "__main__":
     from recoup.invoices import pdf as _module
 
     raise SystemExit(_module.main())
+
+
+READER = Format("pdf", "invoices", sniff, read)

@@ -66,6 +66,7 @@ import pandas as pd
 
 from recoup.errors import ConfigError, FileRefused
 from recoup.ingest.base import ReadResult, RowError
+from recoup.ingest.reader import Format
 from recoup.invoices.charges import DISCOUNT, charge_map, norm_code
 from recoup.invoices.charges.columns import (
     DMY_DATE,
@@ -385,3 +386,6 @@ def _descriptions(cols: dict[str, Column], credit: np.ndarray) -> np.ndarray:
         out[i] = f"{detail[i]} {out[i]}".strip()
     out[out == ""] = None
     return out
+
+
+READER = Format("ups", "invoices", sniff, read)

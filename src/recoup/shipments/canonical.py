@@ -8,6 +8,7 @@ import pandas as pd
 
 from recoup.ingest.base import EXCEPTION_REASONS, SCAN_COLUMNS, STATUSES, ReadResult
 from recoup.ingest.csvutil import Checker, column_notes, header_of, load_csv, none_if_empty
+from recoup.ingest.reader import Format
 from recoup.money import VALUE_LIMIT_CENTS
 from recoup.shipments.codes.jsonscans import placeholder_reason
 
@@ -16,12 +17,6 @@ SHIPMENT_OPTIONAL = [
     "account_number", "promised_delivery", "origin_postal", "origin_country", "dest_residential",
     "address_validated", "weight", "weight_unit", "length", "width", "height", "dim_unit",
     "declared_value", "item_value", "currency", "dest_timezone", "order_id",
-]
-SHIPMENT_COLUMNS = [
-    "tracking_number", "carrier", "service", "account_number", "ship_date", "promised_delivery",
-    "origin_postal", "origin_country", "dest_postal", "dest_country", "dest_residential",
-    "address_validated", "weight", "weight_unit", "length", "width", "height", "dim_unit",
-    "declared_value_cents", "item_value_cents", "currency", "dest_timezone", "order_id", "line",
 ]
 SCAN_REQUIRED = ["tracking_number", "carrier", "occurred_at", "status"]
 SCAN_OPTIONAL = ["carrier_status_code", "description", "city", "postal", "country", "exception_reason"]
@@ -122,3 +117,7 @@ def read_scans(path: Path) -> ReadResult:
     })
     return ReadResult("canonical", out.loc[~ck.bad, SCAN_COLUMNS].reset_index(drop=True), read=len(df),
                       errors=ck.errors, notes=column_notes(df, "scans"))
+
+
+SHIPMENTS = Format("canonical", "shipments", sniff_shipments, read_shipments)
+SCANS = Format("canonical", "scans", sniff_scans, read_scans)

@@ -17,6 +17,7 @@ from typing import Any
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
+from recoup.ingest.reader import Format
 from recoup.shipments.codes.jsonscans import (
     BadRecord,
     carrier_error,
@@ -68,3 +69,6 @@ def read(path: Path) -> ReadResult:
     if len(found) > 1:
         line += f"; and {len(found) - 1} more error responses in the file"
     raise FileRefused(line)
+
+
+READER = Format("carrier_error", "scans", sniff, read)

@@ -49,6 +49,7 @@ from typing import Any
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
+from recoup.ingest.reader import Format
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, easypost_carrier, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
@@ -246,3 +247,6 @@ def _promised(tracker: Mapping[str, Any], tracking_number: str, carrier: str, re
         out.error(record, "carrier_detail.guaranteed_delivery_date", f"{tracking_number}: {exc}")
         return
     out.add_promised(tracking_number=tracking_number, carrier=carrier, promised=promised, utc_offset_min=None)
+
+
+READER = Format("easypost", "scans", sniff, read)

@@ -54,6 +54,7 @@ import pandas as pd
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
+from recoup.ingest.reader import Format
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
@@ -294,3 +295,6 @@ def _status(event: Mapping[str, Any], out: ScanCollector) -> tuple[str, str | No
             out.unknown[f"fedex_exception:{exception_code}"] += 1
             reason = reason_from_text(text(event.get("exceptionDescription"))) or reason
     return row["status"], reason
+
+
+READER = Format("fedex", "scans", sniff, read)

@@ -11,7 +11,7 @@ UPS        ``GET /api/track/v1/details/{inquiryNumber}``                     ``u
 
 ``build`` makes the :class:`httpx.Request` and ``parse`` turns the decoded JSON answer into a
 :class:`ReadResult` with the reader of that source: both are pure. Sending is
-:meth:`recoup.carriers.transport.Transport.send`, the project's one sender: it owns the
+:meth:`recoup.channels.transport.Transport.send`, the project's one sender: it owns the
 ``httpx.Client``, the per-request timeout, the per-client rate limit (requests per second), and the
 tenacity retries on 429 (honouring ``Retry-After``), 5xx, timeouts and connection errors, with
 exponential backoff and jitter; its ``sleep`` is injectable, so tests do not wait. EasyPost's API
@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 import httpx
 
-from recoup.carriers.transport import Transport
+from recoup.channels.transport import Transport
 from recoup.errors import CarrierAuthError, FatalCarrierError, RetryableCarrierError
 from recoup.ingest.base import SCAN_COLUMNS, ReadResult, RowError
 from recoup.shipments import easypost, fedex_track, ups_track

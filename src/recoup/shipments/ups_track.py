@@ -58,6 +58,7 @@ import pandas as pd
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
+from recoup.ingest.reader import Format
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
@@ -315,3 +316,6 @@ def _exception_reason(status: Mapping[str, Any], out: ScanCollector) -> str | No
             return row["exception_reason"] or None
     out.unknown[f"ups_exception:{code}"] += 1
     return reason_from_text(text(status.get("description")))
+
+
+READER = Format("ups", "scans", sniff, read)

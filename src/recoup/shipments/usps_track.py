@@ -44,6 +44,7 @@ import pandas as pd
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
+from recoup.ingest.reader import Format
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
@@ -215,3 +216,6 @@ def _by_text(kind: str | None) -> dict[str, str] | None:
         if re.search(pattern, kind, re.IGNORECASE):
             return dict(row)
     return None
+
+
+READER = Format("usps", "scans", sniff, read)

@@ -17,8 +17,6 @@ expire_claims → submit_claims → sync_claims → monthly_report.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import inspect
 import json
 import logging
 import os
@@ -46,7 +44,6 @@ log = logging.getLogger("recoup.worker")
 
 CONTRACT_NOT_LOADED = "contract not loaded: "   # the audit's warning for a contract file that fails to load
 BUSINESS_HOURS = (8, 18)      # submit_claims files from 08:00 to 17:59, Monday to Friday, in settings.timezone
-REPORT_MODULE = "recoup.reports.monthly"
 
 
 class JobSkipped(Exception):
@@ -287,18 +284,11 @@ def monthly_report(ctx: JobContext) -> dict[str, int]:
     done = get_state(ctx.engine, state_key)
     if done is not None:
         raise JobSkipped(f"the {month} report was written already ({json.loads(done).get('at')})")
-    try:
-        module = importlib.import_module(REPORT_MODULE)
-    except ModuleNotFoundError as e:
-        if e.name and REPORT_MODULE.startswith(e.name):
-            raise JobSkipped(f"the report builder {REPORT_MODULE} is not there yet") from None
-        raise
+    from recoup.reports.monthly import write_monthly
+
     out_dir = Path(ctx.settings.reports_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fn, kwargs = report_call(module, ctx, month, out_dir)
-    before = {p: p.stat().st_mtime_ns for p in out_dir.glob(f"*{month}*")}
-    returned = fn(**kwargs)
-    files = _report_files(returned, out_dir, month, before)
+    files = sorted(p for p in write_monthly(ctx.engine, month, out_dir, as_of=ctx.as_of(),
+                                            near_days=ctx.settings.near_deadline_days) if p.is_file())
     counts = {"files": len(files), "emailed": 0}
     if ctx.settings.finance_email and ctx.settings.notify.smtp_url:
         from recoup.worker.notify import send_email
@@ -310,59 +300,6 @@ def monthly_report(ctx: JobContext) -> dict[str, int]:
     set_state(ctx.engine, state_key, json.dumps({"at": ctx.now().isoformat(), "files": [str(p) for p in files],
                                                  "emailed": counts["emailed"]}))
     return counts
-
-
-_REPORT_FUNCTIONS = ("write_monthly", "write_monthly_report", "monthly_report", "write_report", "build_monthly_report",
-                     "build_monthly", "build_report", "generate", "write", "build", "run")
-
-
-def report_call(module: Any, ctx: JobContext, month: str, out_dir: Path) -> tuple[Callable[..., Any], dict[str, Any]]:
-    """Find the report builder's entry point and its arguments by their names (the module is written
-    apart; this keeps the worker working with any of the usual spellings)."""
-    fn = next((getattr(module, n) for n in _REPORT_FUNCTIONS if callable(getattr(module, n, None))), None)
-    if fn is None:
-        raise JobSkipped(f"{REPORT_MODULE} has none of the entry points the worker knows ({', '.join(_REPORT_FUNCTIONS)})")
-    year, mon = (int(x) for x in month.split("-"))
-    kwargs: dict[str, Any] = {}
-    unknown = []
-    for name, p in inspect.signature(fn).parameters.items():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        ann = str(p.annotation)
-        if name in ("engine", "eng", "db"):
-            kwargs[name] = ctx.engine
-        elif name in ("month", "period", "ym"):
-            kwargs[name] = dt.date(year, mon, 1) if "date" in ann else month
-        elif name in ("out", "out_dir", "outdir", "directory", "folder", "dest", "output", "output_dir", "path"):
-            kwargs[name] = out_dir
-        elif name == "settings":
-            kwargs[name] = ctx.settings
-        elif name == "contracts":
-            kwargs[name] = ctx.contracts()
-        elif name in ("near_days", "near_deadline_days"):
-            kwargs[name] = ctx.settings.near_deadline_days
-        elif name in ("as_of", "today", "now"):
-            kwargs[name] = ctx.now() if name == "now" else ctx.as_of()
-        elif name == "clock":
-            kwargs[name] = ctx.clock()
-        elif p.default is p.empty:
-            unknown.append(name)
-    if unknown:
-        raise JobSkipped(f"{REPORT_MODULE}.{fn.__name__} needs arguments the worker does not know: {', '.join(unknown)}")
-    return fn, kwargs
-
-
-def _report_files(returned: Any, out_dir: Path, month: str, before: dict[Path, int]) -> list[Path]:
-    paths: list[Path] = []
-    if isinstance(returned, (str, os.PathLike)):
-        paths = [Path(returned)]
-    elif isinstance(returned, (list, tuple, set)):
-        paths = [Path(p) for p in returned if isinstance(p, (str, os.PathLike))]
-    elif isinstance(returned, dict):
-        paths = [Path(p) for p in returned.values() if isinstance(p, (str, os.PathLike))]
-    if not paths:
-        paths = [p for p in out_dir.glob(f"*{month}*") if p.is_file() and before.get(p) != p.stat().st_mtime_ns]
-    return sorted(p for p in paths if p.is_file())
 
 
 def _contracts_or_none(ctx: JobContext) -> ContractSet | None:

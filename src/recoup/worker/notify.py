@@ -218,7 +218,7 @@ def send_email(settings: Settings, to: Sequence[str], subject: str, body: str,
                attachments: Sequence[Path] = (), *, smtp_factory: Callable[..., Any] | None = None) -> None:
     """One message over ``notify.smtp_url`` (``smtp://user:pass@host:port[?starttls=true]`` or
     ``smtps://...``)."""
-    from recoup.carriers.channel_email import parse_smtp_url
+    from recoup.channels.email import parse_smtp_url
 
     n = settings.notify
     if not n.smtp_url:

@@ -1,10 +1,11 @@
 """What the ``pull_tracking`` job needs around :mod:`recoup.shipments.pull`: which parcels to ask
 about, which client asks a carrier's tracking API, and storing the answers like an ingested file.
 
-A carrier is pulled only when ``carriers.<code>.tracking_api_url`` is set. The client is chosen by
-the carrier code: ``ups`` → UPS Track API, ``fedex`` → FedEx Track API (both with
-``tracking_api_key`` as the OAuth bearer token; getting the token is left to the operator's
-tooling), any other carrier → EasyPost trackers (``tracking_api_key`` is the EasyPost API key).
+A carrier is pulled only when ``carriers.<code>.tracking_api_url`` is set. The client is the one its
+carrier module names (``CarrierData.tracking_api``): ``ups`` → UPS Track API, ``fedex`` → FedEx
+Track API (both with ``tracking_api_key`` as the OAuth bearer token; getting the token is left to
+the operator's tooling), ``easypost`` (and any carrier not registered) → EasyPost trackers
+(``tracking_api_key`` is the EasyPost API key).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from recoup.carriers.registry import REGISTRY
 from recoup.ingest.base import ReadResult
 from recoup.ingest.service import FileSummary, _file_row, _finish_file_row, _store_scans
 from recoup.settings import CarrierSettings
@@ -39,11 +41,11 @@ def default_tracking_client(carrier: str, cs: CarrierSettings) -> TrackingClient
     key = cs.tracking_api_key or ""
     opts: dict[str, Any] = {"timeout_s": cs.timeout_s, "rate_limit_per_s": cs.rate_limit_per_s,
                             "max_attempts": cs.max_attempts}
-    if carrier == "ups":
-        return ups_client(key, base_url=url, **opts)
-    if carrier == "fedex":
-        return fedex_client(key, base_url=url, **opts)
-    return easypost_client(key, base_url=url, **opts)
+    spec = REGISTRY.get(carrier)
+    api = spec.data.tracking_api if spec is not None else "easypost"
+    clients: dict[str, Callable[..., TrackingClient]] = {
+        "ups": ups_client, "fedex": fedex_client, "easypost": easypost_client}
+    return clients[api](key, base_url=url, **opts)
 
 
 def open_parcels(engine: Engine, carrier: str, as_of: dt.date) -> list[str]:

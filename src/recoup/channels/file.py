@@ -21,20 +21,41 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from recoup.carriers.base import (
-    CarrierSpec,
-    ChannelConfig,
-    ClaimPacket,
-    StatusResult,
-    SubmitResult,
-    precheck,
-)
+from recoup.carriers.base import CarrierSpec, kind_label
+from recoup.channels.base import ChannelConfig, ClaimPacket, StatusResult, SubmitResult, precheck
 from recoup.clock import SYSTEM
 from recoup.errors import ConfigError
+from recoup.money import round_cents
 
 log = logging.getLogger(__name__)
 
 Cell = str | Decimal
+
+
+def dispute_row(carrier: CarrierSpec, packet: ClaimPacket) -> list[str | Decimal]:
+    """One row of the carrier's dispute file, in ``carrier.dispute_headers()`` order (pure).
+
+    The amount is a Decimal rounded to the cent; every other cell is text ("" when unknown).
+    """
+    values: dict[str, str | Decimal] = {
+        "tracking_number": packet.tracking_number,
+        "invoice_number": packet.invoice_number or "",
+        "account_number": packet.account_number or "",
+        "ship_date": packet.ship_date.isoformat() if packet.ship_date else "",
+        "amount": round_cents(packet.amount),
+        "currency": packet.currency,
+        "reason_code": carrier.reason_code(packet.kind),
+        "reason": kind_label(packet.kind),
+        "description": packet.description,
+        "claim_id": str(packet.claim_id),
+        "idempotency_key": packet.idempotency_key,
+        "service": packet.service or "",
+        "kind": packet.kind,
+        "claim_type": carrier.claim_type(packet.kind),
+        "deadline": packet.deadline.isoformat(),
+        "contact_email": packet.contact_email or "",
+    }
+    return [values[source] for _, source in carrier.dispute_columns]
 
 
 def render_csv(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
@@ -127,7 +148,7 @@ class FileChannel:
         todo = [(i, p) for i, p in enumerate(packets) if results[i] is None]
         if todo:
             headers = self.carrier.dispute_headers()
-            rows = [self.carrier.dispute_row(p) for _, p in todo]
+            rows = [dispute_row(self.carrier, p) for _, p in todo]
             data = render_xlsx(headers, rows) if self.file_format == "xlsx" else render_csv(headers, rows)
             name = dispute_file_name(self.carrier, self._clock(), self.file_format)
             try:

@@ -23,17 +23,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from recoup.carriers.base import (
-    CarrierSpec,
-    ChannelConfig,
-    ClaimPacket,
-    Outcome,
-    StatusResult,
-    SubmitResult,
-    kind_label,
-    precheck,
-)
-from recoup.carriers.channel_file import write_atomically
+from recoup.carriers.base import CarrierSpec, kind_label
+from recoup.channels.base import ChannelConfig, ClaimPacket, Outcome, StatusResult, SubmitResult, precheck
+from recoup.channels.file import dispute_row, write_atomically
 from recoup.clock import SYSTEM
 from recoup.errors import ConfigError
 from recoup.money import round_cents
@@ -101,7 +93,7 @@ def claim_csv(packet: ClaimPacket, carrier: CarrierSpec) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(carrier.dispute_headers())
-    writer.writerow([str(v) for v in carrier.dispute_row(packet)])
+    writer.writerow([str(v) for v in dispute_row(carrier, packet)])
     return out.getvalue().encode("utf-8")
 
 

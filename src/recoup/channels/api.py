@@ -1,7 +1,7 @@
 """The ``api`` channel: an EasyPost-style Claims API (spec/claims.md "The API channel").
 
 Build (``build_*``) and parse (``parse_*``) are pure; :class:`ApiChannel` sends through
-:class:`recoup.carriers.transport.Transport`.
+:class:`recoup.channels.transport.Transport`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 
-from recoup.carriers.base import (
+from recoup.carriers.base import CarrierSpec
+from recoup.channels.base import (
     Attachment,
-    CarrierSpec,
     ChannelConfig,
     ClaimPacket,
     ClaimStatus,
@@ -28,7 +28,7 @@ from recoup.carriers.base import (
     SubmitResult,
     precheck,
 )
-from recoup.carriers.transport import Budget, Clock, Sleep, Transport
+from recoup.channels.transport import Budget, Clock, Sleep, Transport
 from recoup.errors import (
     CarrierAuthError,
     ConfigError,

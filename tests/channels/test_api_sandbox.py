@@ -6,10 +6,10 @@ from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 
-from recoup.carriers.base import ChannelConfig, ClaimPacket
-from recoup.carriers.channel_api import ApiChannel
-from recoup.carriers.registry import channel_for
-from recoup.carriers.sandbox import SandboxServer
+from recoup.channels.api import ApiChannel
+from recoup.channels.base import ChannelConfig, ClaimPacket
+from recoup.channels.registry import channel_for
+from recoup.sandbox import SandboxServer
 
 from .conftest import SleepRecorder
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from recoup.carriers.sandbox import Faults, SandboxServer, parse_faults
 from recoup.errors import ConfigError
+from recoup.sandbox import Faults, SandboxServer, parse_faults
 
 CLAIM = {"tracking_code": "9400100208303109500669", "type": "damage", "amount": "100.00",
          "description": "Test description", "contact_email": "test@example.com",
@@ -231,7 +231,7 @@ def test_stop_releases_held_requests() -> None:
 
 
 def test_serve_prints_its_url_and_answers() -> None:
-    code = "from recoup.carriers.sandbox import serve; serve(0, 'seed=1')"
+    code = "from recoup.sandbox import serve; serve(0, 'seed=1')"
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from recoup.carriers.transport import (
+from recoup.channels.transport import (
     Budget,
     BudgetExhausted,
     RateLimiter,

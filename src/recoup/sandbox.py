@@ -1,5 +1,8 @@
 """The sandbox carrier server: an EasyPost-style Claims API with injectable faults.
 
+A test and demo double, not a carrier: it lives outside ``recoup.carriers`` and production code
+never imports it (``recoup sandbox`` serves it, ``recoup demo`` and the tests file claims to it).
+
 Its contract (spec/claims.md "Its contract, so that anything can drive it"):
 
 - ``POST /v2/claims`` (HTTP basic auth, the API key as user name; none: ``401``) creates a claim

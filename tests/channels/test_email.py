@@ -21,9 +21,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from recoup.carriers.base import Attachment, ChannelConfig, ClaimPacket
-from recoup.carriers.channel_email import EmailChannel, parse_smtp_url
-from recoup.carriers.registry import channel_for
+from recoup.channels.base import Attachment, ChannelConfig, ClaimPacket
+from recoup.channels.email import EmailChannel, parse_smtp_url
+from recoup.channels.registry import channel_for
 from recoup.errors import ConfigError
 
 from .conftest import PNG

@@ -12,9 +12,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from recoup.carriers.base import ChannelConfig, ClaimPacket
-from recoup.carriers.channel_file import FileChannel
-from recoup.carriers.registry import REGISTRY, channel_for
+from recoup.carriers.registry import REGISTRY
+from recoup.channels.base import ChannelConfig, ClaimPacket
+from recoup.channels.file import FileChannel
+from recoup.channels.registry import channel_for
 
 NOW = dt.datetime(2026, 11, 16, 9, 30, 5, tzinfo=dt.UTC)
 UPS_HEADERS = ["Account Number", "Invoice Number", "Tracking Number", "Ship Date", "Dispute Reason Code",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from recoup.carriers.base import Attachment, ClaimPacket
+from recoup.channels.base import Attachment, ClaimPacket
 
 # Copies of shared/samples/easypost/test_claim_*.json (EasyPost's recorded test exchanges).
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "easypost"

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from recoup.carriers.base import Attachment, ChannelConfig, ClaimPacket
-from recoup.carriers.channel_api import (
+from recoup.carriers.registry import REGISTRY
+from recoup.channels.api import (
     ApiChannel,
     UnexpectedAnswer,
     build_submit_request,
@@ -21,7 +21,8 @@ from recoup.carriers.channel_api import (
     parse_status,
     parse_submit,
 )
-from recoup.carriers.registry import REGISTRY, channel_for
+from recoup.channels.base import Attachment, ChannelConfig, ClaimPacket
+from recoup.channels.registry import channel_for
 from recoup.errors import FatalCarrierError
 
 from .conftest import SleepRecorder, recorded

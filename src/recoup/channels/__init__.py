@@ -1,0 +1,1 @@
+"""How claims leave: one module per channel (api, email, file), the transport that sends, the factory."""
