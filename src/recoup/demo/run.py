@@ -28,11 +28,11 @@ from sqlalchemy.engine import Engine
 
 from recoup.carriers.base import Channel, ChannelConfig
 from recoup.clock import Clock
+from recoup.demo import DEFAULT_FAULTS
 from recoup.demo.generate import DEFAULT_SEED, DEFAULT_SHIPMENTS, GeneratedData, generate
 from recoup.errors import RecoupError
 from recoup.settings import CarrierSettings, Settings
 
-DEFAULT_FAULTS = "429=0.05,500=0.05,reject=0.1,partial=0.1,retry_after=0,seed=7"
 ACTOR = "cli:demo"
 SYNC_WEEKDAYS = (0, 3)      # the replay asks the sandbox for claim statuses on Mondays and Thursdays (and the
 #                             last day): every day would poll each approved claim daily, ten thousand requests

@@ -1,0 +1,49 @@
+"""The CLI answers at once (issue 14): importing it, or asking it for help, does not load the stack
+(pandas, numpy, SQLAlchemy, pydantic); each command imports what it needs when it runs. Timings are in
+bench/bench_cli.py, not here."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("pandas", "numpy", "sqlalchemy", "sqlmodel", "pydantic", "openpyxl", "httpx")
+
+
+def _loaded(code: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    probe = code + f"\nimport json, sys\nprint(json.dumps([m for m in {heavy!r} if m in sys.modules]))\n"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECOUP_")}
+    p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def test_import_cli_does_not_import_the_stack() -> None:
+    assert _loaded("import recoup.cli") == []
+
+
+@pytest.mark.parametrize("args", [["--help"], ["claims", "--help"], ["findings", "--help"], ["report", "--help"],
+                                  ["worker", "--help"], ["--version"]])
+def test_help_does_not_import_the_stack(args: list[str]) -> None:
+    code = ("import sys\nfrom recoup.cli import app\n"
+            f"sys.argv = ['recoup', *{args!r}]\n"
+            "try:\n    app()\nexcept SystemExit:\n    pass\n")
+    # typer (0.29) coerces the values of options with pydantic once it parses any, as under a sub-command
+    heavy = HEAVY if len(args) == 1 else tuple(m for m in HEAVY if m != "pydantic")
+    assert _loaded(code, heavy) == []
+
+
+def test_every_command_is_registered() -> None:
+    """Explicit registration: every command module is there (no import silently skipped)."""
+    from typer.main import get_command
+
+    from recoup.cli import app
+
+    group = get_command(app)
+    names = set(group.commands)  # type: ignore[attr-defined]
+    assert {"init", "contracts", "ingest", "audit", "findings", "claims", "recovered", "report", "sla", "worker",
+            "explain", "demo", "doctor", "backtest", "rules", "sandbox", "serve"} <= names
