@@ -47,3 +47,23 @@ def test_every_command_is_registered() -> None:
     names = set(group.commands)  # type: ignore[attr-defined]
     assert {"init", "contracts", "ingest", "audit", "findings", "claims", "recovered", "report", "sla", "worker",
             "explain", "demo", "doctor", "backtest", "rules", "sandbox", "serve"} <= names
+
+
+def test_schema_check_reads_the_head_without_alembic_and_agrees_with_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from recoup.errors import StoreError
+    from recoup.store.db import _alembic_config, check_schema, head_revision, init_db, make_engine
+
+    assert head_revision() == ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+    eng = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    with pytest.raises(StoreError, match="recoup init"):
+        check_schema(eng)
+    init_db(eng)
+    check_schema(eng)
+    with eng.begin() as c:
+        c.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    with pytest.raises(StoreError, match="revision 0001"):
+        check_schema(eng)
+    eng.dispose()
