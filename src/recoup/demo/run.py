@@ -247,7 +247,11 @@ def write_report(engine: Engine, out: Path, month: str, as_of: dt.date) -> tuple
         return [], f"monthly report skipped: recoup.reports.monthly is not available ({e})"
     report = build(engine, month, as_of=as_of)
     out.mkdir(parents=True, exist_ok=True)
-    return [Path(write(report, out / f"recovery-{month}.{ext}")) for ext, write in writers], None
+    paths = [Path(write(report, out / f"recovery-{month}.{ext}")) for ext, write in writers]
+    csv_path = getattr(mod, "csv_path", None)       # the CSV is one file per section
+    if csv_path is not None:
+        paths += [p for sec in mod.SECTIONS if (p := csv_path(out / f"recovery-{month}.csv", sec)) not in paths]
+    return paths, None
 
 
 # ----------------------------------------------------------------------------- the summary

@@ -323,7 +323,8 @@ def render(rep: MonthlyReport) -> str:
         "</section>",
         f'<footer><h3>Which date puts a row in {escape(rep.month)}</h3><dl class="rules">{rules}</dl>',
         f'<p class="note">Every claim, finding and credit line behind these totals is in '
-        f"recovery-{escape(rep.month)}.xlsx and recovery-{escape(rep.month)}.csv.</p></footer>",
+        f"recovery-{escape(rep.month)}.xlsx and in the CSV files recovery-{escape(rep.month)}.csv (the summary) and "
+        f"recovery-{escape(rep.month)}-&lt;section&gt;.csv.</p></footer>",
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
