@@ -67,3 +67,12 @@ def test_schema_check_reads_the_head_without_alembic_and_agrees_with_it(tmp_path
     with pytest.raises(StoreError, match="revision 0001"):
         check_schema(eng)
     eng.dispose()
+
+
+def test_shell_completion_is_typers() -> None:
+    """`recoup --show-completion bash` prints the script; `--install-completion` installs it."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RECOUP_")}, "SHELL": "/bin/bash"}
+    exe = os.path.join(os.path.dirname(sys.executable), "recoup")
+    p = subprocess.run([exe, "--show-completion", "bash"], capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "_recoup_completion" in p.stdout and "complete " in p.stdout

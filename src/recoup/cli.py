@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # pandas, SQLAlchemy, pydantic and the rest are imported inside the commands that use them
 # (tests/test_cli_fast.py checks it; bench/bench_cli.py times it).
 
-app = typer.Typer(name="recoup", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+app = typer.Typer(name="recoup", no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]},
                   help="Gets money back from parcel carriers: audits scans and invoices against contracts, "
                        "files the claims, follows them to the credit.")
