@@ -31,6 +31,7 @@ bench:
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_audit.py
 	$(PY) bench/bench_webhook.py
+	$(PY) bench/bench_cli.py
 
 demo:
 	$(VENV)/bin/recoup demo

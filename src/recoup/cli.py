@@ -9,18 +9,25 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from sqlalchemy.engine import Engine
 
 from recoup.clock import Clock, clock_for
 from recoup.errors import RecoupError
 from recoup.output import FORMATS, emit, stderr
 from recoup.redact import mask_url, mask_urls
-from recoup.settings import Settings, load_settings
 
-app = typer.Typer(name="recoup", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from recoup.settings import Settings
+
+# Importing this module (and so `recoup --help`) loads typer, rich and recoup's light modules only:
+# pandas, SQLAlchemy, pydantic and the rest are imported inside the commands that use them
+# (tests/test_cli_fast.py checks it; bench/bench_cli.py times it).
+
+app = typer.Typer(name="recoup", no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
                   context_settings={"help_option_names": ["-h", "--help"]},
                   help="Gets money back from parcel carriers: audits scans and invoices against contracts, "
                        "files the claims, follows them to the credit.")
@@ -32,8 +39,26 @@ app.add_typer(ingest_app, name="ingest")
 
 @dataclass
 class Ctx:
-    settings: Settings
+    """What the commands share: the settings, read on first use (so that `recoup claims --help` does not
+    load pydantic), and one engine."""
+
+    config: Path | None = None
+    database_url: str | None = None
+    contracts_folder: Path | None = None
+    _settings: Settings | None = None
     _engine: Engine | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from recoup.settings import load_settings
+
+            try:
+                self._settings = load_settings(self.config, database_url=self.database_url,
+                                               contracts=self.contracts_folder)
+            except RecoupError as e:
+                fail(str(e), 2)
+        return self._settings
 
     def engine(self, *, check: bool = True) -> Engine:
         from recoup.store.db import check_schema, make_engine, require_database
@@ -75,8 +100,6 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     import errno
     import functools
 
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
     @functools.wraps(fn)
     def wrapper(*a: Any, **k: Any) -> Any:
         try:
@@ -86,18 +109,27 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         except BrokenPipeError:      # `recoup findings --format csv | head -1`: the reader has had enough
             quiet_stdout()
             raise typer.Exit(0) from None
-        except (OperationalError, DBAPIError) as e:
-            # a locked SQLite file after the busy wait, a PostgreSQL server gone: one line, no traceback
-            first = (str(getattr(e, "orig", None) or e).strip().splitlines() or [""])[0]
-            fail(f"the database is busy or unreachable ({first}): nothing was changed by the failed step; "
-                 "try again, or check --db / RECOUP_DATABASE_URL")
-        except OSError as e:
+        except Exception as e:
+            if _database_error(e):
+                # a locked SQLite file after the busy wait, a PostgreSQL server gone: one line, no traceback
+                first = (str(getattr(e, "orig", None) or e).strip().splitlines() or [""])[0]
+                fail(f"the database is busy or unreachable ({first}): nothing was changed by the failed step; "
+                     "try again, or check --db / RECOUP_DATABASE_URL")
+            if not isinstance(e, OSError):
+                raise
             if e.errno in (errno.ENOSPC, errno.EDQUOT):
                 fail(f"disk full{f' writing {e.filename}' if e.filename else ''}: free some space and run the "
                      "command again (each file loads in one transaction, so nothing half-loaded was kept)")
             fail(f"{e.strerror or type(e).__name__}{f': {e.filename}' if e.filename else ''}")
 
     return wrapper
+
+
+def _database_error(e: BaseException) -> bool:
+    """SQLAlchemy's OperationalError or DBAPIError, without importing SQLAlchemy to ask (a command that
+    never loaded it cannot raise its errors)."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(e, (exc.OperationalError, exc.DBAPIError))
 
 
 def quiet_stdout() -> None:
@@ -204,12 +236,15 @@ def main_options(
     contracts: Path | None = typer.Option(None, "--contracts", envvar="RECOUP_CONTRACTS", help="Contracts folder."),
     _version_: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
-    try:
-        settings = load_settings(config, database_url=db, contracts=contracts)
-    except RecoupError as e:
-        fail(str(e), 2)
-    ctx.obj = Ctx(settings)
+    ctx.obj = Ctx(config, db, contracts)
+    if not ctx.resilient_parsing and not _asks_for_help():
+        ctx.obj.settings  # noqa: B018  (a broken config is a usage error before any command runs)
     ctx.call_on_close(ctx.obj.close)
+
+
+def _asks_for_help() -> bool:
+    """``-h``/``--help`` anywhere on the command line: help needs no settings."""
+    return any(a in ("-h", "--help") for a in sys.argv[1:])
 
 
 # ----------------------------------------------------------------------------- init, contracts
@@ -454,17 +489,18 @@ def main() -> None:
         sys.exit(130)
 
 
-def register(module: str) -> None:
-    """Sub-apps that live in their own modules register themselves here."""
-    import importlib
+# The commands that live in their own modules, registered explicitly: each module adds its commands and
+# sub-apps to `app` when imported, and imports nothing heavy at the top (a command imports its services
+# when it runs). A missing module is an error, never a command silently left out.
+from recoup import (  # noqa: E402, F401
+    cli_backtest,
+    cli_claims,
+    cli_demo,
+    cli_doctor,
+    cli_explain,
+    cli_more,
+    cli_reports,
+    cli_rules,
+    cli_worker,
+)
 
-    importlib.import_module(module)
-
-
-for _m in ("recoup.cli_claims", "recoup.cli_more", "recoup.cli_reports", "recoup.cli_worker", "recoup.cli_explain", "recoup.cli_demo",
-           "recoup.cli_doctor", "recoup.cli_backtest", "recoup.cli_rules"):
-    try:
-        register(_m)
-    except ModuleNotFoundError as _e:
-        if _e.name != _m:
-            raise

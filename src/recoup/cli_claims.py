@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 import typer
 
-from recoup.claims.lifecycle import ALL, actor_cli
+from recoup.claims.states import ALL
 from recoup.cli import (
     AS_OF_HELP,
     app,
@@ -26,6 +26,13 @@ claims_app = typer.Typer(no_args_is_help=True, help="Claims: list, inspect, file
 app.add_typer(claims_app, name="claims")
 
 AS_OF = typer.Option(None, "--as-of", help=AS_OF_HELP)
+
+
+def actor_cli() -> str:
+    from recoup.claims.lifecycle import actor_cli as actor
+
+    return actor()
+
 LIST_COLUMNS = ["id", "kind", "carrier", "tracking_number", "status", "channel", "amount", "credited", "currency",
                 "deadline", "filed_at", "carrier_reference"]
 

@@ -8,16 +8,18 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from recoup.cli import app, fail
-from recoup.demo.generate import DEFAULT_SEED, DEFAULT_SHIPMENTS
-from recoup.demo.run import DEFAULT_FAULTS, DemoResult
+from recoup.demo import DEFAULT_FAULTS, DEFAULT_SEED, DEFAULT_SHIPMENTS
 from recoup.errors import RecoupError
 from recoup.money import from_cents
 from recoup.output import stderr
+
+if TYPE_CHECKING:
+    from recoup.demo.run import DemoResult
 
 MARKER = ".recoup-demo"
 WRITTEN = ("demo.db", "demo.db-wal", "demo.db-shm", "data", "reports", "outbox", MARKER)

@@ -54,6 +54,63 @@ def report_monthly(
     stderr().print(f"report {month}: {len(paths)} file(s) in {folder}")
 
 
+@report_app.command("send")
+@guarded
+def report_send(
+    ctx: typer.Context,
+    month: str = typer.Option(..., "--month", help="The month, YYYY-MM."),
+    to: list[str] = typer.Option([], "--to", metavar="ADDRESS", show_default=False,
+                                 help="Recipient (repeat for several); default: finance_email of the settings."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the files; default: reports_dir of the settings."),
+    formats: str = typer.Option("xlsx,html", "--format", help="Files to attach, comma-separated: xlsx, html, csv "
+                                "(csv: one file per section)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Day the near-deadline flags are judged on; default today."),
+) -> None:
+    """Write the month's report and e-mail it, the files attached, over the SMTP server of the settings
+    (notify.smtp_url, from notify.from_email); prints the recipients."""
+    from recoup.reports.monthly import build_monthly, parse_formats, write_monthly
+    from recoup.reports.sla import month_bounds
+    from recoup.worker.notify import send_email
+
+    try:
+        month_bounds(month)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--month") from None
+    try:
+        fmts = parse_formats(formats)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--format") from None
+    c = ctx_of(ctx)
+    recipients = list(to) or list(c.settings.finance_email)
+    if not recipients:
+        fail("no recipient: give --to ADDRESS, or set finance_email in the config (RECOUP_FINANCE_EMAIL='[\"...\"]')")
+    if not c.settings.notify.smtp_url:
+        fail("no SMTP server: set notify.smtp_url in the config (RECOUP_NOTIFY__SMTP_URL=smtp://host:25)")
+    day = command_clock(as_of).today()
+    folder = out if out is not None else c.settings.reports_dir
+    engine = c.engine()
+    try:
+        paths = write_monthly(engine, month, folder, formats=fmts, as_of=day, near_days=c.settings.near_deadline_days)
+    except OSError as e:
+        fail(f"cannot write the report into {folder}: {e}")
+    rep = build_monthly(engine, month, as_of=day, near_days=c.settings.near_deadline_days)
+    lines = [f"The recovery report for {month} is attached ({len(paths)} file(s)).", ""]
+    for t in rep.totals:
+        cur = t["currency"]
+        lines.append(f"{cur}: credited {t['credited']:,.2f}, claimed {t['claimed']:,.2f} in {t['claims']:,} claims, "
+                     f"left on the table {t['missed_amount']:,.2f}, leaked {t['leaked_amount']:,.2f}")
+    if not rep.totals:
+        lines.append("Nothing happened in this month: no shipments, invoices, findings, claims or credits.")
+    import smtplib
+
+    try:
+        send_email(c.settings, recipients, f"recoup: recovery report {month}", "\n".join(lines) + "\n", paths)
+    except (OSError, smtplib.SMTPException, ValueError) as e:
+        fail(f"the report was written ({folder}) but not sent: {type(e).__name__}: {e}")
+    typer.echo("\n".join(recipients))
+    stderr().print(f"report {month}: sent {len(paths)} file(s) to {len(recipients)} recipient(s)")
+
+
 def _table_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from decimal import Decimal
 

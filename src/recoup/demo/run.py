@@ -27,11 +27,11 @@ from sqlalchemy.engine import Engine
 
 from recoup.channels.base import Channel, ChannelConfig
 from recoup.clock import Clock
+from recoup.demo import DEFAULT_FAULTS
 from recoup.demo.generate import DEFAULT_SEED, DEFAULT_SHIPMENTS, GeneratedData, generate
 from recoup.errors import RecoupError
 from recoup.settings import CarrierSettings, Settings
 
-DEFAULT_FAULTS = "429=0.05,500=0.05,reject=0.1,partial=0.1,retry_after=0,seed=7"
 ACTOR = "cli:demo"
 SYNC_WEEKDAYS = (0, 3)      # the replay asks the sandbox for claim statuses on Mondays and Thursdays (and the
 #                             last day): every day would poll each approved claim daily, ten thousand requests
@@ -238,12 +238,15 @@ def _ingest(engine: Engine, kind: str, paths: list[Path], contracts: Any, proble
 
 def write_report(engine: Engine, out: Path, month: str, as_of: dt.date) -> tuple[list[Path], str | None]:
     """recovery-YYYY-MM.{xlsx,html,csv} through :mod:`recoup.reports.monthly`."""
-    from recoup.reports.monthly import build_monthly, write_csv, write_html, write_xlsx
+    from recoup.reports.monthly import SECTIONS, build_monthly, csv_path, write_csv, write_html, write_xlsx
 
     writers = (("xlsx", write_xlsx), ("html", write_html), ("csv", write_csv))
     report = build_monthly(engine, month, as_of=as_of)
     out.mkdir(parents=True, exist_ok=True)
-    return [Path(write(report, out / f"recovery-{month}.{ext}")) for ext, write in writers], None
+    paths = [Path(write(report, out / f"recovery-{month}.{ext}")) for ext, write in writers]
+    # the CSV is one file per section
+    paths += [p for sec in SECTIONS if (p := csv_path(out / f"recovery-{month}.csv", sec)) not in paths]
+    return paths, None
 
 
 # ----------------------------------------------------------------------------- the summary

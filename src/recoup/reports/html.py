@@ -45,7 +45,7 @@ HUNDRED = Decimal(100)
 CSS = """
 :root { --ink: #1b2733; --muted: #5b6b7b; --line: #d5dae1; --band: #f4f6f9; --accent: #1f3a5f; }
 * { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1120px; padding: 24px 28px 40px; color: var(--ink);
+body { margin: 0 auto; max-width: 1400px; padding: 24px 28px 40px; color: var(--ink);
        font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; }
 header { border-bottom: 3px solid var(--accent); margin-bottom: 18px; padding-bottom: 8px; }
 h1 { font-size: 26px; margin: 0; color: var(--accent); }
@@ -54,27 +54,39 @@ h2 { font-size: 17px; margin: 26px 0 8px; color: var(--accent); border-bottom: 1
      padding-bottom: 3px; }
 h3 { font-size: 14px; margin: 12px 0 4px; }
 p.meta, p.note { color: var(--muted); margin: 4px 0; font-size: 12.5px; }
-.kpis { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; margin-bottom: 10px; }
-.kpi { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; background: var(--band); }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 230px), 1fr)); gap: 10px;
+        margin-bottom: 10px; }
+.kpi { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; background: var(--band); min-width: 0;
+       overflow-wrap: anywhere; }
 .kpi .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 .kpi .value { font-size: 20px; font-weight: 600; font-variant-numeric: tabular-nums; }
 .kpi .sub { color: var(--muted); font-size: 12px; }
-table { border-collapse: collapse; width: 100%; font-size: 12.5px; margin: 4px 0 8px; }
-th { background: var(--accent); color: #fff; font-weight: 600; text-align: left; padding: 5px 6px;
-     vertical-align: bottom; }
-td { padding: 4px 6px; border-bottom: 1px solid var(--line); }
+.scroll { overflow-x: auto; max-width: 100%; margin: 4px 0 8px; }
+table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
+th { background: var(--accent); color: #fff; font-weight: 600; text-align: left; padding: 5px 5px;
+     vertical-align: bottom; overflow-wrap: normal; }
+td { padding: 4px 5px; border-bottom: 1px solid var(--line); overflow-wrap: break-word; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.total td { font-weight: 700; background: var(--band); border-top: 2px solid var(--accent); }
 tbody tr:nth-child(even):not(.total) td { background: #fafbfc; }
 .chart { max-width: 100%; height: auto; display: block; }
 figure { margin: 6px 0 14px; }
 figcaption { color: var(--muted); font-size: 12px; }
-.pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 4px 24px; }
+.pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr)); gap: 4px 24px; }
+.pair > * { min-width: 0; }
 dl.rules { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; font-size: 12.5px; }
 dl.rules dt { font-weight: 600; }
 dl.rules dd { margin: 0; color: var(--muted); }
 footer { margin-top: 28px; border-top: 1px solid var(--line); padding-top: 8px; }
 .empty { color: var(--muted); font-style: italic; }
+@media (max-width: 700px) {
+  body { padding: 12px 12px 28px; }
+  h1 { font-size: 21px; }
+  h1 small { font-size: 15px; display: block; }
+  .kpi .value { font-size: 18px; }
+  dl.rules { grid-template-columns: 1fr; }
+  dl.rules dd { margin-bottom: 6px; }
+}
 @page { size: A4 landscape; margin: 12mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
@@ -82,6 +94,7 @@ footer { margin-top: 28px; border-top: 1px solid var(--line); padding-top: 8px; 
   h2 { break-after: avoid; page-break-after: avoid; }
   figure, .kpis, tr, .keep { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
+  .scroll { overflow: visible; }
   section.detail { break-before: page; page-break-before: always; }
   table { font-size: 10.5px; }
 }
@@ -131,7 +144,8 @@ def table(cols: Sequence[Col], rows: Sequence[dict[str, Any]], empty: str = "not
         cls = ' class="total"' if r.get("carrier") == TOTAL else ""
         tds = "".join(f'<td class="{"num" if c.kind in num else ""}">{cell(r.get(c.key), c, r)}</td>' for c in cols)
         body.append(f"<tr{cls}>{tds}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    # the wrapper scrolls a table wider than the screen (a phone), never the page
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
 def _cols(section: str, keys: Sequence[str]) -> list[Col]:
@@ -309,7 +323,8 @@ def render(rep: MonthlyReport) -> str:
         "</section>",
         f'<footer><h3>Which date puts a row in {escape(rep.month)}</h3><dl class="rules">{rules}</dl>',
         f'<p class="note">Every claim, finding and credit line behind these totals is in '
-        f"recovery-{escape(rep.month)}.xlsx and recovery-{escape(rep.month)}.csv.</p></footer>",
+        f"recovery-{escape(rep.month)}.xlsx and in the CSV files recovery-{escape(rep.month)}.csv (the summary) and "
+        f"recovery-{escape(rep.month)}-&lt;section&gt;.csv.</p></footer>",
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"

@@ -3,7 +3,8 @@ expired and missed, per carrier and currency, with the detail rows behind every 
 
 :func:`build_monthly` reads the database into a :class:`MonthlyReport` (pure data, money as exact
 :class:`~decimal.Decimal`); :func:`write_xlsx`, :func:`write_html` and :func:`write_csv` write it;
-:func:`write_monthly` writes ``recovery-YYYY-MM.{xlsx,html,csv}`` into a folder.
+:func:`write_monthly` writes ``recovery-YYYY-MM.{xlsx,html,csv}`` into a folder, the CSV as one file per
+section (``recovery-YYYY-MM-claims.csv``, ...).
 
 Which date puts a row in the month
 ----------------------------------
@@ -493,13 +494,11 @@ def plain(v: Any, kind: str = "text") -> str:
     return str(v)
 
 
-def csv_columns(rep: MonthlyReport) -> list[tuple[str, str]]:
-    """(key, kind) of the one CSV's columns: ``section``, then every section's columns in order."""
-    cols: dict[str, str] = {"section": "text"}
-    for sec in SECTIONS:
-        for c in COLUMNS[sec]:
-            cols.setdefault(c.key, c.kind)
-    return list(cols.items())
+def csv_path(path: Path, section: str) -> Path:
+    """The file of a section: the summary at ``path`` itself (``recovery-YYYY-MM.csv``, the name the
+    spec gives), every other section beside it (``recovery-YYYY-MM-claims.csv``, ...)."""
+    path = Path(path)
+    return path if section == "summary" else path.with_name(f"{path.stem}-{section.replace('_', '-')}.csv")
 
 
 def _csv_cell(v: Any, kind: str) -> str:
@@ -512,25 +511,30 @@ def _csv_cell(v: Any, kind: str) -> str:
     return neutralise(text).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def write_csv(report: MonthlyReport, path: Path) -> Path:
-    """One CSV for import: a ``section`` column (summary, total, claims, findings, credits,
-    unmatched_credits, leakage, sla, near_deadline) and the union of the sections' columns, empty where a
-    column does not belong to the row's section. Amounts are decimal strings with two decimals in
-    the row's ``currency``; rates are ratios (0.5289 = 52.89 %). Text that a spreadsheet would run
-    as a formula (leading ``=``, ``+``, ``-``, ``@``, tab, CR) is prefixed with ``'``
-    (:func:`recoup.reports.cells.neutralise`)."""
-    cols = csv_columns(report)
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow([k for k, _ in cols])
-        for sec in SECTIONS:
-            own = {c.key for c in COLUMNS[sec]}
+def write_csv_files(report: MonthlyReport, path: Path) -> list[Path]:
+    """One CSV per section, as a spreadsheet user expects (one table per file, its own columns):
+    ``recovery-YYYY-MM.csv`` the summary per carrier and currency with the per-currency TOTAL rows
+    last (``carrier`` = ``TOTAL``), then ``recovery-YYYY-MM-<section>.csv`` for claims, findings,
+    credits, unmatched-credits, sla, near-deadline and leakage (:func:`csv_path`), each written even
+    when empty (its header alone), so the set of files never depends on the month. Amounts are decimal
+    strings with two decimals in the row's ``currency``; rates are ratios (0.5289 = 52.89 %). Text
+    that a spreadsheet would run as a formula (leading ``=``, ``+``, ``-``, ``@``, tab, CR) is
+    prefixed with ``'`` (:func:`recoup.reports.cells.neutralise`)."""
+    out = []
+    for sec in SECTIONS:
+        p = csv_path(path, sec)
+        with p.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow([c.key for c in COLUMNS[sec]])
             for r in report.rows(sec):
-                name = "total" if sec == "summary" and r.get("carrier") == TOTAL else sec
-                w.writerow([name if k == "section" else (_csv_cell(r.get(k), kind) if k in own else "")
-                            for k, kind in cols])
-    return path
+                w.writerow([_csv_cell(r.get(c.key), c.kind) for c in COLUMNS[sec]])
+        out.append(p)
+    return out
+
+
+def write_csv(report: MonthlyReport, path: Path) -> Path:
+    """The CSV files (:func:`write_csv_files`); the summary's path."""
+    return write_csv_files(report, Path(path))[0]
 
 
 def write_xlsx(report: MonthlyReport, path: Path) -> Path:
@@ -572,7 +576,11 @@ def write_monthly(engine: Engine, month: str, out_dir: Path, *, formats: Sequenc
     rep = build_monthly(engine, month, as_of=as_of, near_days=near_days)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [WRITERS[f](rep, out_dir / f"recovery-{month}.{f}") for f in parse_formats(formats)]
+    paths: list[Path] = []
+    for f in parse_formats(formats):
+        target = out_dir / f"recovery-{month}.{f}"
+        paths += write_csv_files(rep, target) if f == "csv" else [WRITERS[f](rep, target)]
+    return paths
 
 
 def summary_json(report: MonthlyReport) -> str:

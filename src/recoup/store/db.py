@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
@@ -99,20 +101,40 @@ def require_database(url: str) -> None:
         raise StoreError(f"no database at {path}: run `recoup init` first")
 
 
+_REVISION = re.compile(r"^(down_)?revision\s*(?::[^=\n]*)?=\s*(.+)$", re.M)
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest migration's revision, read from the files of ``migrations/versions`` (their
+    ``revision`` and ``down_revision`` lines) without importing Alembic, which costs a command that
+    only reads a third of a second; tests/store/test_init.py checks it agrees with Alembic's head."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for p in (MIGRATIONS / "versions").glob("*.py"):
+        for m in _REVISION.finditer(p.read_text(encoding="utf-8")):
+            (parents if m.group(1) else revisions).update(re.findall(r"['\"]([^'\"]+)['\"]", m.group(2)))
+    heads = revisions - parents
+    if len(heads) == 1:
+        return heads.pop()
+    from alembic.script import ScriptDirectory  # several heads or none: let Alembic say
+
+    return str(ScriptDirectory.from_config(_alembic_config(None)).get_current_head())  # type: ignore[arg-type]
+
+
 def check_schema(engine: Engine) -> None:
     """Refuse to work on a database that `recoup init` has not made or migrated."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     try:
         with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-            has_tables = bool(inspect(conn).get_table_names())
+            tables = inspect(conn).get_table_names()
+            current = None
+            if "alembic_version" in tables:
+                current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except OperationalError as e:
         raise StoreError(f"cannot open the database: {e.orig}") from None
-    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    head = head_revision()
     if current is None:
-        raise StoreError("the database has no recoup schema" + (" (it has other tables)" if has_tables else "")
+        raise StoreError("the database has no recoup schema" + (" (it has other tables)" if tables else "")
                          + ": run `recoup init` first")
     if current != head:
         raise StoreError(f"the database is at revision {current}, this recoup needs {head}: run `recoup init` to migrate")

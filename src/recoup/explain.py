@@ -1,0 +1,414 @@
+"""What `recoup explain TRACKING` shows (the command is in :mod:`recoup.cli_explain`): everything recoup knows about one parcel, and why each finding kind was or
+was not made.
+
+The verdicts come from the audit rules themselves: the parcel's frames are audited with
+``run_audit(..., trace=True)``, which records what each rule saw (the delivery, the promised
+deadline, the correct billable weight, the fuel base ...) and decided; this module only words it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import typer
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from recoup.cli import command_clock, ctx_of, parse_date
+from recoup.errors import RecoupError
+from recoup.money import fmt
+from recoup.sla.contracts import Contract, ContractSet
+from recoup.store.models import Claim, ClaimEvent, Finding, FindingHistory, InvoiceLine, ScanEvent, Shipment
+
+SERVICE = ("lost", "damaged", "void_label", "late_delivery")
+BILLING = {  # finding kind -> the charge type it judges and the line-trace entry that holds the verdict
+    "duplicate_charge": (None, "duplicate_charge"),
+    "residential_surcharge": ("residential", "residential_surcharge"),
+    "address_correction": ("address_correction", "address_correction"),
+    "delivery_area_surcharge": ("delivery_area", "delivery_area_surcharge"),
+    "dim_weight": ("transportation", "rate"),
+    "rate_overcharge": ("transportation", "rate"),
+    "fuel_surcharge": ("fuel", "fuel_surcharge"),
+}
+FINAL = ("delivered", "returned_to_sender", "available_for_pickup")
+
+
+def run(ctx: typer.Context, tracking: str, carrier: str | None, as_of: str | None, fmt_: str) -> None:
+    """`recoup explain` (the command's options are in :mod:`recoup.cli_explain`)."""
+    c = ctx_of(ctx)
+    day = parse_date(as_of, "--as-of") or last_audit_date(c.engine()) or command_clock(None).today()
+    from recoup.cli import carrier_code
+
+    report = build_report(c.engine(), c.contracts(), tracking, carrier_code(carrier, c.engine()), day)
+    if fmt_ == "json":
+        sys.stdout.write(json.dumps(report, indent=1, default=str) + "\n")
+    else:
+        print_report(report)
+
+
+# ----------------------------------------------------------------------------- gathering
+
+def last_audit_date(engine: Engine) -> dt.date | None:
+    """The ``as_of`` of the latest audit run: every parcel's findings in the store were judged as of
+    it (an incremental run re-judges what changed and equals a full run), so ``explain`` re-derives
+    them on that day, not on today."""
+    from recoup.store.models import AuditState
+
+    t = AuditState.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        v = conn.execute(select(t.c.value).where(t.c.key == "last_as_of")).scalar()
+    try:
+        return dt.date.fromisoformat(str(v)) if v else None
+    except ValueError:
+        return None
+
+
+def _rows(engine: Engine, table: Any, carrier: str, tn: str, *order: Any) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        q = select(table).where(table.c.carrier == carrier).where(table.c.tracking_number == tn)
+        return [dict(r._mapping) for r in conn.execute(q.order_by(*order))]
+
+
+def _carriers_of(engine: Engine, tn: str) -> list[str]:
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for t in (Shipment.__table__, ScanEvent.__table__, InvoiceLine.__table__,  # type: ignore[attr-defined]
+                  Finding.__table__):  # type: ignore[attr-defined]
+            found |= {r[0] for r in conn.execute(select(t.c.carrier).where(t.c.tracking_number == tn).distinct())}
+    return sorted(found)
+
+
+def build_report(engine: Engine, contracts: ContractSet, tn: str, carrier: str | None,
+                 as_of: dt.date) -> dict[str, Any]:
+    """The explanation as data (what ``--format json`` prints)."""
+    from recoup.audit.rules import format_local, run_audit
+    from recoup.audit.service import load_frames
+
+    known = _carriers_of(engine, tn)
+    if not known:    # typed in lower case, or with spaces: carriers print them in capitals, without
+        typed = "".join(tn.split()).upper()
+        if typed != tn and _carriers_of(engine, typed):
+            tn, known = typed, _carriers_of(engine, typed)
+    if carrier is not None:
+        if carrier not in known:
+            raise RecoupError(f"no parcel {tn} of carrier {carrier} in the store"
+                              + (f" (known for: {', '.join(known)})" if known else ""))
+    elif not known:
+        raise RecoupError(f"no parcel with tracking number {tn} in the store")
+    elif len(known) > 1:
+        raise RecoupError(f"tracking number {tn} is known for {', '.join(known)}: choose one with --carrier")
+    else:
+        carrier = known[0]
+    assert carrier is not None
+    ships = _rows(engine, Shipment.__table__, carrier, tn)  # type: ignore[attr-defined]
+    ship = ships[0] if ships else None
+    manifested = bool(ship and ship["manifested"] and ship["ship_date"] is not None)
+    contract = contracts.match(carrier, ship["account_number"] if ship else None)
+    tz = (ship or {}).get("dest_timezone") or (contract.calendar.timezone if contract else "UTC")
+
+    scans = _rows(engine, ScanEvent.__table__, carrier, tn, ScanEvent.occurred_at, ScanEvent.id)  # type: ignore[attr-defined]
+    local = format_local(np.array([pd.Timestamp(s["occurred_at"]).value for s in scans], dtype=np.int64),
+                         [s["utc_offset_min"] for s in scans], tz)
+    events = [{"at": at, "status": s["status"], "code": s["carrier_status_code"], "description": s["description"],
+               "city": s["city"], "exception_reason": s["exception_reason"], "source": s["source"], "id": s["id"]}
+              for s, at in zip(scans, local, strict=True)]
+    lines = _rows(engine, InvoiceLine.__table__, carrier, tn, InvoiceLine.invoice_date,  # type: ignore[attr-defined]
+                  InvoiceLine.invoice_number, InvoiceLine.line_no)
+
+    result = None
+    if manifested and contract is not None:
+        frames = load_frames(engine, {(carrier, tn)})
+        result = run_audit(frames, contracts, as_of, trace=True)
+    now: list[dict[str, Any]] = [] if result is None else [
+        {str(k): v for k, v in r.items()} for r in result.findings.to_dict("records")]
+    trace = {} if result is None else result.trace.get((carrier, tn), {})
+    line_trace = {} if result is None else result.line_trace
+
+    verdicts = _verdicts(contract, manifested, carrier, events, lines, now, trace, line_trace, contracts)
+    stored = _stored(engine, carrier, tn)
+    return {
+        "carrier": carrier, "tracking_number": tn, "as_of": as_of.isoformat(),
+        "manifest": _manifest(ship) if ship is not None and manifested else None,
+        "contract": _contract(contract, ship, contracts, carrier),
+        "events": events,
+        "invoice_lines": [{
+            "id": ln["id"], "invoice_number": ln["invoice_number"], "invoice_date": ln["invoice_date"].isoformat(),
+            "charge_type": ln["charge_type"], "amount": fmt(int(ln["amount_cents"])), "currency": ln["currency"],
+            "billed_weight": ln["billed_weight"], "weight_unit": ln["weight_unit"], "zone": ln["zone"],
+            "audit": _line_verdict(ln, line_trace.get(int(ln["id"]), {})),
+        } for ln in lines],
+        "verdicts": verdicts,
+        "findings_now": [{"kind": f["kind"], "invoice_line_id": f["invoice_line_id"],
+                          "amount": fmt(int(f["amount_cents"])), "currency": f["currency"],
+                          "deadline": f["deadline"].isoformat(), "claimable": bool(f["claimable"]),
+                          "reason": f["reason"]} for f in now],
+        **stored,
+    }
+
+
+def _manifest(ship: dict[str, Any]) -> dict[str, Any]:
+    keep = ("service", "account_number", "ship_date", "promised_delivery", "origin_postal", "origin_country",
+            "dest_postal", "dest_country", "dest_residential", "address_validated", "weight", "weight_unit",
+            "length", "width", "height", "dim_unit", "declared_value_cents", "item_value_cents", "currency",
+            "dest_timezone", "order_id")
+    out: dict[str, Any] = {}
+    for k in keep:
+        v = ship.get(k)
+        if k.endswith("_cents"):
+            out[k.removesuffix("_cents")] = None if v is None else fmt(int(v))
+        else:
+            out[k] = v.isoformat() if isinstance(v, dt.date) else v
+    return out
+
+
+def _contract(c: Contract | None, ship: dict[str, Any] | None, contracts: ContractSet, carrier: str) -> dict[str, Any]:
+    if c is None:
+        errors = [e for e in contracts.errors if carrier in e]
+        return {"file": None, "note": f"no contract loaded for {carrier}"
+                + (f" account {ship['account_number']}" if ship and ship.get("account_number") else "")
+                + ": its parcels are not audited", "errors": errors}
+    svc = c.services.get(str(ship["service"])) if ship else None
+    k = c.claims
+    return {
+        "file": c.path.name, "name": c.name, "accounts": list(c.account_numbers) or "all", "currency": c.currency,
+        "units": f"{c.weight_unit}/{c.dim_unit}, dim divisor {c.dim_divisor}, weight increment {c.weight_increment}, "
+                 f"dims rounded {c.dim_rounding}",
+        "calendar": {"country": c.calendar.country, "subdivision": c.calendar.subdivision,
+                     "carrier_holidays": len(c.calendar.holidays), "extra_holidays": len(c.calendar.extra_holidays),
+                     "timezone": c.calendar.timezone},
+        "claims": {"late_window": f"{k.late_window_days} days after the {k.late_window_from} date",
+                   "loss_window_days": k.loss_window_days, "damage_window_days": k.damage_window_days,
+                   "dispute_window_days": k.dispute_window_days, "lost_after_days": k.lost_after_days,
+                   "void_after_days": k.void_after_days, "default_liability": fmt(k.default_liability_cents),
+                   "value_claims_refund_shipping": k.value_claims_refund_shipping,
+                   "late_refund_charges": list(k.late_refund_charges),
+                   "excluded_exception_reasons": list(k.excluded_exception_reasons)},
+        "service": None if svc is None else {
+            "code": svc.code, "name": svc.name, "guaranteed": svc.guaranteed, "transit_days": svc.transit_days,
+            "commit_time": svc.commit_time.strftime("%H:%M") if svc.commit_time else None,
+            "rate_card": svc.rates.path.name if svc.rates else None},
+        "service_note": None if svc is not None or ship is None else f"service {ship['service']} is not in the contract",
+        "suspensions": [f"{s.start}..{s.end} for {', '.join(s.services)}" for s in c.suspensions],
+    }
+
+
+def _stored(engine: Engine, carrier: str, tn: str) -> dict[str, Any]:
+    findings = _rows(engine, Finding.__table__, carrier, tn, Finding.id)  # type: ignore[attr-defined]
+    claims = _rows(engine, Claim.__table__, carrier, tn, Claim.id)  # type: ignore[attr-defined]
+    ht = FindingHistory.__table__  # type: ignore[attr-defined]
+    et = ClaimEvent.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        hist: dict[int, list[dict[str, Any]]] = {}
+        for r in conn.execute(select(ht).where(ht.c.finding_id.in_([f["id"] for f in findings])).order_by(ht.c.id)):
+            hist.setdefault(r.finding_id, []).append({"at": r.at.isoformat(), "change": r.change, "detail": r.detail})
+        ev: dict[int, list[dict[str, Any]]] = {}
+        for r in conn.execute(select(et).where(et.c.claim_id.in_([c["id"] for c in claims])).order_by(et.c.id)):
+            ev.setdefault(r.claim_id, []).append({"at": r.at.isoformat(), "from": r.from_status, "to": r.to_status,
+                                                  "actor": r.actor, "detail": r.detail})
+    claim_of = {c["finding_id"]: c["id"] for c in claims}
+    return {
+        "findings": [{"id": f["id"], "kind": f["kind"], "status": f["status"], "invoice_number": f["invoice_number"],
+                      "invoice_line_id": f["invoice_line_id"], "amount": fmt(int(f["amount_cents"])),
+                      "currency": f["currency"], "claimable": bool(f["claimable"]),
+                      "deadline": f["deadline"].isoformat() if f["deadline"] else None, "reason": f["reason"],
+                      "claim_id": claim_of.get(f["id"]), "history": hist.get(f["id"], [])} for f in findings],
+        "claims": [{"id": c["id"], "kind": c["kind"], "status": c["status"], "claimed": fmt(int(c["claimed_cents"])),
+                    "approved": None if c["approved_cents"] is None else fmt(int(c["approved_cents"])),
+                    "credited": fmt(int(c["credited_cents"])), "currency": c["currency"],
+                    "deadline": c["deadline"].isoformat() if c["deadline"] else None,
+                    "carrier_reference": c["carrier_reference"], "needs_approval": bool(c["needs_approval"]),
+                    "events": ev.get(c["id"], [])} for c in claims],
+    }
+
+
+# ----------------------------------------------------------------------------- the verdicts
+
+def _d(v: Any) -> str:
+    return v.isoformat() if isinstance(v, dt.date) else str(v)
+
+
+def _verdicts(c: Contract | None, manifested: bool, carrier: str, events: list[dict[str, Any]],
+              lines: list[dict[str, Any]], now: list[dict[str, Any]], t: dict[str, Any],
+              lt: dict[int, dict[str, Any]], contracts: ContractSet) -> list[dict[str, str]]:
+    kinds = [*SERVICE, *BILLING]
+    if not manifested:
+        unknown = ("not judged: the parcel is in no shipments manifest (with a ship date); a finding of its own "
+                   "(unknown_shipment) is reserved for it")
+        return [{"kind": k, "made": "not judged", "why": unknown} for k in kinds]
+    if c is None:
+        return [{"kind": k, "made": "not judged", "why": f"not judged: no contract loaded for {carrier}"} for k in kinds]
+    k = c.claims
+    found: dict[str, list[dict[str, Any]]] = {}
+    for f in now:
+        found.setdefault(f["kind"], []).append(f)
+    out: list[dict[str, str]] = []
+
+    def made(kind: str) -> str | None:
+        fs = found.get(kind)
+        if not fs:
+            return None
+        parts = []
+        for f in fs:
+            state = (f"claimable until {_d(f['deadline'])}" if f["claimable"]
+                     else f"not claimable (deadline {_d(f['deadline'])})")
+            where = f" on line {f['invoice_line_id']}" if f.get("invoice_line_id") is not None else ""
+            parts.append(f"{fmt(int(f['amount_cents']))} {f['currency']}{where}, {state}: {f['reason']}")
+        return "yes: " + "; ".join(parts)
+
+    first_final = next((e for e in events if e["status"] in FINAL), None)
+    other = t.get("service_kind")
+    why: str | None
+    # lost
+    why = made("lost")
+    if why is None:
+        if first_final is not None:
+            why = f"no: {first_final['status'].replace('_', ' ')} on {first_final['at']}"
+        elif not t.get("carrier_scan"):
+            why = "no: no carrier scan yet" + (" (a label only)" if events else " (no events)")
+        else:
+            why = (f"no: last event on {_d(t['last_event_day'])}; lost after {k.lost_after_days} days without news, "
+                   f"from {_d(t['recheck'])}" if t.get("recheck") else "no")
+    out.append({"kind": "lost", "why": why})
+    # damaged
+    why = made("damaged")
+    if why is None:
+        dmg = t.get("damage_event")
+        why = (f"no: lost comes first (a {dmg['status']} event on {_d(dmg['day'])})" if dmg and t.get("lost")
+               else "no: no damaged event and no exception for damage")
+    out.append({"kind": "damaged", "why": why})
+    # void label
+    why = made("void_label")
+    if why is None:
+        if not t.get("billed"):
+            why = "no: not billed"
+        elif t.get("carrier_scan"):
+            why = "no: it has carrier scans"
+        elif other in ("lost", "damaged"):
+            why = f"no: {other} comes first"
+        else:
+            why = (f"no: billed, no carrier scan yet; void from {_d(t['recheck'])} ({k.void_after_days} days after "
+                   f"the ship date {_d(t['ship_day'])})")
+    out.append({"kind": "void_label", "why": why})
+    # late delivery
+    why = made("late_delivery")
+    if why is None:
+        if t.get("late_not_judged"):
+            why = f"not judged: {t['late_not_judged']}"
+        elif t.get("late") and other:
+            why = f"no: {other} comes first (delivered {t.get('delivered_at')}, promised by {t.get('promised')})"
+        elif t.get("promised") and t.get("delivered_at"):
+            why = f"no: delivered {t['delivered_at']}, promised by {t['promised']}: on time"
+        else:
+            why = "no"
+    out.append({"kind": "late_delivery", "why": why})
+    # billing kinds, line by line
+    for kind, (charge, entry) in BILLING.items():
+        why = made(kind)
+        if why is None:
+            rel = [ln for ln in lines if ln["amount_cents"] > 0 and (charge is None or ln["charge_type"] == charge)]
+            texts = []
+            for ln in rel:
+                tr = lt.get(int(ln["id"]), {})
+                v = tr.get(entry)
+                if tr.get("suppressed") and kind != "duplicate_charge":
+                    v = f"not reported: {tr['suppressed']}"
+                if v is None:
+                    continue
+                if kind in ("dim_weight", "rate_overcharge") and v.startswith("yes"):
+                    v = "no: " + v.split(": ", 1)[1] if kind not in v else v
+                texts.append(f"line {ln['id']} ({ln['invoice_number']}): {v}")
+            if kind == "duplicate_charge":
+                why = "no: no charge billed twice" if lines else "no: not billed"
+            elif not rel:
+                why = f"no: no {charge} charge billed"
+            else:
+                why = "; ".join(texts) or "no"
+        out.append({"kind": kind, "why": why})
+    # the kinds of the rule registry (issue 13): each rule returned its verdict per line it judged
+    from recoup.audit.rules import NEW_KINDS
+
+    for kind in NEW_KINDS:
+        why = made(kind)
+        if why is None:
+            texts = [f"line {ln['id']} ({ln['invoice_number']}): {lt[int(ln['id'])][kind]}" for ln in lines
+                     if kind in lt.get(int(ln["id"]), {})]
+            why = "; ".join(texts) or "no: no line this rule judges"
+        out.append({"kind": kind, "why": why})
+    for v in out:
+        v["made"] = "yes" if v["why"].startswith("yes") else ("not judged" if v["why"].startswith("not judged")
+                                                              else "no")
+    return [{"kind": v["kind"], "made": v["made"], "why": v["why"]} for v in out]
+
+
+def _line_verdict(ln: dict[str, Any], tr: dict[str, Any]) -> str:
+    if ln["amount_cents"] <= 0:
+        return "a credit: not a billed charge"
+    parts = []
+    if tr.get("duplicate_charge", "").startswith("yes"):
+        return "duplicate_charge: " + tr["duplicate_charge"]
+    if tr.get("suppressed"):
+        parts.append(tr["suppressed"])
+    from recoup.audit.rules import NEW_KINDS
+
+    for key in ("residential_surcharge", "address_correction", "delivery_area_surcharge", "fuel_surcharge", "rate",
+                *NEW_KINDS):
+        if key in tr:
+            parts.append(f"{'dim_weight/rate_overcharge' if key == 'rate' else key}: {tr[key]}")
+    return "; ".join(parts) or "no rule judges this charge type (it counts for duplicates and refunds)"
+
+
+# ----------------------------------------------------------------------------- printing
+
+def print_report(r: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    con.print(f"[bold]{r['tracking_number']}[/bold] ({r['carrier']}), as of {r['as_of']}")
+
+    def kv(title: str, d: dict[str, Any] | None) -> None:
+        if not d:
+            return
+        t = Table(title=title, show_header=False, title_justify="left")
+        t.add_column("", style="bold")
+        t.add_column("", overflow="fold")
+        for k, v in d.items():
+            if v is None or v == []:
+                continue
+            t.add_row(k, json.dumps(v) if isinstance(v, (dict, list)) else str(v))
+        con.print(t)
+
+    def table(title: str, rows: list[dict[str, Any]], cols: list[str]) -> None:
+        if not rows:
+            con.print(f"[dim]{title}: none[/dim]")
+            return
+        t = Table(title=title, title_justify="left", header_style="bold")
+        for c in cols:
+            t.add_column(c, overflow="fold")
+        for row in rows:
+            t.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in cols])
+        con.print(t)
+
+    if r["manifest"] is None:
+        con.print("[yellow]not in any shipments manifest[/yellow]")
+    kv("manifest", r["manifest"])
+    kv("contract", {k: v for k, v in r["contract"].items() if k not in ("claims", "service")})
+    kv("service terms", r["contract"].get("service"))
+    kv("claim rules", r["contract"].get("claims"))
+    table("events (local time)", r["events"], ["at", "status", "code", "description", "city", "exception_reason"])
+    table("invoice lines", r["invoice_lines"], ["id", "invoice_number", "invoice_date", "charge_type", "amount",
+                                                 "billed_weight", "zone", "audit"])
+    table(f"audit as of {r['as_of']}", r["verdicts"], ["kind", "made", "why"])
+    table("stored findings", r["findings"], ["id", "kind", "status", "amount", "currency", "claimable", "deadline",
+                                             "claim_id", "reason"])
+    for f in r["findings"]:
+        table(f"history of finding {f['id']} ({f['kind']})", f["history"], ["at", "change", "detail"])
+    table("claims", r["claims"], ["id", "kind", "status", "claimed", "approved", "credited", "currency", "deadline",
+                                  "carrier_reference"])
+    for c in r["claims"]:
+        table(f"history of claim {c['id']}", c["events"], ["at", "from", "to", "actor", "detail"])
