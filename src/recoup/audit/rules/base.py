@@ -129,9 +129,9 @@ class Judged:
     reasons: list[str] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
     not_claimable: list[str | None] | None = None       # why a finding is not claimable (besides its window)
-    deadline: np.ndarray | None = None                  # days; None: the line's invoice date + dispute window
     verdicts: dict[int, str] = field(default_factory=dict)            # invoice line id -> verdict
     warnings: Counter[str] = field(default_factory=Counter)
+    deadline: np.ndarray | None = None                  # days; None: the line's invoice date + dispute window
 
     def __len__(self) -> int:
         return len(self.rows)
