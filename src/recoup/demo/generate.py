@@ -888,6 +888,8 @@ def generate(folder: Path, *, seed: int = DEFAULT_SEED, shipments: int = DEFAULT
 
     parcels: list[Parcel] = []
     used: set[str] = set()
+    showcase = shipments >= SHOWCASE_FROM
+    shipments -= SHOWCASE_PARCELS if showcase else 0      # the showcase parcels count in the total asked for
     left = shipments
     for i, prof in enumerate(PROFILES):
         n = left if i == len(PROFILES) - 1 else shipments * prof.share // 1000
@@ -930,7 +932,8 @@ def generate(folder: Path, *, seed: int = DEFAULT_SEED, shipments: int = DEFAULT
 
     planted.extend(_service_findings(parcels))
     credit_rows = _credits(parcels, planted, rng)
-    extra = _showcase(parcels, invoices, planted, seed)
+    extra = _showcase(parcels, invoices, planted, seed) if showcase else []
+    assert not showcase or len(extra) == SHOWCASE_PARCELS
     planted.extend(_service_findings(extra))
     parcels = parcels + extra
     counts = _write(folder, parcels, invoices, credit_rows, planted)
@@ -945,6 +948,8 @@ def generate(folder: Path, *, seed: int = DEFAULT_SEED, shipments: int = DEFAULT
 # (their own random stream: the usual parcels, invoices and credits stay as they were).
 # account_fee is not planted: an account-level line has no tracking number, which the canonical invoice
 # CSV the demo writes requires (only UPS Billing Data carries them).
+SHOWCASE_PARCELS = 17     # manifested showcase parcels (the unmanifested ones are not shipments)
+SHOWCASE_FROM = 200       # a demo of fewer shipments plants none of them
 SHOWCASE_KINDS = ("unmanifested_charge", "service_mismatch", "saturday_delivery", "declared_value",
                   "additional_handling", "large_package", "charge_correction", "peak_surcharge", "return_charge",
                   "missing_incentive", "zone_mismatch", "minimum_charge", "late_delivery_first_attempt", "signature")
