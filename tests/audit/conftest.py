@@ -137,7 +137,7 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 SHIP_CSV = ["tracking_number", "carrier", "service", "account_number", "ship_date", "promised_delivery",
             "origin_postal", "origin_country", "dest_postal", "dest_country", "dest_residential",
             "address_validated", "weight", "weight_unit", "length", "width", "height", "dim_unit",
-            "declared_value", "item_value", "currency", "dest_timezone", "order_id"]
+            "declared_value", "item_value", "currency", "dest_timezone", "order_id", "signature"]
 SCAN_CSV = ["tracking_number", "carrier", "occurred_at", "status", "carrier_status_code", "description", "city",
             "postal", "country", "exception_reason"]
 LINE_CSV = ["invoice_number", "invoice_date", "carrier", "account_number", "currency", "tracking_number",

@@ -52,13 +52,13 @@ SHIPMENT_COLUMNS = [
     "tracking_number", "carrier", "service", "account_number", "ship_date", "promised_delivery",
     "origin_postal", "origin_country", "dest_postal", "dest_country", "dest_residential",
     "address_validated", "weight", "weight_unit", "length", "width", "height", "dim_unit",
-    "declared_value", "item_value", "currency", "dest_timezone", "order_id",
+    "declared_value", "item_value", "currency", "dest_timezone", "order_id", "signature",
 ]
 SCAN_COLUMNS = ["tracking_number", "carrier", "occurred_at", "status", "carrier_status_code", "description",
                 "city", "postal", "country", "exception_reason"]
 INVOICE_COLUMNS = ["invoice_number", "invoice_date", "carrier", "account_number", "currency", "tracking_number",
                    "charge_type", "amount", "billed_weight", "weight_unit", "zone", "service", "ship_date",
-                   "reference", "description"]
+                   "reference", "description", "adjustment"]
 BILLING_KINDS = ("duplicate_charge", "residential_surcharge", "address_correction", "delivery_area_surcharge",
                  "dim_weight", "rate_overcharge", "fuel_surcharge")
 SERVICE_KINDS = ("late_delivery", "lost", "damaged", "void_label")
@@ -472,6 +472,8 @@ class Line:
     description: str
     billed_weight: Decimal | None = None
     zone: str | None = None
+    service: str | None = None          # the service the invoice names, when not the manifest's
+    adjustment: str | None = None       # what an adjustment row is (canonical invoice `adjustment`)
 
 
 @dataclass
@@ -495,6 +497,7 @@ class Parcel:
     lines: list[Line] = field(default_factory=list)
     invoice: tuple[str, dt.date] | None = None      # (number, date) that billed it
     error: str | None = None                        # the billing error planted on it
+    signature: str = ""                             # the signature option bought (manifest `signature`)
 
     @property
     def svc(self) -> ServiceTerms:
@@ -885,6 +888,8 @@ def generate(folder: Path, *, seed: int = DEFAULT_SEED, shipments: int = DEFAULT
 
     parcels: list[Parcel] = []
     used: set[str] = set()
+    showcase = shipments >= SHOWCASE_FROM
+    shipments -= SHOWCASE_PARCELS if showcase else 0      # the showcase parcels count in the total asked for
     left = shipments
     for i, prof in enumerate(PROFILES):
         n = left if i == len(PROFILES) - 1 else shipments * prof.share // 1000
@@ -927,12 +932,112 @@ def generate(folder: Path, *, seed: int = DEFAULT_SEED, shipments: int = DEFAULT
 
     planted.extend(_service_findings(parcels))
     credit_rows = _credits(parcels, planted, rng)
+    extra = _showcase(parcels, invoices, planted, seed) if showcase else []
+    assert not showcase or len(extra) == SHOWCASE_PARCELS
+    planted.extend(_service_findings(extra))
+    parcels = parcels + extra
     counts = _write(folder, parcels, invoices, credit_rows, planted)
     return GeneratedData(
         folder=folder, seed=seed, as_of=AS_OF, report_month=REPORT_MONTH, contracts=contracts,
         shipments=folder / "shipments.csv", scans=folder / "scans.csv",
         invoices=sorted((folder / "invoices").glob("*.csv")), credits=sorted((folder / "credits").glob("*.csv")),
         planted=planted, counts=counts)
+
+
+# The finding kinds added by issue 13, each planted on a few showcase parcels added after the usual data
+# (their own random stream: the usual parcels, invoices and credits stay as they were).
+# account_fee is not planted: an account-level line has no tracking number, which the canonical invoice
+# CSV the demo writes requires (only UPS Billing Data carries them).
+SHOWCASE_PARCELS = 17     # manifested showcase parcels (the unmanifested ones are not shipments)
+SHOWCASE_FROM = 200       # a demo of fewer shipments plants none of them
+SHOWCASE_KINDS = ("unmanifested_charge", "service_mismatch", "saturday_delivery", "declared_value",
+                  "additional_handling", "large_package", "charge_correction", "peak_surcharge", "return_charge",
+                  "missing_incentive", "zone_mismatch", "minimum_charge", "late_delivery_first_attempt", "signature")
+
+
+def _showcase(parcels: list[Parcel], invoices: dict[tuple[str, str], tuple[dt.date, list[tuple[Parcel, Line]]]],
+              planted: list[Planted], seed: int) -> list[Parcel]:
+    """Showcase parcels, one or two per kind of :data:`SHOWCASE_KINDS`, billed on each carrier's first
+    invoice from 12 October; returns the parcels to manifest (not the unmanifested one)."""
+    import dataclasses
+
+    rng = random.Random(f"showcase:{seed}")
+    out: list[Parcel] = []
+    used = {p.tracking for p in parcels}
+
+    def make(code: str, like: str, kind: str, lines: Any, *, events: str = "ok", manifest: bool = True,
+             **over: Any) -> None:
+        b = next(p for p in parcels if p.prof.code == code and p.service == like and p.scenario == "ok")
+        service = over.get("service", like)
+        number, day = next((num, d) for (c, num), (d, _) in invoices.items() if c == code and d >= dt.date(2026, 10, 12))
+        tn = _tracking(b.prof, service, rng)
+        while tn in used:
+            tn = _tracking(b.prof, service, rng)
+        used.add(tn)
+        sd = day - dt.timedelta(days=7)
+        sd -= dt.timedelta(days=sd.weekday())                  # a Monday
+        p = dataclasses.replace(b, tracking=tn, ship=sd, promised=None, lines=[], invoice=(number, day), error=None,
+                                order_id=f"ORD-SHOW-{len(used) - len(parcels):03d}", **over)
+        tz = ZoneInfo(p.dest.tz)
+        at = dt.datetime.combine(sd, dt.time(9, 0), tzinfo=tz)
+        ev = [Event(at, "label_created", "label"), Event(at + dt.timedelta(hours=8), "picked_up", "pickup")]
+        if events == "ok":
+            ev.append(Event(at + dt.timedelta(days=1, hours=5), "delivered", "delivered"))
+        elif events == "return":        # the carrier's own exception, then back to the sender
+            ev += [Event(at + dt.timedelta(days=2, hours=2), "delivery_attempted", "attempt", reason="carrier"),
+                   Event(at + dt.timedelta(days=4, hours=2), "returned_to_sender", "returned")]
+        else:                           # due next day 13:00: a carrier miss by then, a customer miss later
+            ev += [Event(at + dt.timedelta(days=1, hours=2), "delivery_attempted", "attempt", reason="carrier"),
+                   Event(at + dt.timedelta(days=2, hours=2), "delivery_attempted", "attempt", reason="customer"),
+                   Event(at + dt.timedelta(days=3, hours=3), "delivered", "delivered")]
+        p.events = ev
+        p.lines = lines(p)
+        invoices[(code, number)][1].extend((p, ln) for ln in p.lines)
+        planted.append(Planted(kind, code, p.tracking, number))
+        if manifest:
+            out.append(p)
+
+    def t(p: Parcel, zone: str | None = None, cents: int | None = None) -> Line:
+        z = zone or p.invoice_zone
+        price = p.terms.price(p.service, z, Decimal(6)) or 999
+        return Line("transportation", cents or price, p.svc.name, Decimal(6), z)
+
+    small = {"weight": Decimal(5), "dims": (Decimal(12), Decimal(10), Decimal(6)), "declared_cents": 0}
+    for _ in range(2):
+        make("ups", "GND", "unmanifested_charge", lambda p: [t(p)], manifest=False)
+        make("ups", "GND", "saturday_delivery", lambda p: [t(p), Line("saturday", 1600, "Saturday Delivery")], **small)
+        make("ups", "GND", "additional_handling",
+             lambda p: [t(p), Line("additional_handling", 2850, "Additional Handling")], **small)
+        make("ups", "GND", "signature", lambda p: [t(p), Line("signature", 695, "Delivery Confirmation Signature")],
+             signature="none", **small)
+        make("ups", "GND", "peak_surcharge", lambda p: [t(p), Line("other", 120, "Demand Surcharge - Ground")],
+             **small)
+    make("ups", "GND", "declared_value", lambda p: [t(p), Line("declared_value", 300, "Declared Value")], **small)
+    make("ups", "GND", "large_package", lambda p: [t(p), Line("large_package", 11500, "Large Package Surcharge")],
+         **small)
+    make("ups", "GND", "charge_correction",
+         lambda p: [t(p), Line("other", 1840, "Shipping Charge Correction Ground", Decimal(30),
+                               adjustment="charge_correction")], **small)
+    make("ups", "GND", "return_charge",
+         lambda p: [t(p), Line("other", 1355, "Undeliverable Return", adjustment="return")], events="return", **small)
+    make("ups", "GND", "zone_mismatch",
+         lambda p: [t(p, zone="008", cents=p.terms.price("GND", "008", Decimal(6)))],
+         dest=Place("10001", "NEW YORK", "US", "America/New_York", "5"), **small)
+    make("ups", "GND", "minimum_charge", lambda p: [t(p), Line("other", 150, "Minimum Charge Adjustment")], **small)
+    make("ups", "GND", "missing_incentive", lambda p: [t(p, cents=_published(p))], service="3DS", **small)
+    make("royal_mail", "TPS", "service_mismatch",
+         lambda p: [Line("transportation", 995, "Special Delivery Guaranteed", None, "UK", service="SD1")])
+    make("royal_mail", "SD1", "late_delivery_first_attempt",
+         lambda p: [Line("transportation", 995, "Special Delivery Guaranteed", None, "UK")], events="attempts")
+    return out
+
+
+def _published(p: Parcel) -> int:
+    """The list price of a UPS 3 Day Select parcel of 6 lb (the showcase's missing incentive)."""
+    rows = (_contracts_root() / "ups_3ds_published.csv").read_text().splitlines()
+    zones = rows[0].split(",")
+    cells = next(r.split(",") for r in rows[1:] if Decimal(r.split(",")[0]) >= 6)
+    return int(Decimal(cells[zones.index(str(int(p.invoice_zone)))]) * 100)
 
 
 def _service_findings(parcels: Iterable[Parcel]) -> list[Planted]:
@@ -1024,7 +1129,7 @@ def _write(folder: Path, parcels: list[Parcel], invoices: dict[tuple[str, str], 
                 p.dest.postal, p.dest.country, str(p.residential).lower(), str(p.validated).lower(),
                 str(p.weight), p.terms.weight_unit, *(str(d) for d in p.dims), p.terms.dim_unit,
                 cents_text(p.declared_cents), cents_text(p.item_cents), p.terms.currency,
-                p.dest.tz if us else "", p.order_id,
+                p.dest.tz if us else "", p.order_id, p.signature,
             ])
     scans = []
     for p in parcels:
@@ -1053,8 +1158,8 @@ def _write(folder: Path, parcels: list[Parcel], invoices: dict[tuple[str, str], 
             for p, ln in rows:
                 w.writerow([number, day.isoformat(), carrier, p.prof.account, p.terms.currency, p.tracking,
                             ln.charge_type, cents_text(ln.cents), "" if ln.billed_weight is None else str(ln.billed_weight),
-                            p.terms.weight_unit if ln.billed_weight is not None else "", ln.zone or "", p.service,
-                            p.ship.isoformat(), "", ln.description])
+                            p.terms.weight_unit if ln.billed_weight is not None else "", ln.zone or "",
+                            ln.service or p.service, p.ship.isoformat(), "", ln.description, ln.adjustment or ""])
 
     (folder / "credits").mkdir(exist_ok=True)
     rng = random.Random(f"credits:{len(parcels)}")
@@ -1070,10 +1175,11 @@ def _write(folder: Path, parcels: list[Parcel], invoices: dict[tuple[str, str], 
             w.writerow(INVOICE_COLUMNS)
             for p, text, cents in mine:
                 w.writerow([number, CREDIT_DATE.isoformat(), prof.code, prof.account, p.terms.currency, p.tracking,
-                            "credit", cents_text(-cents), "", "", "", "", "", f"ADJ-{rng.randrange(10**7):07d}", text])
+                            "credit", cents_text(-cents), "", "", "", "", "", f"ADJ-{rng.randrange(10**7):07d}", text,
+                            ""])
 
-    order = {k: i for i, k in enumerate((*SERVICE_KINDS, *BILLING_KINDS))}
-    listed = sorted(planted, key=lambda f: (order[f.kind], f.carrier, f.tracking_number, f.invoice_number or "",
+    order = {k: i for i, k in enumerate((*SERVICE_KINDS, *BILLING_KINDS, *SHOWCASE_KINDS))}
+    listed = sorted(planted, key=lambda f: (order.get(f.kind, len(order)), f.carrier, f.tracking_number, f.invoice_number or "",
                                             f.amount_cents or 0))
     (folder / "planted.json").write_text(json.dumps([f.as_dict() for f in listed], indent=1) + "\n", encoding="utf-8")
     return counts

@@ -58,7 +58,7 @@ SHIPMENT_COLUMNS = [
     "tracking_number", "carrier", "service", "account_number", "ship_date", "promised_delivery",
     "origin_postal", "origin_country", "dest_postal", "dest_country", "dest_residential",
     "address_validated", "weight", "weight_unit", "length", "width", "height", "dim_unit",
-    "declared_value_cents", "item_value_cents", "currency", "dest_timezone", "order_id", "line",
+    "declared_value_cents", "item_value_cents", "currency", "dest_timezone", "order_id", "signature", "line",
 ]
 INVOICE_COLUMNS = [
     "invoice_number", "invoice_date", "carrier", "account_number", "currency", "tracking_number",

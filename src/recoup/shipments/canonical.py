@@ -16,8 +16,9 @@ SHIPMENT_REQUIRED = ["tracking_number", "carrier", "service", "ship_date", "dest
 SHIPMENT_OPTIONAL = [
     "account_number", "promised_delivery", "origin_postal", "origin_country", "dest_residential",
     "address_validated", "weight", "weight_unit", "length", "width", "height", "dim_unit",
-    "declared_value", "item_value", "currency", "dest_timezone", "order_id",
+    "declared_value", "item_value", "currency", "dest_timezone", "order_id", "signature",
 ]
+SIGNATURES = {"none", "direct", "adult"}     # the signature option the label bought (the signature rule)
 SCAN_REQUIRED = ["tracking_number", "carrier", "occurred_at", "status"]
 SCAN_OPTIONAL = ["carrier_status_code", "description", "city", "postal", "country", "exception_reason"]
 
@@ -48,6 +49,7 @@ def read_shipments(path: Path) -> ReadResult:
     _, _ = ck.instant("promised_delivery")   # validated; kept as written
     ck.choice("weight_unit", {"lb", "kg"})
     ck.choice("dim_unit", {"in", "cm"})
+    ck.choice("signature", SIGNATURES)
     out = pd.DataFrame({
         "tracking_number": df["tracking_number"],
         "carrier": carrier,
@@ -72,6 +74,7 @@ def read_shipments(path: Path) -> ReadResult:
         "currency": none_if_empty(df["currency"].str.upper()),
         "dest_timezone": ck.timezone("dest_timezone"),
         "order_id": none_if_empty(df["order_id"]),
+        "signature": none_if_empty(df["signature"].str.lower()),
         "line": df["line"],
     })
     has_w = out["weight"].notna()

@@ -90,6 +90,48 @@ class RateCard:
 
 
 @dataclass(frozen=True)
+class ZoneChart:
+    """A carrier's zone chart (CSV ``origin,dest,zone``): origin and destination postal prefixes (a
+    destination may be a range ``004-005`` of prefixes of one length), the zone as invoices name it.
+    The longest origin prefix that matches wins, then the longest destination prefix."""
+
+    path: Path
+    rows: dict[str, tuple[tuple[str, str, str], ...]]     # origin prefix -> (dest lo, dest hi, zone)
+
+    def zone(self, origin: str | None, dest: str | None) -> str | None:
+        if not origin or not dest:
+            return None
+        o = "".join(str(origin).split()).upper()
+        d = "".join(str(dest).split()).upper()
+        for n in sorted({len(k) for k in self.rows}, reverse=True):
+            cands = self.rows.get(o[:n])
+            if cands is None:
+                continue
+            best: tuple[int, str] | None = None
+            for lo, hi, z in cands:
+                k = d[:len(lo)]
+                if len(k) == len(lo) and lo <= k <= hi and (best is None or len(lo) > best[0]):
+                    best = (len(lo), z)
+            if best is not None:
+                return best[1]
+        return None
+
+
+@dataclass(frozen=True)
+class PeakPeriod:
+    """A demand/peak surcharge the contract accepts: between ``start`` and ``end`` (ship dates,
+    inclusive), for ``services`` ("*" = all), at most ``max_cents`` per parcel (None: any amount)."""
+
+    start: dt.date
+    end: dt.date
+    services: tuple[str, ...]
+    max_cents: int | None = None
+
+    def covers(self, service: str, day: dt.date) -> bool:
+        return self.start <= day <= self.end and ("*" in self.services or service in self.services)
+
+
+@dataclass(frozen=True)
 class Service:
     code: str
     name: str
@@ -98,6 +140,11 @@ class Service:
     commit_time: dt.time | None
     rates: RateCard | None
     invoice_codes: tuple[str, ...] = ()     # how invoices name this service, besides ``code`` (service_mismatch)
+    incentive_percent: Decimal | None = None   # the contract's incentive off the published price (missing_incentive)
+    published_rates: RateCard | None = None    # the carrier's published (list) prices (missing_incentive)
+    minimum_charge_cents: int | None = None    # the contract's minimum net transportation charge (minimum_charge)
+    zone_chart: ZoneChart | None = None        # this service's zone chart, else the contract's (zone_mismatch)
+    first_attempt_meets_guarantee: bool = False   # a first delivery attempt by the deadline meets it (USPS PME)
 
 
 @dataclass(frozen=True)
@@ -163,6 +210,10 @@ class Contract:
     declared_value_fee: DeclaredValueFee | None = None   # [surcharges.declared_value]
     account_fees: tuple[AccountFee, ...] = ()            # [[account_fees]]
     correction_tolerance: Decimal = Decimal(0)            # [corrections] weight_tolerance, in weight_unit
+    zone_chart: ZoneChart | None = None                  # zone_chart (zone_mismatch)
+    peak: tuple[PeakPeriod, ...] | None = None           # [[surcharges.peak]]; None: the contract says nothing
+    signature_fees: dict[str, int] = field(default_factory=dict)   # [surcharges.signature] direct/adult, cents
+    carrier_caused_reasons: tuple[str, ...] = ("carrier",)   # claims.carrier_caused_reasons
 
     @property
     def tz(self) -> ZoneInfo:
@@ -297,6 +348,11 @@ BOUNDS: dict[str, tuple[Decimal, Decimal]] = {
     "percent": (Decimal(0), Decimal(100)),                     # a fuel surcharge, in percent
     "dim_divisor": (Decimal(1), Decimal(10**12)),             # a huge one turns dim weight off (royal_mail)
     "weight_increment": (Decimal("0.001"), Decimal(1_000)),
+    "incentive_percent": (Decimal(0), Decimal(100)),           # an incentive off the published price, in percent
+    "minimum_charge": (Decimal(0), Decimal(1_000_000)),        # money
+    "max": (Decimal(0), Decimal(1_000_000)),                   # money: a peak surcharge or an account fee at most
+    "direct": (Decimal(0), Decimal(1_000_000)),                # money: a signature fee
+    "adult": (Decimal(0), Decimal(1_000_000)),
 }
 DEFAULT_BOUNDS = (Decimal(-1_000_000), Decimal(1_000_000))
 MAX_DAYS = 3650                                                # windows and transit times, in days
@@ -343,6 +399,30 @@ def load_rate_card(path: Path, where: str) -> RateCard:
     return RateCard(path=path, weights=tuple(weights), zones={z: tuple(c) for z, c in zip(zones, cols, strict=True)})
 
 
+def load_zone_chart(path: Path, where: str) -> ZoneChart:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 (byte {e.start}): save the zone chart as UTF-8") from None
+    except OSError as e:
+        raise ConfigError(f"{where}: cannot read zone chart {path}: {e.strerror}") from None
+    rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
+    if not rows or [c.strip().lower() for c in rows[0][:3]] != ["origin", "dest", "zone"]:
+        raise ConfigError(f"{path}: line 1: a zone chart starts with a header 'origin,dest,zone'")
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for n, r in enumerate(rows[1:], start=2):
+        if len(r) < 3 or not all(c.strip() for c in r[:3]):
+            raise ConfigError(f"{path}: line {n}: origin, dest and zone are required")
+        o = "".join(r[0].split()).upper()
+        d = "".join(r[1].split()).upper()
+        lo, _, hi = d.partition("-")
+        hi = hi or lo
+        if len(lo) != len(hi) or lo > hi:
+            raise ConfigError(f"{path}: line {n}: column dest: a prefix or a range lo-hi of one length: {r[1]!r}")
+        out.setdefault(o, []).append((lo, hi, r[2].strip()))
+    return ZoneChart(path=path, rows={k: tuple(v) for k, v in out.items()})
+
+
 def normalise_postal(code: str, country: str | None = None) -> str:
     """Upper case, spaces removed; US codes on their first five digits (audits.md)."""
     c = "".join(str(code).split()).upper()
@@ -383,7 +463,7 @@ def load_contract(path: Path) -> Contract:
     r = _Reader(path, data)
     r.only("carrier", "name", "account_numbers", "currency", "weight_unit", "dim_unit", "dim_divisor",
            "weight_increment", "dim_rounding", "calendar", "claims", "gsr_suspensions", "services", "fuel",
-           "surcharges", "account_fees", "corrections")
+           "surcharges", "account_fees", "corrections", "zone_chart")
     carrier = r.get("carrier", str)
     if not carrier or not carrier.replace("_", "").isalnum() or carrier != carrier.lower():
         raise r.fail("carrier", f"a lower-case code like 'ups' or 'dpd_uk', got {carrier!r}")
@@ -425,7 +505,8 @@ def load_contract(path: Path) -> Contract:
     k = r.table("claims")
     k.only("channel", "late_window_days", "late_window_from", "loss_window_days", "damage_window_days",
            "dispute_window_days", "lost_after_days", "void_after_days", "default_liability",
-           "value_claims_refund_shipping", "late_refund_charges", "excluded_exception_reasons")
+           "value_claims_refund_shipping", "late_refund_charges", "excluded_exception_reasons",
+           "carrier_caused_reasons")
     refund = k.strings("late_refund_charges", ["transportation"])
     claims = ClaimRules(
         channel=k.choice("channel", CHANNELS, "api"),  # type: ignore[arg-type]
@@ -452,7 +533,9 @@ def load_contract(path: Path) -> Contract:
 
     services: dict[str, Service] = {}
     for s in r.tables("services"):
-        s.only("code", "name", "guaranteed", "transit_days", "commit_time", "rates", "invoice_codes")
+        s.only("code", "name", "guaranteed", "transit_days", "commit_time", "rates", "invoice_codes",
+               "incentive_percent", "published_rates", "minimum_charge", "zone_chart",
+               "first_attempt_meets_guarantee")
         code = s.get("code", str)
         if code in services:
             raise s.fail("code", f"service {code!r} defined twice")
@@ -462,9 +545,17 @@ def load_contract(path: Path) -> Contract:
             raise s.fail("transit_days", f"must be between 0 and {MAX_DAYS}")
         rates_rel = s.get("rates", str, None)
         rates = load_rate_card(path.parent / rates_rel, f"{path}: {s.prefix}rates") if rates_rel else None
+        pub_rel = s.get("published_rates", str, None)
+        zc_rel = s.get("zone_chart", str, None)
         services[code] = Service(
             code=code, name=s.get("name", str, code), guaranteed=guaranteed, transit_days=transit,
             commit_time=_time(s, "commit_time"), rates=rates, invoice_codes=s.strings("invoice_codes", []),
+            incentive_percent=s.decimal("incentive_percent") if "incentive_percent" in s.data else None,
+            published_rates=load_rate_card(path.parent / pub_rel, f"{path}: {s.prefix}published_rates")
+            if pub_rel else None,
+            minimum_charge_cents=s.money("minimum_charge") if "minimum_charge" in s.data else None,
+            zone_chart=load_zone_chart(path.parent / zc_rel, f"{path}: {s.prefix}zone_chart") if zc_rel else None,
+            first_attempt_meets_guarantee=s.get("first_attempt_meets_guarantee", bool, False),
         )
 
     fuel = []
@@ -473,7 +564,23 @@ def load_contract(path: Path) -> Contract:
         fuel.append(FuelRow(f.date("effective"), f.decimal("percent"), f.strings("services", [])))
 
     sur = r.table("surcharges", required=False)
-    sur.only("das_postal_codes", "additional_handling", "large_package", "declared_value")
+    sur.only("das_postal_codes", "additional_handling", "large_package", "declared_value", "peak", "signature")
+    peak = None
+    if "peak" in sur.data:
+        peak = []
+        for t in sur.tables("peak"):
+            t.only("from", "to", "services", "max", "source")
+            start, end = t.date("from"), t.date("to")
+            if end < start:
+                raise t.fail("to", "ends before it starts")
+            t.get("source", str, "")
+            peak.append(PeakPeriod(start, end, t.strings("services", ["*"]),
+                                   t.money("max") if "max" in t.data else None))
+    sig: dict[str, int] = {}
+    if "signature" in sur.data:
+        t = sur.table("signature")
+        t.only("direct", "adult")
+        sig = {k: t.money(k) for k in ("direct", "adult") if k in t.data}
     limits = {}
     for key in ("additional_handling", "large_package"):
         if key in sur.data:
@@ -504,6 +611,7 @@ def load_contract(path: Path) -> Contract:
     tolerance = corr.decimal("weight_tolerance", "0")
     if tolerance < 0:
         raise corr.fail("weight_tolerance", f"must be 0 or more, got {tolerance}")
+    zc = r.get("zone_chart", str, None)
     das_rel = sur.get("das_postal_codes", str, None)
     das_path = path.parent / das_rel if das_rel else None
     das = load_das(das_path, f"{path}: surcharges.das_postal_codes") if das_path else None
@@ -521,6 +629,9 @@ def load_contract(path: Path) -> Contract:
         fuel=tuple(sorted(fuel, key=lambda x: x.effective)), das_postal_codes=das, das_path=das_path,
         additional_handling=limits.get("additional_handling"), large_package=limits.get("large_package"),
         declared_value_fee=dv, account_fees=tuple(fees), correction_tolerance=tolerance,
+        zone_chart=load_zone_chart(path.parent / zc, f"{path}: zone_chart") if zc else None,
+        peak=None if peak is None else tuple(peak), signature_fees=sig,
+        carrier_caused_reasons=k.strings("carrier_caused_reasons", ["carrier"]),
     )
 
 

@@ -70,6 +70,7 @@ class Shipment(SQLModel, table=True):
     currency: str | None = None
     dest_timezone: str | None = None
     order_id: str | None = None
+    signature: str | None = None  # none | direct | adult: the signature option the label bought (0003)
     file_id: int | None = Field(default=None, foreign_key="ingested_file.id")
     updated_at: dt.datetime = Field(sa_column=_ts(False))
 

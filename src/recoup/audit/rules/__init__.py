@@ -24,9 +24,16 @@ from recoup.audit.rules import (
     charge_correction,
     declared_value,
     large_package,
+    late_delivery_first_attempt,
+    minimum_charge,
+    missing_incentive,
+    peak_surcharge,
+    return_charge,
     saturday_delivery,
     service_mismatch,
+    signature,
     unmanifested_charge,
+    zone_mismatch,
 )
 from recoup.audit.rules.base import Facts, Judged, LineSet, RuleInfo, lines_of
 from recoup.audit.rules.core import (
@@ -89,6 +96,13 @@ RULES: list[ModuleType] = [
     additional_handling,
     large_package,
     charge_correction,
+    peak_surcharge,
+    return_charge,
+    missing_incentive,
+    zone_mismatch,
+    minimum_charge,
+    late_delivery_first_attempt,
+    signature,
 ]
 NEW_KINDS = tuple(m.INFO.kind for m in RULES)
 
@@ -146,7 +160,8 @@ def _add(found: _Found, facts: Facts, j: Judged) -> None:
         return
     ls = lines_of(facts, j.on)
     rows = np.asarray(j.rows, dtype=np.int64)
-    deadline = ls.day[rows] + facts.contract.claims.dispute_window_days
+    deadline = (ls.day[rows] + facts.contract.claims.dispute_window_days if j.deadline is None
+                else np.asarray(j.deadline, dtype=np.int64))
     ok = facts.as_of_day <= deadline
     excl = j.not_claimable or [None] * len(rows)
     claimable = ok & np.array([x is None for x in excl], dtype=bool)
@@ -211,7 +226,9 @@ def _facts(c: Contract, fx: dict[str, Any] | None, orphans: pd.DataFrame | None,
         ships, tn, svc, ship_day = fx["ships"], fx["tn"], fx["svc"], fx["ship_day"]
         delivered, deliv_day, kind = fx["delivered"], fx["deliv_day"], fx["service_kind"]
         e_sid, e_status, e_reason, e_day = fx["e_sid"], fx["e_status"], fx["e_reason"], fx["e_day"]
+        extra = {k: fx[k] for k in ("e_occ", "deliv_ns", "deadline_ns", "late_file_by")}
     else:
+        extra = {}
         lines = LineSet.of(pd.DataFrame(), z_i, z_o)
         ships = pd.DataFrame()
         tn = svc = kind = e_status = e_reason = z_o
@@ -225,5 +242,5 @@ def _facts(c: Contract, fx: dict[str, Any] | None, orphans: pd.DataFrame | None,
         lines=lines,
         orphans=LineSet.of(o, np.full(len(o), -1, dtype=np.int64), _txt(o["tracking_number"]) if len(o) else z_o),
         account=LineSet.of(a, np.full(len(a), -1, dtype=np.int64), np.full(len(a), "", dtype=object)),
-        core_kinds=core_kinds, trace=trace)
+        core_kinds=core_kinds, trace=trace, **extra)
 

@@ -106,6 +106,10 @@ class Facts:
     account: LineSet
     core_kinds: dict[int, set[str]] = field(default_factory=dict)
     trace: bool = False
+    e_occ: np.ndarray = field(default_factory=lambda: EMPTY_I)        # event instants, ns UTC
+    deliv_ns: np.ndarray = field(default_factory=lambda: EMPTY_I)     # first delivery instant (NAT: none)
+    deadline_ns: np.ndarray = field(default_factory=lambda: EMPTY_I)  # late_delivery's deadline instant (NAT)
+    late_file_by: np.ndarray = field(default_factory=lambda: EMPTY_I)  # late_delivery's filing deadline, days
 
     @property
     def n(self) -> int:
@@ -127,6 +131,7 @@ class Judged:
     not_claimable: list[str | None] | None = None       # why a finding is not claimable (besides its window)
     verdicts: dict[int, str] = field(default_factory=dict)            # invoice line id -> verdict
     warnings: Counter[str] = field(default_factory=Counter)
+    deadline: np.ndarray | None = None                  # days; None: the line's invoice date + dispute window
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -134,6 +139,19 @@ class Judged:
 
 def lines_of(facts: Facts, on: str) -> LineSet:
     return {"lines": facts.lines, "orphans": facts.orphans, "account": facts.account}[on]
+
+
+def described(ls: LineSet, pattern: str) -> np.ndarray:
+    """Lines whose ``description`` matches a regular expression (case-insensitive), vectorised."""
+    if not len(ls):
+        return np.zeros(0, dtype=bool)
+    d = pd.Series(ls.description, dtype=object)
+    return d.str.contains(pattern, case=False, regex=True, na=False).to_numpy(dtype=bool)
+
+
+def candidates(ls: LineSet, mask: np.ndarray) -> np.ndarray:
+    """Positions of the reportable lines of ``mask``."""
+    return np.flatnonzero(mask & ls.reportable) if len(ls) else EMPTY_I
 
 
 def dispute_deadline(facts: Facts, ls: LineSet, rows: np.ndarray) -> np.ndarray:

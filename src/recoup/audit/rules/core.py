@@ -88,7 +88,7 @@ class _Trace:
 SHIPMENT_FIELDS = ["carrier", "tracking_number", "service", "account_number", "ship_date", "promised_delivery",
                    "dest_postal", "dest_country", "dest_residential", "address_validated", "weight", "weight_unit",
                    "length", "width", "height", "dim_unit", "declared_value_cents", "item_value_cents", "currency",
-                   "dest_timezone"]
+                   "dest_timezone", "origin_postal", "signature"]
 SCAN_FIELDS = ["id", "carrier", "tracking_number", "occurred_at", "utc_offset_min", "status", "exception_reason"]
 LINE_FIELDS = ["id", "carrier", "tracking_number", "invoice_number", "invoice_date", "line_no", "charge_type",
                "amount_cents", "billed_weight", "weight_unit", "zone", "currency", "service", "adjustment",
@@ -600,6 +600,7 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
         facts_out.update(ships=sh, tn=tn, svc=svc, ship_day=ship_day, tz=tz, delivered=delivered, deliv_day=deliv_day,
                   e_sid=e_sid, e_day=e_day, e_status=e_status, e_reason=e_reason, e_occ=e_occ,
                   suppress_all=suppress_all, late_claimable=late_cl, refundable=refundable, billed=billed,
+                  deliv_ns=deliv_ns, deadline_ns=late["deadline_ns"], late_file_by=late["file_by"],
                   service_kind=np.where(is_lost, "lost", np.where(is_dmg, "damaged", np.where(
                       is_void, "void_label", np.where(is_late, "late_delivery", "")))).astype(object))
 
@@ -929,6 +930,7 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
     n = len(sh)
     late = np.zeros(n, dtype=bool)
     file_by = np.full(n, NAT, dtype=np.int64)
+    deadline_all = np.full(n, NAT, dtype=np.int64)     # the deadline instant of each judged parcel (facts)
     reason: dict[int, str] = {}
     promised: dict[int, str] = {}
     why_not: dict[int, str] = {}
@@ -987,6 +989,7 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
                     deadline_ns[jj] = loc.tz_convert("UTC").tz_localize(None).to_numpy(
                         dtype="datetime64[ns]").view("int64")
         dns = deliv_ns[idx]
+        deadline_all[idx] = deadline_ns
         is_late = (deadline_ns != NAT) & (dns > deadline_ns)
         if trace:
             has = np.flatnonzero(deadline_ns != NAT)
@@ -1013,4 +1016,5 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
                            tz[rows])
         for r, a, j, p in zip(rows.tolist(), shown, li.tolist(), by, strict=True):
             reason[r] = f"delivered {a}, promised by {deadline_txt[j] or p}"
-    return {"late": late, "file_by": file_by, "reason": reason, "promised": promised, "why_not": why_not}
+    return {"late": late, "file_by": file_by, "reason": reason, "promised": promised, "why_not": why_not,
+            "deadline_ns": deadline_all}
