@@ -180,3 +180,19 @@ def test_every_carrier_specific_file_is_claimed_by_its_carrier() -> None:
     assert set(pdf["charges"]) - {"default"} == claimed_charges
     claimed_readers = {r for c in REGISTRY.values() for r in c.data.readers}
     assert {f"{r.kind}:{r.name}" for r in READERS} - GENERIC_READERS == claimed_readers
+
+
+def test_every_kind_the_audit_files_by_itself_can_be_filed() -> None:
+    """A claimable finding of a kind no carrier accepts went to needs_attention ("UPS does not accept
+    account_fee claims"): every kind the audit files without a person (recoup rules: automatic) is a
+    service or billing kind, with a claim type and a reason code at UPS and FedEx (they accept all)."""
+    from recoup.audit.rules import all_rules
+
+    automatic = {r.kind for r in all_rules() if r.automatic}
+    assert automatic - ALL_KINDS == set()
+    for code in ("ups", "fedex"):
+        spec = get_carrier(code)
+        for kind in sorted(automatic):
+            assert spec.accepts(kind), (code, kind)
+            assert spec.claim_type(kind) in {"late_delivery", "loss", "damage", "billing"}, (code, kind)
+            assert spec.reason_codes[kind], (code, kind)

@@ -46,15 +46,26 @@ ChannelName = Literal["api", "email", "file"]
 # spec/claims.md "The API channel": EasyPost's types plus recoup's late_delivery and billing).
 # ---------------------------------------------------------------------------------------------
 
-SERVICE_KINDS = frozenset({"late_delivery", "lost", "damaged"})
+#: a guaranteed-service refund: ``late_delivery`` and its first-attempt variant (docs/rules)
+LATE_KINDS = frozenset({"late_delivery", "late_delivery_first_attempt"})
+SERVICE_KINDS = LATE_KINDS | {"lost", "damaged"}
+#: a charge disputed on the carrier's invoice: the billing kinds of audits.md, then the kinds of
+#: docs/rules that a carrier refunds on a billing dispute (tests/carriers/test_registry.py checks
+#: that every kind the audit files by itself is here or in SERVICE_KINDS)
+RULE_BILLING_KINDS = frozenset({
+    "account_fee", "saturday_delivery", "declared_value", "additional_handling", "large_package",
+    "charge_correction", "peak_surcharge", "return_charge", "missing_incentive", "zone_mismatch",
+    "minimum_charge", "signature",
+})
 BILLING_KINDS = frozenset({
     "void_label", "duplicate_charge", "residential_surcharge", "address_correction",
     "delivery_area_surcharge", "dim_weight", "rate_overcharge", "fuel_surcharge",
-})
+}) | RULE_BILLING_KINDS
 ALL_KINDS = SERVICE_KINDS | BILLING_KINDS
 
 CLAIM_TYPES: Mapping[str, str] = {
     "late_delivery": "late_delivery",   # guaranteed-service refund (GSR / MBG / PME refund / SD delay)
+    "late_delivery_first_attempt": "late_delivery",
     "lost": "loss",                     # EasyPost claim type "loss"
     "damaged": "damage",                # EasyPost claim type "damage"
     **{k: "billing" for k in sorted(BILLING_KINDS)},   # a charge disputed on the carrier's invoice
@@ -101,12 +112,17 @@ GENERIC_DISPUTE_COLUMNS: tuple[tuple[str, DisputeSource], ...] = (
     ("Reference", "claim_id"),
 )
 
+#: the kinds of docs/rules have no published carrier reason code: they are filed as billing disputes
+#: under recoup's own name for the reason (the dispute row's description says what is disputed)
+RULE_REASON_CODES: Mapping[str, str] = {k: k.upper() for k in sorted(RULE_BILLING_KINDS)}
 # recoup's own short codes, for carriers without a code list of their own.
 GENERIC_REASON_CODES: Mapping[str, str] = {
     "late_delivery": "LATE", "lost": "LOSS", "damaged": "DAMAGE", "void_label": "VOID",
     "duplicate_charge": "DUPLICATE", "residential_surcharge": "RESIDENTIAL",
     "address_correction": "ADDRESS_CORRECTION", "delivery_area_surcharge": "DAS",
     "dim_weight": "DIM_WEIGHT", "rate_overcharge": "RATE", "fuel_surcharge": "FUEL",
+    "late_delivery_first_attempt": "LATE",
+    **RULE_REASON_CODES,
 }
 
 

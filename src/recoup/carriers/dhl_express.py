@@ -7,7 +7,7 @@ within 14 calendar days of the shipment date"; §2.4: loss or damage "in writing
 
 from __future__ import annotations
 
-from recoup.carriers.base import BILLING_KINDS, CarrierData, CarrierSpec
+from recoup.carriers.base import BILLING_KINDS, LATE_KINDS, CarrierData, CarrierSpec
 
 code = "dhl_express"
 
@@ -17,7 +17,7 @@ CARRIER = CarrierSpec(
     default_channel="email",
     # late_delivery: the MBG on timed services (9:00, 10:30, 12:00) refunds the premium [R36];
     # lost (after a completed trace [R79]) and damaged; billing disputes [R154].
-    accepted_kinds=frozenset({"late_delivery", "lost", "damaged"}) | BILLING_KINDS,
+    accepted_kinds=LATE_KINDS | {"lost", "damaged"} | BILLING_KINDS,
     # The stored sources name no DHL claims address (it differs by country and account):
     # the merchant must set one.
     claims_email=None,

@@ -6,7 +6,7 @@ Business claims by e-mail (spec/claims.md "Channels"); only the contract holder 
 
 from __future__ import annotations
 
-from recoup.carriers.base import BILLING_KINDS, CarrierData, CarrierSpec
+from recoup.carriers.base import BILLING_KINDS, LATE_KINDS, CarrierData, CarrierSpec
 
 code = "dpd_uk"
 
@@ -19,7 +19,7 @@ CARRIER = CarrierSpec(
     # late-delivery refund ([R48]: not supported by Shippo), but a merchant's contract may mark
     # timed services (Pre 10:30, Pre 12) guaranteed, and the audit finds late deliveries only on
     # services the contract guarantees; so it is accepted and the contract decides.
-    accepted_kinds=frozenset({"late_delivery", "lost", "damaged"}) | BILLING_KINDS,
+    accepted_kinds=LATE_KINDS | {"lost", "damaged"} | BILLING_KINDS,
     # No DPD claims address in the stored sources: the merchant must set one.
     claims_email=None,
     data=CarrierData(

@@ -7,7 +7,7 @@ the default channel is the bulk dispute file.
 
 from __future__ import annotations
 
-from recoup.carriers.base import ALL_KINDS, CarrierData, CarrierSpec, DisputeSource
+from recoup.carriers.base import ALL_KINDS, RULE_REASON_CODES, CarrierData, CarrierSpec, DisputeSource
 
 code = "fedex"
 
@@ -25,6 +25,8 @@ REASON_CODES = {
     "dim_weight": "DIM_WEIGHT",           # [R112]
     "rate_overcharge": "RATE",            # [R102]
     "fuel_surcharge": "FUEL",             # [R137]
+    **RULE_REASON_CODES,                  # the kinds of docs/rules: no published code (carriers/base.py)
+    "late_delivery_first_attempt": "MBG",   # the same guarantee, met or missed on the first attempt
 }
 
 DISPUTE_COLUMNS: tuple[tuple[str, DisputeSource], ...] = (

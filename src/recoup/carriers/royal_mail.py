@@ -6,7 +6,7 @@ channel is email.
 
 from __future__ import annotations
 
-from recoup.carriers.base import BILLING_KINDS, CarrierData, CarrierSpec
+from recoup.carriers.base import BILLING_KINDS, LATE_KINDS, CarrierData, CarrierSpec
 
 code = "royal_mail"
 
@@ -18,7 +18,7 @@ CARRIER = CarrierSpec(
     # 24/48 has no delay compensation [R46]: the contract marks those services not guaranteed);
     # lost: after 10 working days past due, 5 for SD [R87]; damaged [R43]; billing kinds on
     # business-account invoices.
-    accepted_kinds=frozenset({"late_delivery", "lost", "damaged"}) | BILLING_KINDS,
+    accepted_kinds=LATE_KINDS | {"lost", "damaged"} | BILLING_KINDS,
     # No Royal Mail claims address in the stored sources: the merchant must set one.
     claims_email=None,
     data=CarrierData(

@@ -9,7 +9,7 @@ the same way here; a merchant can switch UPS to ``api`` (e.g. through EasyPost) 
 
 from __future__ import annotations
 
-from recoup.carriers.base import ALL_KINDS, CarrierData, CarrierSpec, DisputeSource
+from recoup.carriers.base import ALL_KINDS, RULE_REASON_CODES, CarrierData, CarrierSpec, DisputeSource
 
 code = "ups"
 
@@ -29,6 +29,8 @@ REASON_CODES = {
     "dim_weight": "DIM_WEIGHT",           # billable weight above the correct DIM weight [R112]
     "rate_overcharge": "RATE",            # price above the contract rate [R102]
     "fuel_surcharge": "FUEL",             # percent above the weekly table [R135]
+    **RULE_REASON_CODES,                  # the kinds of docs/rules: no published code (carriers/base.py)
+    "late_delivery_first_attempt": "GSR",   # the same guarantee, met or missed on the first attempt
 }
 
 # The columns of the dispute file, in order: the fields UPS asks for per charge (account,

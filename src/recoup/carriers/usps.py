@@ -7,7 +7,7 @@ the Priority Mail Express postage refund (domain.md §1.3).
 
 from __future__ import annotations
 
-from recoup.carriers.base import BILLING_KINDS, CarrierData, CarrierSpec
+from recoup.carriers.base import BILLING_KINDS, LATE_KINDS, CarrierData, CarrierSpec
 
 code = "usps"
 
@@ -17,7 +17,7 @@ CARRIER = CarrierSpec(
     default_channel="api",
     # late_delivery: PME money-back guarantee [R32]; lost/damaged: insured mail [R76].
     # Billing kinds: a charge the carrier billed can always be queried (EasyPost type "billing").
-    accepted_kinds=frozenset({"late_delivery", "lost", "damaged"}) | BILLING_KINDS,
+    accepted_kinds=LATE_KINDS | {"lost", "damaged"} | BILLING_KINDS,
     # USPS claims are filed online (domain.md §2.3); no claims e-mail address is named:
     # the merchant must set one to use the email channel.
     claims_email=None,
