@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from recoup.cli import app, check_format, ctx_of, fail, guarded, parse_date
+from recoup.cli_base import app, check_format, ctx_of, fail, guarded, parse_date
 from recoup.output import emit, stderr
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 import typer
 
 from recoup.claims.states import ALL
-from recoup.cli import (
+from recoup.cli_base import (
     AS_OF_HELP,
     app,
     carrier_code,

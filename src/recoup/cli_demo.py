@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from recoup.cli import app, fail
+from recoup.cli_base import app, fail
 from recoup.demo import DEFAULT_FAULTS, DEFAULT_SEED, DEFAULT_SHIPMENTS
 from recoup.errors import RecoupError
 from recoup.money import from_cents

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from recoup.cli import app, check_format, ctx_of, guarded
+from recoup.cli_base import app, check_format, ctx_of, guarded
 from recoup.output import emit, stderr
 
 

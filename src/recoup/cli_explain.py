@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from recoup.cli import app, guarded
+from recoup.cli_base import app, guarded
 
 
 def _fmt_format(v: str) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from recoup.cli import app, ctx_of, fail, guarded
+from recoup.cli_base import app, ctx_of, fail, guarded
 from recoup.output import stderr
 
 

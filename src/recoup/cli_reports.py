@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from recoup.cli import app, check_format, command_clock, ctx_of, fail, guarded
+from recoup.cli_base import app, check_format, command_clock, ctx_of, fail, guarded
 from recoup.output import emit, stderr
 
 report_app = typer.Typer(no_args_is_help=True, help="Finance reports.")

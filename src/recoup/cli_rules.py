@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from recoup.cli import app, check_format, guarded
+from recoup.cli_base import app, check_format, guarded
 
 
 @app.command("rules")

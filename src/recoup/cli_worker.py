@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from recoup.cli import (
+from recoup.cli_base import (
     AS_OF_HELP,
     app,
     check_format,
