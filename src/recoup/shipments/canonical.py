@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from recoup.ingest.base import EXCEPTION_REASONS, SCAN_COLUMNS, STATUSES, ReadResult
 from recoup.ingest.csvutil import Checker, column_notes, header_of, load_csv, none_if_empty
+from recoup.ingest.stream import CHUNK_BYTES, CsvChunks
 from recoup.money import VALUE_LIMIT_CENTS
 from recoup.shipments.codes.jsonscans import placeholder_reason
 
@@ -91,7 +93,21 @@ def read_shipments(path: Path) -> ReadResult:
 
 
 def read_scans(path: Path) -> ReadResult:
-    df = load_csv(path, SCAN_REQUIRED, "scans", SCAN_OPTIONAL)
+    return _scans_of(load_csv(path, SCAN_REQUIRED, "scans", SCAN_OPTIONAL), notes=True)
+
+
+def read_scans_chunks(path: Path, *, chunk_bytes: int = CHUNK_BYTES,
+                      on_bytes: Callable[[int], None] | None = None) -> Iterator[ReadResult]:
+    """:func:`read_scans` in blocks of about ``chunk_bytes`` (bounded memory, issue 17): each block's
+    result holds what ``read_scans`` gives for those records (rows, row errors with the file's line
+    numbers); the column notes come with the first block."""
+    first = True
+    for df in CsvChunks(path, SCAN_REQUIRED, "scans", SCAN_OPTIONAL, chunk_bytes=chunk_bytes, on_bytes=on_bytes):
+        yield _scans_of(df, notes=first)
+        first = False
+
+
+def _scans_of(df: pd.DataFrame, *, notes: bool) -> ReadResult:
     _ensure(df, SCAN_OPTIONAL)
     ck = Checker(df)
     ck.required(*SCAN_REQUIRED)
@@ -121,4 +137,4 @@ def read_scans(path: Path) -> ReadResult:
         "line": df["line"],
     })
     return ReadResult("canonical", out.loc[~ck.bad, SCAN_COLUMNS].reset_index(drop=True), read=len(df),
-                      errors=ck.errors, notes=column_notes(df, "scans"))
+                      errors=ck.errors, notes=column_notes(df, "scans") if notes else [])
