@@ -107,6 +107,17 @@ def read_scans_chunks(path: Path, *, chunk_bytes: int = CHUNK_BYTES,
         first = False
 
 
+def _maybe_placeholders(numbers: pd.Series) -> list[str]:
+    """The distinct tracking numbers ``placeholder_reason`` must judge: letters and digits with at
+    least one digit are never template text nor a placeholder word, only maybe one repeated character
+    (``1111``), which is checked here; so the per-value check runs on the few others (issue 17)."""
+    uniq = pd.Series(numbers.unique(), dtype="str")
+    uniq = uniq[uniq != ""]
+    plain = uniq.str.fullmatch(r"[0-9A-Za-z]*[0-9][0-9A-Za-z]*").to_numpy(dtype=bool)
+    values = uniq.tolist()
+    return [v for v, ok in zip(values, plain, strict=True) if not ok or len(set(v.upper())) == 1]
+
+
 def _scans_of(df: pd.DataFrame, *, notes: bool) -> ReadResult:
     _ensure(df, SCAN_OPTIONAL)
     ck = Checker(df)
@@ -114,7 +125,7 @@ def _scans_of(df: pd.DataFrame, *, notes: bool) -> ReadResult:
     # placeholders ("<Inquiry Number>", "string", template text): refused per row (issue 11);
     # checked once per distinct number, not per row
     numbers = df["tracking_number"]
-    verdict = {v: placeholder_reason(v) for v in numbers.unique() if v != ""}
+    verdict = {v: placeholder_reason(v) for v in _maybe_placeholders(numbers)}
     reasons = numbers.map(verdict).astype(object)
     bad_number = reasons.notna()
     ck.flag(bad_number, "tracking_number", reasons.where(bad_number, ""))

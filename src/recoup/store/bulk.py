@@ -42,14 +42,13 @@ def frame_rows(df: pd.DataFrame, columns: Sequence[str], dialect: str) -> list[t
         s = df[c]
         if isinstance(s.dtype, pd.DatetimeTZDtype):
             if dialect == "sqlite":
-                txt = s.dt.tz_convert("UTC").dt.strftime(_SQLITE_TS)
-                cols.append(txt.astype(object).where(s.notna(), None).tolist())
+                cols.append(_sqlite_text(s))
             else:
                 cols.append([None if pd.isna(x) else x.to_pydatetime() for x in s])
         elif s.dtype.kind == "M":  # naive datetime64: a date column
             cols.append([None if pd.isna(x) else x.date() for x in s])
         elif isinstance(s.dtype, pd.Int64Dtype):
-            cols.append([None if pd.isna(x) else int(x) for x in s])
+            cols.append(s.to_numpy(dtype=object, na_value=None).tolist())
         elif s.dtype.kind in "iu":
             cols.append(s.astype(object).tolist())
         elif s.dtype.kind == "b":
@@ -61,6 +60,17 @@ def frame_rows(df: pd.DataFrame, columns: Sequence[str], dialect: str) -> list[t
                 vals = [_cell(x, dialect) for x in vals]
             cols.append(vals)
     return list(zip(*cols, strict=True)) if cols else []
+
+
+def _sqlite_text(s: pd.Series) -> list[str | None]:
+    """UTC instants as SQLite's text (``%Y-%m-%d %H:%M:%S.%f``), vectorised (strftime is per row)."""
+    utc = s.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    txt = np.strings.replace(np.datetime_as_string(utc, unit="us"), "T", " ")
+    out: list[str | None] = txt.astype(object).tolist()
+    if s.isna().any():
+        for i in np.flatnonzero(s.isna().to_numpy()).tolist():
+            out[i] = None
+    return out
 
 
 def insert_ignore(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]],
