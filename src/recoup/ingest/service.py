@@ -26,7 +26,7 @@ from recoup.ingest.stream import CHUNK_BYTES
 from recoup.money import LINE_LIMIT_CENTS, from_cents, limit_text
 from recoup.shipments.canonical import SHIPMENT_COLUMNS
 from recoup.sla.contracts import ContractSet
-from recoup.store.bulk import frame_rows, insert_ignore
+from recoup.store.bulk import frame_rows, insert_frame, insert_ignore
 from recoup.store.models import IngestedFile, Invoice, Shipment
 
 CHUNK = 5000
@@ -338,8 +338,7 @@ def _store_scans(conn: Connection, result: ReadResult, fid: int, s: FileSummary,
     df = df.assign(source=result.format, file_id=fid)
     cols = ["carrier", "tracking_number", "occurred_at", "utc_offset_min", "status", "carrier_status_code",
             "description", "city", "postal", "country", "exception_reason", "source", "file_id"]
-    n = insert_ignore(conn, "scan_event", cols, frame_rows(df, cols, conn.dialect.name),
-                      ["carrier", "tracking_number", "occurred_at", "status"])
+    n = insert_frame(conn, "scan_event", cols, df, ["carrier", "tracking_number", "occurred_at", "status"])
     s.stored += n
     s.duplicates += len(df) - n
 

@@ -38,7 +38,7 @@ from recoup.errors import FileRefused
 from recoup.ingest.base import RowError
 from recoup.ingest.xlsx import text_path
 
-CHUNK_BYTES = 32 << 20          # about 200,000 canonical scan rows a block
+CHUNK_BYTES = 16 << 20          # about 180,000 canonical scan rows a block
 _BOM = b"\xef\xbb\xbf"
 # what str.strip() strips: every character Python calls whitespace
 _WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
