@@ -65,6 +65,8 @@ def frame_rows(df: pd.DataFrame, columns: Sequence[str], dialect: str) -> list[t
 
 def _sqlite_text(s: pd.Series) -> list[str | None]:
     """UTC instants as SQLite's text (``%Y-%m-%d %H:%M:%S.%f``), vectorised (strftime is per row)."""
+    if not len(s):
+        return []
     utc = s.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
     txt = np.strings.replace(np.datetime_as_string(utc, unit="us"), "T", " ")
     out: list[str | None] = txt.astype(object).tolist()
