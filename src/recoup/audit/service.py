@@ -179,9 +179,6 @@ def _fetch(conn: Connection, sql: str, params: Sequence[object], columns: Sequen
     """A query's rows as compact columns (KINDS; other columns categories), a batch at a time."""
     raw = conn.connection.dbapi_connection
     assert raw is not None
-    arrow = _fetch_arrow(conn, raw, sql, params, columns)
-    if arrow is not None:
-        return arrow
     if conn.dialect.paramstyle in ("format", "pyformat"):
         sql = sql.replace("%", "%%").replace("?", "%s")
     cur = raw.cursor()
@@ -197,81 +194,6 @@ def _fetch(conn: Connection, sql: str, params: Sequence[object], columns: Sequen
     finally:
         cur.close()
     return _concat(parts, columns)
-
-
-def _sqlite_file(conn: Connection, raw: Any) -> str | None:
-    """The SQLite file a second, read-only connection may read as this one would: a file database
-    and no write of this connection's pending (a separate connection sees only what is committed)."""
-    if conn.dialect.name != "sqlite" or getattr(raw, "in_transaction", True):
-        return None
-    db = conn.engine.url.database
-    if not db or db == ":memory:" or db.startswith("file:") or not Path(db).is_file():
-        return None
-    return db
-
-
-def _fetch_arrow(conn: Connection, raw: Any, sql: str, params: Sequence[object],
-                 columns: Sequence[str]) -> pd.DataFrame | None:
-    """:func:`_fetch` on SQLite through ADBC (Arrow batches, no Python tuple per row; issue 17), when
-    ``adbc-driver-sqlite`` is installed; None to use the sqlite3 cursor. ADBC infers a column's type
-    from its first rows, so a first row of typed placeholders (text, or 0 for the integer kinds) leads
-    the query and is dropped: a column NULL in its first rows and text later still reads as text.
-    Every column ends as :func:`_column` makes it from the sqlite3 cursor's values."""
-    db = _sqlite_file(conn, raw)
-    if db is None:
-        return None
-    try:
-        import adbc_driver_sqlite.dbapi as adbc
-    except ImportError:
-        return None
-    try:
-        return _adbc_frames(adbc, db, sql, params, columns)
-    except Exception:     # a driver that cannot read this store (its error is the cursor path's to meet)
-        return None
-
-
-def _adbc_frames(adbc: Any, db: str, sql: str, params: Sequence[object], columns: Sequence[str]) -> pd.DataFrame | None:
-    import pyarrow as pa
-
-    typed = ", ".join(f"{0 if KINDS.get(c, 'c') in 'iIb' else chr(39) * 2} AS {c}" for c in columns)
-    parts: list[pd.DataFrame] = []
-    with adbc.connect(db) as a, a.cursor() as cur:
-        cur.execute(f"SELECT {typed} UNION ALL SELECT * FROM ({sql})", tuple(params))
-        reader = cur.fetch_record_batch()
-        pending: list[pa.RecordBatch] = []
-        n, first = 0, True
-        for batch in reader:
-            if first:
-                if batch.num_rows == 0 or batch.column(0)[0].as_py() not in (0, ""):
-                    return None       # not the placeholder row first: read it the usual way
-                batch, first = batch.slice(1), False
-            pending.append(batch)
-            n += batch.num_rows
-            if n >= BATCH:
-                parts.append(_arrow_frame(pa.Table.from_batches(pending), columns))
-                pending, n = [], 0
-        if n:
-            parts.append(_arrow_frame(pa.Table.from_batches(pending), columns))
-    return _concat(parts, columns)
-
-
-def _arrow_frame(table: Any, columns: Sequence[str]) -> pd.DataFrame:
-    import pyarrow as pa
-
-    out = {}
-    for j, c in enumerate(columns):
-        col = table.column(j).combine_chunks()
-        kind = KINDS.get(c, "c")
-        if kind == "i":
-            out[c] = col.to_numpy(zero_copy_only=False).astype(np.int64)
-        elif kind == "I":
-            missing = col.is_null().to_numpy(zero_copy_only=False)
-            out[c] = pd.arrays.IntegerArray(col.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64), missing)
-        elif kind == "b" or not pa.types.is_string(col.type):
-            out[c] = _column(np.array([*col.to_pylist(), None], dtype=object)[:-1], kind)
-        else:
-            out[c] = _column(col.to_numpy(zero_copy_only=False).astype(object), kind)
-    return pd.DataFrame(out)
 
 
 def _compact(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
