@@ -93,6 +93,7 @@ def phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path |
           workers: int | None = None) -> dict[str, object]:
     """One audit in this process: its time, this process's peak memory and the peak of it and its workers."""
     from recoup.audit.service import audit
+    from recoup.clock import clock_for
     from recoup.sla.contracts import load_contracts
     from recoup.store.db import make_engine
 
@@ -107,7 +108,7 @@ def phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path |
         prof.enable()
     with _Sampler() as sampler:
         t0 = time.perf_counter()
-        s = audit(eng, cs, as_of, full=full, workers=workers)
+        s = audit(eng, cs, as_of, clock=clock_for(as_of), full=full, workers=workers)
         took = time.perf_counter() - t0
     if prof is not None and profile is not None:
         prof.disable()

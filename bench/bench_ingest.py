@@ -1,9 +1,13 @@
 """Benchmark: ingest of N canonical scan rows (default 1,000,000) into SQLite and PostgreSQL.
 
 Reports rows/s and peak memory (max RSS of the child doing the work) beside the time of
-`sqlite3`'s own `.import` of the same file (the floor). Target: within 3x of the floor, < 1 GB.
+`sqlite3`'s own `.import` of the same file into a table with the same unique scan key (the SQLite
+floor) and of `psql \\copy` of the same file into a table with that key (the PostgreSQL floor), both
+measured in the same run. Target: within 3x of each floor, < 1 GB (issue 17).
 
-    python bench/bench_ingest.py [--rows N] [--pg URL]
+    python bench/bench_ingest.py [--rows N] [--csv PATH] [--pg URL | --no-pg] [--chunk-bytes N]
+
+``--csv PATH`` reuses the file there (generated once when missing) instead of a temporary one.
 """
 
 from __future__ import annotations
@@ -46,69 +50,114 @@ def generate(path: Path, rows: int, seed: int = 1) -> None:
                 n += 1
 
 
-def child(db: str, csv: str) -> None:
+FLOOR_TABLE = ("CREATE TABLE scans (tracking_number TEXT, carrier TEXT, occurred_at TEXT, status TEXT, "
+               "carrier_status_code TEXT, description TEXT, city TEXT, postal TEXT, country TEXT, "
+               "exception_reason TEXT, UNIQUE (carrier, tracking_number, occurred_at, status))")
+
+
+def child(db: str, csv: str, chunk_bytes: str = "0") -> None:
+    from recoup.clock import SystemClock
     from recoup.ingest.service import ingest_files
     from recoup.store.db import init_db, make_engine
 
     eng = make_engine(db)
     init_db(eng)
     t = time.perf_counter()
-    (s,) = ingest_files(eng, "scans", [Path(csv)])
+    (s,) = ingest_files(eng, "scans", [Path(csv)], clock=SystemClock(), chunk_bytes=int(chunk_bytes) or None)
     dt = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps({"seconds": dt, "stored": s.stored, "rejected": s.rejected, "peak_bytes": peak}))
 
 
-def run_child(db: str, csv: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--child", db, str(csv)], capture_output=True, text=True, check=True)
+def run_child(db: str, csv: Path, chunk_bytes: int = 0) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--child", db, str(csv), str(chunk_bytes)], capture_output=True,
+                         text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def floor(csv: Path, tmp: Path) -> float | None:
+    """sqlite3's own .import of the file into a table with the scan key (WAL, synchronous=NORMAL as recoup)."""
     if not shutil.which("sqlite3"):
         return None
     db = tmp / "floor.db"
     t = time.perf_counter()
-    subprocess.run(["sqlite3", str(db), ".mode csv", f".import {csv} scans"], check=True)
+    subprocess.run(["sqlite3", str(db), "PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", FLOOR_TABLE,
+                    ".mode csv", f".import --skip 1 {csv} scans"], check=True, capture_output=True)
     return time.perf_counter() - t
+
+
+def pg_floor(url: str, csv: Path) -> float | None:
+    """psql's \\copy of the file into a table with the scan key, in a schema of its own (dropped after)."""
+    if not shutil.which("psql"):
+        return None
+    raw = url.replace("postgresql+psycopg://", "postgresql://")
+    sql = ("DROP SCHEMA IF EXISTS bench_floor CASCADE; CREATE SCHEMA bench_floor; SET search_path TO bench_floor; "
+           f"{FLOOR_TABLE};")
+    subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True)
+    t = time.perf_counter()
+    subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c", "SET search_path TO bench_floor",
+                    "-c", f"\\copy scans FROM '{csv}' WITH (FORMAT csv, HEADER true)"], check=True, capture_output=True)
+    took = time.perf_counter() - t
+    subprocess.run(["psql", raw, "-q", "-c", "DROP SCHEMA IF EXISTS bench_floor CASCADE"], check=True,
+                   capture_output=True)
+    return took
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--csv", type=Path, help="the generated file to reuse (written when missing)")
     ap.add_argument("--pg", default=os.environ.get("RECOUP_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    ap.add_argument("--child", nargs=2)
+    ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--chunk-bytes", type=int, default=0, help="streaming block size (default: recoup's)")
+    ap.add_argument("--child", nargs="+")
     a = ap.parse_args()
     if a.child:
         child(*a.child)
         return
     tmp = Path(tempfile.mkdtemp(prefix="recoup-bench-"))
-    csv = tmp / "scans.csv"
-    generate(csv, a.rows)
-    fl = floor(csv, tmp)
-    print(f"rows: {a.rows:,}  file: {csv.stat().st_size / 1e6:.0f} MB")
-    if fl:
-        print(f"sqlite3 .import (floor): {fl:.1f} s  {a.rows / fl:,.0f} rows/s")
-    r = run_child(f"sqlite:///{tmp / 'bench.db'}", csv)
-    ratio = f"  {r['seconds'] / fl:.1f}x the floor" if fl else ""
-    print(f"recoup ingest, SQLite:     {r['seconds']:.1f} s  {a.rows / r['seconds']:,.0f} rows/s  "
-          f"peak {r['peak_bytes'] / 2**20:.0f} MiB{ratio}")
-    if a.pg:
-        try:
-            import psycopg
+    try:
+        csv = a.csv or tmp / "scans.csv"
+        if not csv.exists():
+            generate(csv, a.rows)
+        with open(csv, "rb") as f:
+            rows = sum(1 for _ in f) - 1
+        print(f"rows: {rows:,}  file: {csv.stat().st_size / 1e6:.0f} MB  load average {os.getloadavg()[0]:.1f}")
+        fl = floor(csv, tmp)
+        if fl:
+            print(f"sqlite3 .import (floor):   {fl:.1f} s  {rows / fl:,.0f} rows/s")
+        r = run_child(f"sqlite:///{tmp / 'bench.db'}", csv, a.chunk_bytes)
+        ratio = f"  {r['seconds'] / fl:.1f}x the floor" if fl else ""
+        print(f"recoup ingest, SQLite:     {r['seconds']:.1f} s  {rows / r['seconds']:,.0f} rows/s  "
+              f"peak {r['peak_bytes'] / 2**20:.0f} MiB{ratio}  stored {r['stored']:,}")
+        if a.pg and not a.no_pg:
+            _pg(a.pg, csv, rows, a.chunk_bytes)
+    finally:
+        shutil.rmtree(tmp)
 
-            with psycopg.connect(a.pg.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as c:
+
+def _pg(pg: str, csv: Path, rows: int, chunk_bytes: int) -> None:
+    try:
+        import psycopg
+
+        raw = pg.replace("postgresql+psycopg://", "postgresql://")
+        fl = pg_floor(pg, csv)
+        if fl:
+            print(f"psql \\copy (floor):       {fl:.1f} s  {rows / fl:,.0f} rows/s")
+        with psycopg.connect(raw, autocommit=True) as c:
+            c.execute("DROP SCHEMA IF EXISTS bench_ingest CASCADE")
+            c.execute("CREATE SCHEMA bench_ingest")
+        try:
+            url = pg + ("&" if "?" in pg else "?") + "options=-csearch_path%3Dbench_ingest"
+            r = run_child(url, csv, chunk_bytes)
+            ratio = f"  {r['seconds'] / fl:.1f}x the floor" if fl else ""
+            print(f"recoup ingest, PostgreSQL: {r['seconds']:.1f} s  {rows / r['seconds']:,.0f} rows/s  "
+                  f"peak {r['peak_bytes'] / 2**20:.0f} MiB{ratio}  stored {r['stored']:,}")
+        finally:
+            with psycopg.connect(raw, autocommit=True) as c:
                 c.execute("DROP SCHEMA IF EXISTS bench_ingest CASCADE")
-                c.execute("CREATE SCHEMA bench_ingest")
-            url = a.pg + ("&" if "?" in a.pg else "?") + "options=-csearch_path%3Dbench_ingest"
-            r = run_child(url, csv)
-            print(f"recoup ingest, PostgreSQL: {r['seconds']:.1f} s  {a.rows / r['seconds']:,.0f} rows/s  "
-                  f"peak {r['peak_bytes'] / 2**20:.0f} MiB")
-            with psycopg.connect(a.pg.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as c:
-                c.execute("DROP SCHEMA IF EXISTS bench_ingest CASCADE")
-        except Exception as e:  # a benchmark reports and goes on
-            print(f"PostgreSQL skipped: {e}")
-    shutil.rmtree(tmp)
+    except Exception as e:  # a benchmark reports and goes on
+        print(f"PostgreSQL skipped: {type(e).__name__}: {e}")
 
 
 if __name__ == "__main__":

@@ -123,7 +123,7 @@ def _ingest(ctx: typer.Context, kind: str, files: list[Path], input_format: str,
 
     with file_progress(len(files), f"ingest {kind}") as tick:
         summaries = ingest_files(engine, kind, files, clock=clock, input_format=input_format, carrier=carrier,
-                                 contracts=contracts, on_file=lambda s: tick(s.path))
+                                 contracts=contracts, on_file=lambda s: tick(s.path), progress=len(files) == 1)
     reconciled = None
     if kind == "invoices" and any(s.invoices for s in summaries):
         from recoup.claims.reconcile import reconcile

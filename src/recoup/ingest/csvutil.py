@@ -264,6 +264,9 @@ class Checker:
     def instant(self, col: str, *, require_offset: bool = True) -> tuple[pd.Series, pd.Series]:
         """ISO 8601 instants with offset -> (UTC datetime64, offset minutes Int64)."""
         s = self.df[col]
+        fast = _plain_instants(s)
+        if fast is not None:
+            return fast
         z = s.str.endswith("Z") | s.str.endswith("z")
         t6 = s.str[-6:]
         colon = t6.str.match(r"^[+-]\d\d:\d\d$").fillna(False).astype(bool)
@@ -286,6 +289,34 @@ class Checker:
 
     def frame(self) -> pd.DataFrame:
         return self.df.loc[~self.bad]
+
+
+_PLAIN_INSTANT = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$"
+
+
+def _plain_instants(s: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """:meth:`Checker.instant` for a column whose every cell is ``YYYY-MM-DDTHH:MM:SS`` with ``Z`` or
+    ``±HH:MM`` (what machine exports write), without the per-row ISO 8601 parser: the same UTC
+    instants and offsets, several times faster (issue 17). None when any cell is anything else (empty,
+    fractions, another offset form, an impossible date): the general path judges those."""
+    if not len(s):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(s, type=pa.string())
+        if not pc.all(pc.match_substring_regex(arr, _PLAIN_INSTANT)).as_py():
+            return None
+        # arrow's ISO 8601 cast: the instant (offset applied), and the wall-clock time as written
+        utc = arr.cast(pa.timestamp("s", tz="UTC"))
+        local = pc.utf8_slice_codeunits(arr, 0, 19).cast(pa.timestamp("s"))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    secs = utc.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    minutes = (local.cast(pa.int64()).to_numpy(zero_copy_only=False) - secs) // 60
+    when = pd.Series(secs.astype("datetime64[s]"), index=s.index).dt.tz_localize("UTC")
+    return when.astype("datetime64[us, UTC]"), pd.Series(minutes, index=s.index).astype("Int64")
 
 
 def cents_of(s: pd.Series) -> pd.Series:

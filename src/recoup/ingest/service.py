@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,10 @@ from recoup.errors import FileRefused, RecoupError
 from recoup.ingest.base import INVOICE_COLUMNS, SCAN_COLUMNS, SHIPMENT_COLUMNS, ReadResult, RowError
 from recoup.ingest.bounds import check_rows
 from recoup.ingest.formats import Format, detect
+from recoup.ingest.stream import CHUNK_BYTES
 from recoup.money import LINE_LIMIT_CENTS, from_cents, limit_text
 from recoup.sla.contracts import ContractSet
-from recoup.store.bulk import frame_rows, insert_ignore
+from recoup.store.bulk import frame_rows, insert_frame, insert_ignore
 from recoup.store.models import IngestedFile, Invoice, Shipment
 
 CHUNK = 5000
@@ -79,12 +80,14 @@ def sha256_of(path: Path) -> str:
 
 def ingest_files(engine: Engine, kind: str, paths: Sequence[Path], *, clock: Clock, input_format: str = "auto",
                  carrier: str | None = None, contracts: ContractSet | None = None,
-                 on_file: Callable[[FileSummary], None] | None = None) -> list[FileSummary]:
-    """Load files, each in its own transaction; what each writes is stamped ``clock.now()``."""
+                 on_file: Callable[[FileSummary], None] | None = None, progress: bool = False,
+                 chunk_bytes: int | None = None) -> list[FileSummary]:
+    """Load files, each in its own transaction; what each writes is stamped ``clock.now()``.
+    ``progress``: a bar counting rows and bytes of a big streamed file (on a terminal only)."""
     out = []
     for p in paths:
         s = ingest_file(engine, kind, Path(p), clock=clock, input_format=input_format, carrier=carrier,
-                        contracts=contracts)
+                        contracts=contracts, progress=progress, chunk_bytes=chunk_bytes)
         out.append(s)
         if on_file:
             on_file(s)
@@ -92,7 +95,10 @@ def ingest_files(engine: Engine, kind: str, paths: Sequence[Path], *, clock: Clo
 
 
 def ingest_file(engine: Engine, kind: str, path: Path, *, clock: Clock, input_format: str = "auto",
-                carrier: str | None = None, contracts: ContractSet | None = None) -> FileSummary:
+                carrier: str | None = None, contracts: ContractSet | None = None, progress: bool = False,
+                chunk_bytes: int | None = None) -> FileSummary:
+    """Read, check and store one file in one transaction. Canonical scans are streamed in blocks of
+    ``chunk_bytes`` (default :data:`recoup.ingest.stream.CHUNK_BYTES`; 0 reads the whole file at once)."""
     summary = FileSummary(path=str(path), kind=kind)
     now = clock.now()
     digest = None
@@ -102,6 +108,10 @@ def ingest_file(engine: Engine, kind: str, path: Path, *, clock: Clock, input_fo
         digest = sha256_of(path)
         fmt = detect(kind, path, input_format)
         summary.format = fmt.name
+        if kind == "scans" and fmt.name == "canonical" and chunk_bytes != 0:
+            _ingest_scan_stream(engine, path, digest, fmt, summary, now, carrier=carrier, contracts=contracts,
+                                progress=progress, chunk_bytes=chunk_bytes or CHUNK_BYTES)
+            return summary
         result = check_rows(_read(fmt, path, carrier), kind)
         summary.read = result.read
         summary.unknown_codes = result.unknown_codes
@@ -120,13 +130,54 @@ def ingest_file(engine: Engine, kind: str, path: Path, *, clock: Clock, input_fo
             summary.rejected = len({(e.line, e.invoice_number) for e in summary.errors if e.line is not None}) \
                 + sum(1 for e in summary.errors if e.line is None)
             _finish_file_row(conn, fid, summary)
-    except FileRefused as e:
-        summary.refused = str(e)
-        _record_refusal(engine, path, digest, kind, summary, now)
-    except RecoupError as e:
-        summary.refused = str(e)
+    except (FileRefused, RecoupError) as e:
+        # nothing of a refused file is stored (its transaction rolled back), nor counted
+        summary = FileSummary(path=str(path), kind=kind, format=summary.format, refused=str(e))
         _record_refusal(engine, path, digest, kind, summary, now)
     return summary
+
+
+def _ingest_scan_stream(engine: Engine, path: Path, digest: str, fmt: Format, s: FileSummary, now: dt.datetime, *,
+                        carrier: str | None, contracts: ContractSet | None, progress: bool,
+                        chunk_bytes: int) -> None:
+    """Canonical scans in blocks (bounded memory whatever the file's size), one transaction for the
+    file: each block is checked (bounds included) and stored like a whole file's rows; duplicates
+    across blocks are caught by the unique scan key; row errors keep the file's line numbers."""
+    from recoup.progress import rows_progress
+    from recoup.shipments.canonical import read_scans_chunks
+
+    size = path.stat().st_size
+    with rows_progress(size if progress else 0, f"ingest {path.name}") as advance, engine.begin() as conn:
+        fid = _file_row(conn, path, digest, "scans", fmt.name, now)
+        blocks = read_scans_chunks(path, chunk_bytes=chunk_bytes, on_bytes=lambda n: advance(0, n))
+        for result in _guarded(blocks, fmt):
+            result = check_rows(result, "scans")
+            s.read += result.read
+            s.unknown_codes.update(result.unknown_codes)
+            s.notes.extend(result.notes)
+            s.errors.extend(result.errors)
+            if carrier and len(result.frame):
+                result.frame["carrier"] = carrier
+            _store_scans(conn, result, fid, s, contracts)
+            advance(result.read, 0)
+        s.errors.sort(key=lambda e: e.line or 0)
+        s.rejected = len({(e.line, e.invoice_number) for e in s.errors if e.line is not None}) \
+            + sum(1 for e in s.errors if e.line is None)
+        _finish_file_row(conn, fid, s)
+
+
+def _guarded(results: Iterator[ReadResult], fmt: Format) -> Iterator[ReadResult]:
+    """A streaming reader's blocks; its unforeseen errors refuse the file as :func:`_read` does."""
+    while True:
+        try:
+            r = next(results)
+        except StopIteration:
+            return
+        except (FileRefused, RecoupError):
+            raise
+        except (ValueError, KeyError, TypeError, IndexError, UnicodeError, OSError) as e:
+            raise FileRefused(f"cannot read as {fmt.name}: {type(e).__name__}: {e}") from None
+        yield r
 
 
 def ingest_result(engine: Engine, kind: str, result: ReadResult, *, label: str, clock: Clock,
@@ -286,8 +337,7 @@ def _store_scans(conn: Connection, result: ReadResult, fid: int, s: FileSummary,
     df = df.assign(source=result.format, file_id=fid)
     cols = ["carrier", "tracking_number", "occurred_at", "utc_offset_min", "status", "carrier_status_code",
             "description", "city", "postal", "country", "exception_reason", "source", "file_id"]
-    n = insert_ignore(conn, "scan_event", cols, frame_rows(df, cols, conn.dialect.name),
-                      ["carrier", "tracking_number", "occurred_at", "status"])
+    n = insert_frame(conn, "scan_event", cols, df, ["carrier", "tracking_number", "occurred_at", "status"])
     s.stored += n
     s.duplicates += len(df) - n
 

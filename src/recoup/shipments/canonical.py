@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pandas as pd
 from recoup.ingest.base import EXCEPTION_REASONS, SCAN_COLUMNS, STATUSES, ReadResult
 from recoup.ingest.csvutil import Checker, column_notes, header_of, load_csv, none_if_empty
 from recoup.ingest.reader import Format
+from recoup.ingest.stream import CHUNK_BYTES, CsvChunks
 from recoup.money import VALUE_LIMIT_CENTS
 from recoup.shipments.codes.jsonscans import placeholder_reason
 
@@ -89,14 +91,39 @@ def read_shipments(path: Path) -> ReadResult:
 
 
 def read_scans(path: Path) -> ReadResult:
-    df = load_csv(path, SCAN_REQUIRED, "scans", SCAN_OPTIONAL)
+    return _scans_of(load_csv(path, SCAN_REQUIRED, "scans", SCAN_OPTIONAL), notes=True)
+
+
+def read_scans_chunks(path: Path, *, chunk_bytes: int = CHUNK_BYTES,
+                      on_bytes: Callable[[int], None] | None = None) -> Iterator[ReadResult]:
+    """:func:`read_scans` in blocks of about ``chunk_bytes`` (bounded memory, issue 17): each block's
+    result holds what ``read_scans`` gives for those records (rows, row errors with the file's line
+    numbers); the column notes come with the first block."""
+    first = True
+    for df in CsvChunks(path, SCAN_REQUIRED, "scans", SCAN_OPTIONAL, chunk_bytes=chunk_bytes, on_bytes=on_bytes):
+        yield _scans_of(df, notes=first)
+        first = False
+
+
+def _maybe_placeholders(numbers: pd.Series) -> list[str]:
+    """The distinct tracking numbers ``placeholder_reason`` must judge: letters and digits with at
+    least one digit are never template text nor a placeholder word, only maybe one repeated character
+    (``1111``), which is checked here; so the per-value check runs on the few others (issue 17)."""
+    uniq = pd.Series(numbers.unique(), dtype="str")
+    uniq = uniq[uniq != ""]
+    plain = uniq.str.fullmatch(r"[0-9A-Za-z]*[0-9][0-9A-Za-z]*").to_numpy(dtype=bool)
+    values = uniq.tolist()
+    return [v for v, ok in zip(values, plain, strict=True) if not ok or len(set(v.upper())) == 1]
+
+
+def _scans_of(df: pd.DataFrame, *, notes: bool) -> ReadResult:
     _ensure(df, SCAN_OPTIONAL)
     ck = Checker(df)
     ck.required(*SCAN_REQUIRED)
     # placeholders ("<Inquiry Number>", "string", template text): refused per row (issue 11);
     # checked once per distinct number, not per row
     numbers = df["tracking_number"]
-    verdict = {v: placeholder_reason(v) for v in numbers.unique() if v != ""}
+    verdict = {v: placeholder_reason(v) for v in _maybe_placeholders(numbers)}
     reasons = numbers.map(verdict).astype(object)
     bad_number = reasons.notna()
     ck.flag(bad_number, "tracking_number", reasons.where(bad_number, ""))
@@ -119,7 +146,7 @@ def read_scans(path: Path) -> ReadResult:
         "line": df["line"],
     })
     return ReadResult("canonical", out.loc[~ck.bad, SCAN_COLUMNS].reset_index(drop=True), read=len(df),
-                      errors=ck.errors, notes=column_notes(df, "scans"))
+                      errors=ck.errors, notes=column_notes(df, "scans") if notes else [])
 
 
 SHIPMENTS = Format("canonical", "shipments", sniff_shipments, read_shipments)

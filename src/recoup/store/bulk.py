@@ -4,6 +4,7 @@ table then one INSERT ... ON CONFLICT DO NOTHING. No per-row ORM objects."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -42,14 +43,13 @@ def frame_rows(df: pd.DataFrame, columns: Sequence[str], dialect: str) -> list[t
         s = df[c]
         if isinstance(s.dtype, pd.DatetimeTZDtype):
             if dialect == "sqlite":
-                txt = s.dt.tz_convert("UTC").dt.strftime(_SQLITE_TS)
-                cols.append(txt.astype(object).where(s.notna(), None).tolist())
+                cols.append(_sqlite_text(s))
             else:
                 cols.append([None if pd.isna(x) else x.to_pydatetime() for x in s])
         elif s.dtype.kind == "M":  # naive datetime64: a date column
             cols.append([None if pd.isna(x) else x.date() for x in s])
         elif isinstance(s.dtype, pd.Int64Dtype):
-            cols.append([None if pd.isna(x) else int(x) for x in s])
+            cols.append(s.to_numpy(dtype=object, na_value=None).tolist())
         elif s.dtype.kind in "iu":
             cols.append(s.astype(object).tolist())
         elif s.dtype.kind == "b":
@@ -61,6 +61,63 @@ def frame_rows(df: pd.DataFrame, columns: Sequence[str], dialect: str) -> list[t
                 vals = [_cell(x, dialect) for x in vals]
             cols.append(vals)
     return list(zip(*cols, strict=True)) if cols else []
+
+
+def _sqlite_text(s: pd.Series) -> list[str | None]:
+    """UTC instants as SQLite's text (``%Y-%m-%d %H:%M:%S.%f``), vectorised (strftime is per row)."""
+    if not len(s):
+        return []
+    utc = s.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    txt = np.strings.replace(np.datetime_as_string(utc, unit="us"), "T", " ")
+    out: list[str | None] = txt.astype(object).tolist()
+    if s.isna().any():
+        for i in np.flatnonzero(s.isna().to_numpy()).tolist():
+            out[i] = None
+    return out
+
+
+def insert_frame(conn: Connection, table: str, columns: Sequence[str], df: pd.DataFrame,
+                 conflict: Sequence[str] | None = None) -> int:
+    """:func:`insert_ignore` of a frame's columns. On PostgreSQL the frame goes to COPY as CSV written
+    by pyarrow (no Python tuple per row; issue 17); elsewhere through :func:`frame_rows`."""
+    if df.empty:
+        return 0
+    if conn.dialect.name != "postgresql":
+        return insert_ignore(conn, table, columns, frame_rows(df, columns, conn.dialect.name), conflict)
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    data = {}
+    for c in columns:
+        s = df[c]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            data[c] = pa.array(s.dt.tz_convert("UTC"), type=pa.timestamp("us", tz="UTC"))
+        elif s.dtype.kind in "iub" or isinstance(s.dtype, pd.Int64Dtype):
+            data[c] = pa.array(s)
+        else:
+            # text: None/NaN are NULL; anything else as its str (quoted: an empty text stays empty)
+            o = s.astype(object)
+            vals = np.where(pd.isna(o).to_numpy(), None, o.to_numpy())
+            data[c] = pa.array(vals, type=pa.string(), from_pandas=True)
+    buf = io.BytesIO()
+    pacsv.write_csv(pa.table(data), buf, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cols = ", ".join(columns)
+    with raw.cursor() as cur:
+        tmp = f"tmp_{table}"
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {tmp} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
+        cur.execute(f"TRUNCATE {tmp}")
+        view = buf.getbuffer()
+        with cur.copy(f"COPY {tmp} ({cols}) FROM STDIN WITH (FORMAT csv)") as cp:
+            for i in range(0, len(view), 1 << 20):
+                cp.write(view[i:i + (1 << 20)])
+        del view
+        target = f"({', '.join(conflict)})" if conflict else ""
+        cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {tmp} ON CONFLICT {target} DO NOTHING")
+        n = cur.rowcount
+        cur.execute(f"TRUNCATE {tmp}")
+        return int(n)
 
 
 def insert_ignore(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]],
