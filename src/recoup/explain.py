@@ -194,7 +194,23 @@ def _contract(c: Contract | None, ship: dict[str, Any] | None, contracts: Contra
             "rate_card": svc.rates.path.name if svc.rates else None},
         "service_note": None if svc is not None or ship is None else f"service {ship['service']} is not in the contract",
         "suspensions": [f"{s.start}..{s.end} for {', '.join(s.services)}" for s in c.suspensions],
+        **_terms(c),
     }
+
+
+def _terms(c: Any) -> dict[str, Any]:
+    """The optional claim terms of issue 13 (third part), shown only where a contract sets them."""
+    k, out = c.claims, {}
+    if k.liability_per_kg is not None:
+        out["liability_per_kg"] = f"{k.liability_per_kg} per kg, capped at {fmt(k.default_liability_cents)} a parcel"
+    if k.loss_window_from != "ship":
+        out["loss_window_from"] = k.loss_window_from
+    if k.damage_window_from != "delivered":
+        out["damage_window_from"] = k.damage_window_from
+    if c.relaxations:
+        out["relaxations"] = [f"{x.start}..{x.end} for {', '.join(x.services)}: +{x.extra_days} business days"
+                              for x in c.relaxations]
+    return out
 
 
 def _stored(engine: Engine, carrier: str, tn: str) -> dict[str, Any]:

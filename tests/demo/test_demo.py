@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from recoup.audit.rules import all_rules
 from recoup.cli import app
-from recoup.demo.generate import BILLING_KINDS, SERVICE_KINDS, SHOWCASE_KINDS, generate
+from recoup.demo.generate import ACCOUNT_FEE_FILE, BILLING_KINDS, SERVICE_KINDS, SHOWCASE_KINDS, generate
 from recoup.demo.run import KIND_ORDER, demo_settings
 from recoup.store.db import make_engine
 
@@ -94,7 +95,15 @@ def test_generated_data_is_realistic(tmp_path: Path) -> None:
     assert {"lost", "damaged", "returned_to_sender", "available_for_pickup", "delivery_attempted"} <= statuses.keys()
     never_scanned = {s["tracking_number"] for s in ships} - {s["tracking_number"] for s in scans}
     assert never_scanned
+    billing_data = [p for p in g.invoices if p.name == ACCOUNT_FEE_FILE]
+    assert len(billing_data) == 1                  # account-level charges: UPS Billing Data, headerless
+    fee_rows = billing_data[0].read_text(encoding="utf-8").splitlines()
+    assert [len(r.split(",")) for r in fee_rows] == [250]
+    fee = next(f for f in g.planted if f.kind == "account_fee")
+    assert (fee.carrier, fee.tracking_number) == ("ups", "") and fee_rows[0].split(",")[5] == fee.invoice_number
     for p in [*g.invoices, *g.credits]:
+        if p in billing_data:
+            continue
         with p.open(encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
                 amount = Decimal(row["amount"])
@@ -126,6 +135,8 @@ def test_demo_end_to_end(no_user_setup: Path, tmp_path: Path) -> None:
 
     kinds = {f["kind"]: f for f in s["findings"]}
     assert set(KIND_ORDER) <= kinds.keys()
+    assert {r.kind for r in all_rules()} <= kinds.keys()      # every kind of `recoup rules`, account_fee included
+    assert kinds["account_fee"]["count"] == 1
     for f in s["findings"]:
         assert f["count"] > 0
         for amount in f["amounts"].values():

@@ -934,9 +934,14 @@ def generate(folder: Path, *, seed: int = DEFAULT_SEED, shipments: int = DEFAULT
     credit_rows = _credits(parcels, planted, rng)
     extra = _showcase(parcels, invoices, planted, seed) if showcase else []
     assert not showcase or len(extra) == SHOWCASE_PARCELS
+    fees = _account_fees(invoices, planted) if showcase else None
     planted.extend(_service_findings(extra))
     parcels = parcels + extra
     counts = _write(folder, parcels, invoices, credit_rows, planted)
+    if fees is not None:
+        counts["invoices"] += 1
+        counts["invoice_lines"] += fees.count("\n")
+        (folder / "invoices" / ACCOUNT_FEE_FILE).write_text(fees, encoding="utf-8")
     return GeneratedData(
         folder=folder, seed=seed, as_of=AS_OF, report_month=REPORT_MONTH, contracts=contracts,
         shipments=folder / "shipments.csv", scans=folder / "scans.csv",
@@ -946,13 +951,15 @@ def generate(folder: Path, *, seed: int = DEFAULT_SEED, shipments: int = DEFAULT
 
 # The finding kinds added by issue 13, each planted on a few showcase parcels added after the usual data
 # (their own random stream: the usual parcels, invoices and credits stay as they were).
-# account_fee is not planted: an account-level line has no tracking number, which the canonical invoice
-# CSV the demo writes requires (only UPS Billing Data carries them).
+# account_fee is planted on an account-level line (no tracking number), which the canonical invoice CSV
+# cannot hold: the demo writes it as one UPS Billing Data file (:func:`_account_fees`).
 SHOWCASE_PARCELS = 17     # manifested showcase parcels (the unmanifested ones are not shipments)
 SHOWCASE_FROM = 200       # a demo of fewer shipments plants none of them
 SHOWCASE_KINDS = ("unmanifested_charge", "service_mismatch", "saturday_delivery", "declared_value",
                   "additional_handling", "large_package", "charge_correction", "peak_surcharge", "return_charge",
-                  "missing_incentive", "zone_mismatch", "minimum_charge", "late_delivery_first_attempt", "signature")
+                  "missing_incentive", "zone_mismatch", "minimum_charge", "late_delivery_first_attempt", "signature",
+                  "account_fee")
+ACCOUNT_FEE_FILE = "UPS-billing-data-account-charges.csv"   # headerless UPS Billing Data (ups_billing.py)
 
 
 def _showcase(parcels: list[Parcel], invoices: dict[tuple[str, str], tuple[dt.date, list[tuple[Parcel, Line]]]],
@@ -1030,6 +1037,35 @@ def _showcase(parcels: list[Parcel], invoices: dict[tuple[str, str], tuple[dt.da
     make("royal_mail", "SD1", "late_delivery_first_attempt",
          lambda p: [Line("transportation", 995, "Special Delivery Guaranteed", None, "UK")], events="attempts")
     return out
+
+
+def _ups_billing_row(values: dict[int, str]) -> str:
+    """One UPS Billing Data row: 250 comma-separated columns, positions as ups_billing.py reads them."""
+    cells = [""] * 250
+    for pos, value in values.items():
+        cells[pos] = value
+    return ",".join(cells)
+
+
+def _account_fees(invoices: dict[tuple[str, str], tuple[dt.date, list[tuple[Parcel, Line]]]],
+                  planted: list[Planted]) -> str:
+    """UPS Billing Data (headerless, 250 columns) of one UPS invoice of account-level charges, billed the
+    day of the showcase invoice (the first from 12 October): the 2% Payment Processing Fee on that week's
+    charges (``MIS``/``SVCH``/``FRT``/``NSS``, no tracking number), which the demo agreement waives
+    (``[[account_fees]] match = "payment processing"``, ``max = "0"``): one ``account_fee`` finding of the
+    whole fee. A separate invoice number: an invoice is loaded from one file, and the week's parcels are in
+    the canonical CSV. Returns the file's text."""
+    prof = next(p for p in PROFILES if p.code == "ups")
+    number, (day, rows) = next((num, v) for (c, num), v in invoices.items()
+                               if c == "ups" and v[0] >= dt.date(2026, 10, 12))
+    week = sum(ln.cents for _, ln in rows)
+    fee = (week * 2 + 50) // 100                          # 2 %, half up
+    fee_number = f"{number}S"                             # the week's service charges invoice
+    base = {0: "2.1", 1: "0000" + prof.account, 2: prof.account, 3: "US", 4: day.isoformat(), 5: fee_number,
+            9: "USD", 10: cents_text(fee), 11: day.isoformat(), 34: "MIS", 35: "SVCH", 43: "FRT", 44: "NSS",
+            45: "Payment Processing Fee", 52: cents_text(fee)}
+    planted.append(Planted("account_fee", "ups", "", fee_number, fee))
+    return _ups_billing_row(base) + "\n"
 
 
 def _published(p: Parcel) -> int:

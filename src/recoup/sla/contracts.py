@@ -21,7 +21,10 @@ from recoup.settings import read_toml
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 CHANNELS = ("api", "email", "file")
-WINDOW_ANCHORS = ("promised", "delivered", "invoice")
+WINDOW_ANCHORS = ("promised", "delivered", "invoice", "ship")     # late_window_from
+LOSS_ANCHORS = ("ship", "invoice")                                 # loss_window_from
+DAMAGE_ANCHORS = ("delivered", "ship", "invoice")                  # damage_window_from
+LB_IN_KG = Decimal("0.45359237")
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Calendar:
 class ClaimRules:
     channel: Literal["api", "email", "file"]
     late_window_days: int
-    late_window_from: Literal["promised", "delivered", "invoice"]
+    late_window_from: Literal["promised", "delivered", "invoice", "ship"]
     loss_window_days: int
     damage_window_days: int
     dispute_window_days: int
@@ -48,6 +51,23 @@ class ClaimRules:
     value_claims_refund_shipping: bool
     late_refund_charges: tuple[str, ...]
     excluded_exception_reasons: tuple[str, ...]
+    loss_window_from: Literal["ship", "invoice"] = "ship"
+    damage_window_from: Literal["delivered", "ship", "invoice"] = "delivered"
+    liability_per_kg: Decimal | None = None      # money per kg of the manifest weight; default_liability caps it
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """A guarantee relaxed rather than suspended: parcels shipped ``start``..``end`` (inclusive) on
+    ``services`` ("*" = all) are due ``extra_days`` business days (the contract's calendar) later."""
+
+    start: dt.date
+    end: dt.date
+    services: tuple[str, ...]
+    extra_days: int
+
+    def covers(self, service: str, day: dt.date) -> bool:
+        return self.start <= day <= self.end and ("*" in self.services or service in self.services)
 
 
 @dataclass(frozen=True)
@@ -214,6 +234,7 @@ class Contract:
     peak: tuple[PeakPeriod, ...] | None = None           # [[surcharges.peak]]; None: the contract says nothing
     signature_fees: dict[str, int] = field(default_factory=dict)   # [surcharges.signature] direct/adult, cents
     carrier_caused_reasons: tuple[str, ...] = ("carrier",)   # claims.carrier_caused_reasons
+    relaxations: tuple[Relaxation, ...] = ()              # [[gsr_relaxations]]
 
     @property
     def tz(self) -> ZoneInfo:
@@ -227,6 +248,13 @@ class Contract:
             if row.effective <= ship_date and (best is None or row.effective >= best.effective):
                 best = row
         return best.percent if best else None
+
+    def relaxed(self, service: str, ship_date: dt.date) -> Relaxation | None:
+        """The first ``[[gsr_relaxations]]`` row covering a parcel (rows of a file should not overlap)."""
+        for x in self.relaxations:
+            if x.covers(service, ship_date):
+                return x
+        return None
 
     def suspended(self, service: str, ship_date: dt.date) -> Suspension | None:
         for s in self.suspensions:
@@ -353,6 +381,7 @@ BOUNDS: dict[str, tuple[Decimal, Decimal]] = {
     "max": (Decimal(0), Decimal(1_000_000)),                   # money: a peak surcharge or an account fee at most
     "direct": (Decimal(0), Decimal(1_000_000)),                # money: a signature fee
     "adult": (Decimal(0), Decimal(1_000_000)),
+    "liability_per_kg": (Decimal(0), Decimal(1_000_000)),       # money per kilogram
 }
 DEFAULT_BOUNDS = (Decimal(-1_000_000), Decimal(1_000_000))
 MAX_DAYS = 3650                                                # windows and transit times, in days
@@ -463,7 +492,7 @@ def load_contract(path: Path) -> Contract:
     r = _Reader(path, data)
     r.only("carrier", "name", "account_numbers", "currency", "weight_unit", "dim_unit", "dim_divisor",
            "weight_increment", "dim_rounding", "calendar", "claims", "gsr_suspensions", "services", "fuel",
-           "surcharges", "account_fees", "corrections", "zone_chart")
+           "surcharges", "account_fees", "corrections", "zone_chart", "gsr_relaxations")
     carrier = r.get("carrier", str)
     if not carrier or not carrier.replace("_", "").isalnum() or carrier != carrier.lower():
         raise r.fail("carrier", f"a lower-case code like 'ups' or 'dpd_uk', got {carrier!r}")
@@ -506,8 +535,14 @@ def load_contract(path: Path) -> Contract:
     k.only("channel", "late_window_days", "late_window_from", "loss_window_days", "damage_window_days",
            "dispute_window_days", "lost_after_days", "void_after_days", "default_liability",
            "value_claims_refund_shipping", "late_refund_charges", "excluded_exception_reasons",
-           "carrier_caused_reasons")
+           "carrier_caused_reasons", "loss_window_from", "damage_window_from", "liability_per_kg")
     refund = k.strings("late_refund_charges", ["transportation"])
+    per_kg = None
+    if "liability_per_kg" in k.data:
+        per_kg = k.decimal("liability_per_kg")
+        if "default_liability" not in k.data:
+            raise k.fail("liability_per_kg", "needs default_liability, the per-parcel cap beside the per-kg limit "
+                         "(a large one where there is no per-parcel cap)")
     claims = ClaimRules(
         channel=k.choice("channel", CHANNELS, "api"),  # type: ignore[arg-type]
         late_window_days=k.non_negative_int("late_window_days"),
@@ -521,6 +556,9 @@ def load_contract(path: Path) -> Contract:
         value_claims_refund_shipping=k.get("value_claims_refund_shipping", bool, True),
         late_refund_charges=refund,
         excluded_exception_reasons=k.strings("excluded_exception_reasons", []),
+        loss_window_from=k.choice("loss_window_from", LOSS_ANCHORS, "ship"),  # type: ignore[arg-type]
+        damage_window_from=k.choice("damage_window_from", DAMAGE_ANCHORS, "delivered"),  # type: ignore[arg-type]
+        liability_per_kg=per_kg,
     )
 
     suspensions = []
@@ -530,6 +568,17 @@ def load_contract(path: Path) -> Contract:
         if end < start:
             raise s.fail("to", "ends before it starts")
         suspensions.append(Suspension(start, end, s.strings("services", ["*"])))
+    relaxations = []
+    for s in r.tables("gsr_relaxations"):
+        s.only("from", "to", "services", "extra_days", "source")
+        start, end = s.date("from"), s.date("to")
+        if end < start:
+            raise s.fail("to", "ends before it starts")
+        extra = s.non_negative_int("extra_days")
+        if extra < 1:
+            raise s.fail("extra_days", "at least 1 business day (a row of 0 changes nothing)")
+        s.get("source", str, "")
+        relaxations.append(Relaxation(start, end, s.strings("services", ["*"]), extra))
 
     services: dict[str, Service] = {}
     for s in r.tables("services"):
@@ -632,6 +681,7 @@ def load_contract(path: Path) -> Contract:
         zone_chart=load_zone_chart(path.parent / zc, f"{path}: zone_chart") if zc else None,
         peak=None if peak is None else tuple(peak), signature_fees=sig,
         carrier_caused_reasons=k.strings("carrier_caused_reasons", ["carrier"]),
+        relaxations=tuple(relaxations),
     )
 
 

@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -36,8 +36,8 @@ from recoup.audit.weights import (
     weight_text,
 )
 from recoup.money import fmt
-from recoup.sla.calendar import promised_date
-from recoup.sla.contracts import Contract, ContractSet, RateCard, Suspension, normalise_postal
+from recoup.sla.calendar import busdaycal, promised_date
+from recoup.sla.contracts import LB_IN_KG, Contract, ContractSet, RateCard, Suspension, normalise_postal
 
 SERVICE_KINDS = ("lost", "damaged", "void_label", "late_delivery")
 BILLING_KINDS = ("duplicate_charge", "residential_surcharge", "address_correction", "delivery_area_surcharge",
@@ -471,7 +471,7 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
     first_inv_day = _take(b_day, first_b, NAT)
 
     # ---- value due
-    liab = rules.default_liability_cents
+    liab, liab_why = _liability(c, sh)
     item = pd.to_numeric(sh["item_value_cents"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
     decl = pd.to_numeric(sh["declared_value_cents"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
     value_due = np.minimum(item, np.maximum(decl, liab))
@@ -500,7 +500,7 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
     suppress_all = np.zeros(n, dtype=bool)
 
     def value_reason(i: int) -> str:
-        return f"value due {fmt(int(value_due[i]))}" + (
+        return f"value due {fmt(int(value_due[i]))}" + liab_why(i) + (
             f" + billed charges {fmt(int(bsum[i]))}" if refund and bsum[i] else "")
 
     def service(kind: str, mask: np.ndarray, amount: np.ndarray, deadline: np.ndarray, reasons: list[str],
@@ -528,12 +528,18 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
     reasons = [("lost: a lost scan" if lost_ev[i] else
                 f"lost: no delivery; last event on {d}, {rules.lost_after_days} days or more before the audit date")
                + f"; {value_reason(i)}" for i, d in zip(li.tolist(), _dates(last_day[li]), strict=True)]
-    cl = service("lost", is_lost, amount_value, ship_day + rules.loss_window_days, reasons)
+    loss_base = np.where(first_inv_day != NAT, first_inv_day, ship_day) if rules.loss_window_from == "invoice" \
+        else ship_day
+    cl = service("lost", is_lost, amount_value, loss_base + rules.loss_window_days, reasons)
     if refund:
         suppress_all |= cl
     # damaged
     di = np.flatnonzero(is_dmg)
     base = np.where(delivered, deliv_day, dmg_day)
+    if rules.damage_window_from == "ship":
+        base = ship_day
+    elif rules.damage_window_from == "invoice":
+        base = np.where(first_inv_day != NAT, first_inv_day, base)
     reasons = [f"damaged ({e_status[dmg_row[i]]} event on {d}); {value_reason(i)}"
                for i, d in zip(di.tolist(), _dates(dmg_day[di]), strict=True)]
     cl = service("damaged", is_dmg, amount_value, base + rules.damage_window_days, reasons)
@@ -698,6 +704,52 @@ def _audit_contract(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.Data
     if tm.any():
         _weights(c, sh, b, bs, ba, tm, svc, warnings, billing, tr)
     return found.frame(), recheck
+
+
+def _relaxed(c: Contract, code: str, ship_day: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
+    """Business days each parcel's guarantee is extended by (``[[gsr_relaxations]]``), and the words
+    a finding's reason gains for it (by position)."""
+    extra = np.zeros(len(ship_day), dtype=np.int64)
+    why: dict[int, str] = {}
+    if not c.relaxations:
+        return extra, why
+    days, inv = np.unique(ship_day, return_inverse=True)
+    rows = [c.relaxed(code, d) for d in _dates(days)]
+    for j, u in enumerate(np.asarray(inv).ravel().tolist()):
+        x = rows[u]
+        if x is not None:
+            extra[j] = x.extra_days
+            why[j] = f" (guarantee relaxed by {x.extra_days} business day{'s' if x.extra_days > 1 else ''} " \
+                     f"for ship dates {x.start}..{x.end})"
+    return extra, why
+
+
+def _liability(c: Contract, sh: pd.DataFrame) -> tuple[np.ndarray | int, Callable[[int], str]]:
+    """The carrier's liability without a declared value, per parcel: ``claims.default_liability``; with
+    ``claims.liability_per_kg`` the lower of that cap and the per-kg limit × the manifest's actual weight
+    in kg (half-up to the cent; lb converted at 0.45359237). No weight: the cap alone."""
+    cap = c.claims.default_liability_cents
+    per_kg = c.claims.liability_per_kg
+    if per_kg is None:
+        return cap, lambda i: ""
+    codes, pairs = factorize_pairs(sh["weight"], sh["weight_unit"])
+    lim = np.full(len(pairs), cap, dtype=np.int64)
+    text: list[str] = [""] * len(pairs)
+    for k, (w, u) in enumerate(pairs):
+        try:
+            kg = Decimal(str(w)) * (LB_IN_KG if str(u or c.weight_unit).lower() == "lb" else 1)
+        except (InvalidOperation, ValueError):      # no weight, or not a number
+            kg = None
+        if kg is None or not kg.is_finite() or kg <= 0:
+            text[k] = f" (no weight: the per-parcel cap {fmt(cap)}, not the {per_kg}/kg limit)"
+            continue
+        by_kg = int((per_kg * kg * 100).to_integral_value(rounding="ROUND_HALF_UP"))
+        lim[k] = min(cap, by_kg)
+        kg_txt = format(kg.normalize(), "f")
+        text[k] = (f" (liability {per_kg}/kg × {kg_txt} kg = {fmt(by_kg)}" +
+                   (f", capped at {fmt(cap)})" if by_kg > cap else ")"))
+    per_row = lim[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    return per_row, lambda i: text[codes[i]]
 
 
 def _suspensions(c: Contract, svc: np.ndarray, ship_day: np.ndarray) -> list[Suspension | None]:
@@ -960,6 +1012,7 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
         deadline_ns = np.full(len(idx), NAT, dtype=np.int64)
         promised_day = np.full(len(idx), NAT, dtype=np.int64)
         deadline_txt: list[str] = [""] * len(idx)
+        extra, relaxed_by = _relaxed(c, code, ship_day[idx])
         if given.any():
             g = np.flatnonzero(given)
             t = pd.Series(txt[g].astype(str))
@@ -967,6 +1020,14 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
             promised_day[g] = pd.to_datetime(t.str[:10]).to_numpy(dtype="datetime64[D]").view("int64")
             for j, x in zip(g.tolist(), t.tolist(), strict=True):
                 deadline_txt[j] = x[:16] + ("Z" if x.endswith("Z") else x[-6:])
+            gx = g[extra[g] > 0]
+            if len(gx):     # the manifest's promise, relaxed: N business days later, at the same UTC offset
+                later = np.busday_offset(promised_day[gx].view("datetime64[D]"), extra[gx], roll="forward",
+                                         busdaycal=busdaycal(c.calendar)).astype("int64")
+                deadline_ns[gx] += (later - promised_day[gx]) * DAY_NS
+                promised_day[gx] = later
+                for j in gx.tolist():
+                    deadline_txt[j] = str(np.datetime64(int(promised_day[j]), "D")) + deadline_txt[j][10:]
         comp = np.flatnonzero(~given)
         if len(comp):
             if s.transit_days is None:
@@ -977,7 +1038,7 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
                                                  "manifest no promised_delivery"))
             else:
                 ship = ship_day[idx[comp]].view("datetime64[D]")
-                pdays = promised_date(c.calendar, ship, np.full(len(ship), s.transit_days)).astype("int64")
+                pdays = promised_date(c.calendar, ship, s.transit_days + extra[comp]).astype("int64")
                 promised_day[comp] = pdays
                 ct = s.commit_time or dt.time(23, 59)
                 local = pdays * DAY_NS + (ct.hour * 60 + ct.minute) * MIN_NS
@@ -1007,6 +1068,8 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
             base = deliv_day[rows]
         elif anchor == "invoice":
             base = np.where(first_inv_day[rows] != NAT, first_inv_day[rows], promised_day[li])
+        elif anchor == "ship":
+            base = ship_day[rows]
         else:
             base = promised_day[li]
         file_by[rows] = base + rules.late_window_days
@@ -1015,6 +1078,6 @@ def _late(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delive
         by = _fmt_instants(deadline_ns[li], np.zeros(len(li), dtype=np.int64), np.zeros(len(li), dtype=bool),
                            tz[rows])
         for r, a, j, p in zip(rows.tolist(), shown, li.tolist(), by, strict=True):
-            reason[r] = f"delivered {a}, promised by {deadline_txt[j] or p}"
+            reason[r] = f"delivered {a}, promised by {deadline_txt[j] or p}" + relaxed_by.get(j, "")
     return {"late": late, "file_by": file_by, "reason": reason, "promised": promised, "why_not": why_not,
             "deadline_ns": deadline_all}
