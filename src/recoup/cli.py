@@ -244,13 +244,15 @@ def findings(ctx: typer.Context,
              fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
     """List findings. The table fits the terminal (columns give way, long reasons are cut); --format
     csv|json has every field."""
-    from recoup.queries import list_findings
-    from recoup.tables import FINDINGS, show
+    from recoup.queries import FINDING_SORT, list_findings
+    from recoup.tables import FINDINGS, page, show
 
     engine = ctx_of(ctx).engine()
+    p = page(sort, limit, FINDING_SORT)      # --limit N reads N rows, not the whole table
     rows = list_findings(engine, kind=finding_kind(kind, engine), carrier=carrier_code(carrier, engine),
-                         claimable=claimable, include_withdrawn=withdrawn)
-    show(rows, fmt, FINDINGS, title="findings", columns=columns, sort=sort, limit=limit)
+                         claimable=claimable, include_withdrawn=withdrawn, page=p)
+    show(rows, fmt, FINDINGS, title="findings", columns=columns, sort=sort, limit=limit,
+         total=p.total if p else None)
 
 
 def _rich_broken_pipe(console: Any) -> None:

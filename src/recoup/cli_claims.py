@@ -47,15 +47,16 @@ def claims_list(ctx: typer.Context, status: str | None = typer.Option(None, "--s
                 limit: int | None = typer.Option(None, "--limit", help="At most this many rows (default all)."),
                 fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
     """List claims. The table fits the terminal (columns give way); --format csv|json has every field."""
-    from recoup.queries import list_claims
-    from recoup.tables import CLAIMS, show
+    from recoup.queries import CLAIM_SORT, list_claims
+    from recoup.tables import CLAIMS, page, show
 
     status = status.strip().lower() if status else None
     if status and status not in ALL:
         raise typer.BadParameter(f"unknown status {status!r}: one of {', '.join(ALL)}", param_hint="--status")
     engine = ctx_of(ctx).engine()
-    rows = list_claims(engine, status=status, carrier=carrier_code(carrier, engine))
-    show(rows, fmt, CLAIMS, title="claims", columns=columns, sort=sort, limit=limit)
+    p = page(sort, limit, CLAIM_SORT)        # --limit N reads N rows, not the whole table
+    rows = list_claims(engine, status=status, carrier=carrier_code(carrier, engine), page=p)
+    show(rows, fmt, CLAIMS, title="claims", columns=columns, sort=sort, limit=limit, total=p.total if p else None)
 
 
 @claims_app.command("show")
