@@ -27,7 +27,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recoup.clock import Clock
 from recoup.settings import Settings
@@ -104,6 +104,13 @@ def ingest_inbox(engine: Engine, settings: Settings, contracts: ContractSet | No
     return run_inbox(engine, settings, contracts, clock=clock, stop=stop, on_file=on_file).files
 
 
+def ingest_file(*args: Any, **kwargs: Any) -> FileSummary:
+    """:func:`recoup.ingest.service.ingest_file`, imported when a file is loaded (pandas with it)."""
+    from recoup.ingest.service import ingest_file as load
+
+    return load(*args, **kwargs)
+
+
 def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None, *, clock: Clock,
               stop: Callable[[], bool] | None = None,
               on_file: Callable[[FileSummary, str], None] | None = None) -> InboxRun:
@@ -113,7 +120,7 @@ def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None,
     and moved), leaving the rest for the next run.
     """
     from recoup.claims.reconcile import reconcile
-    from recoup.ingest.service import FileSummary, ingest_file
+    from recoup.ingest.service import FileSummary
 
     run = InboxRun()
     folders = inbox_folders(settings)
