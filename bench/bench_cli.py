@@ -5,9 +5,14 @@ median and the fastest wall time are reported:
 
 - ``recoup --help`` and ``recoup --version``;
 - ``recoup findings`` and ``recoup claims list`` on an empty database (``recoup init`` only);
-- the same on a database built from the acceptance data set ``small`` (ingest, audit), as score.py does.
+- the same on a database built from the acceptance data set ``small`` (ingest, audit), as score.py does;
+- with ``--big DB``: ``findings --limit 20``, ``claims list --limit 20`` and ``worker status`` on a large
+  audited database (issue 14: under 1 s on 1M shipments), and, for comparison, ``findings --limit 20
+  --sort reason`` (a sort SQL does not do, so every row is read: what ``--limit`` cost before it was
+  pushed down). Build one with ``python bench/gen_audit_data.py --shipments 1000000 --db /tmp/cli_1m.db``
+  then ``recoup audit --as-of 2026-11-20`` on it (contracts: the acceptance set's).
 
-    python bench/bench_cli.py [--runs 7] [--recoup PATH] [--data ../shared/acceptance/small]
+    python bench/bench_cli.py [--runs 7] [--recoup PATH] [--data ../shared/acceptance/small] [--big DB]
 
 The process start of Python itself is reported as ``python -c pass``, the floor of any command.
 """
@@ -59,6 +64,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--recoup", default=str(Path(sys.executable).with_name("recoup")))
     ap.add_argument("--data", type=Path, default=SMALL)
+    ap.add_argument("--big", type=Path, help="a large audited SQLite database (bench/gen_audit_data.py, then audit)")
+    ap.add_argument("--contracts", type=Path, default=SMALL / "contracts", help="contracts of --big")
+    ap.add_argument("--only-big", action="store_true", help="time --big only")
     a = ap.parse_args()
     recoup = a.recoup
     rows: list[tuple[str, str, float, float]] = []
@@ -68,8 +76,8 @@ def main() -> int:
         rows.append(("python -c pass", "-", *timed([sys.executable, "-c", "pass"], base, a.runs)))
         rows.append(("recoup --help", "-", *timed([recoup, "--help"], base, a.runs)))
         rows.append(("recoup --version", "-", *timed([recoup, "--version"], base, a.runs)))
-        dbs = [("empty", None)]
-        if a.data.is_dir():
+        dbs = [] if a.only_big else [("empty", None)]
+        if a.data.is_dir() and not a.only_big:
             dbs.append((a.data.name, a.data))
         for name, data in dbs:
             env = {**base, "RECOUP_DATABASE_URL": f"sqlite:///{Path(tmp) / (name + '.db')}"}
@@ -78,6 +86,12 @@ def main() -> int:
             build(recoup, env, data)
             for args in (["findings"], ["claims", "list"], ["findings", "--format", "json"]):
                 rows.append(("recoup " + " ".join(args), name, *timed([recoup, *args], env, a.runs)))
+        if a.big is not None:
+            env = {**base, "RECOUP_DATABASE_URL": f"sqlite:///{a.big.resolve()}", "RECOUP_CONTRACTS": str(a.contracts)}
+            for args in (["findings", "--limit", "20"], ["claims", "list", "--limit", "20"],
+                         ["findings", "--limit", "20", "--sort", "-amount"], ["worker", "status"],
+                         ["findings", "--limit", "20", "--sort", "reason"]):
+                rows.append(("recoup " + " ".join(args), a.big.name, *timed([recoup, *args], env, a.runs)))
     print(f"{a.runs} runs each, median (fastest); load average {os.getloadavg()[0]:.1f}")
     print("| command | database | median | fastest |")
     print("|---|---|---|---|")

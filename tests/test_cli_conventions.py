@@ -143,3 +143,74 @@ def test_table_cells_are_for_people() -> None:
     assert cell("filed_at", "2026-11-16T12:00:07.123456+00:00") == "2026-11-16 12:00"
     assert cell("deadline", "2026-11-16") == "2026-11-16"
     assert cell("claimable", True) == "yes" and cell("reason", "two\nlines") == "two lines"
+
+
+def _commands(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    subs = getattr(group, "commands", None)
+    if not subs:
+        return [path]
+    out = [path]
+    for name, cmd in sorted(subs.items()):
+        out += _commands(cmd, (*path, name))
+    return out
+
+
+def test_help_shows_what_a_person_types(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command's help: choices as [a|b], values as a word in capitals, flags as flags; never typer's
+    `<bool>`, `<str>`, `<list[Path]>`."""
+    import re
+
+    from typer.main import get_command
+
+    monkeypatch.setenv("COLUMNS", "200")
+    paths = _commands(get_command(app))
+    assert len(paths) > 30
+    for path in paths:
+        code, out, err = run(*path, "--help")
+        assert code == 0, (path, err)
+        assert not re.search(r"<(bool|str|int|float|Path|PosixPath|list\[|date)", out), (path, out)
+    helps = {" ".join(p): run(*p, "--help")[1] for p in (("findings",), ("claims", "list"), ("ingest", "scans"),
+                                                          ("audit",), ("report", "monthly"), ("backtest",))}
+    f = helps["findings"]
+    assert "[table|csv|json]" in f and "KIND" in f and "late_delivery" in f and "CARRIER" in f and "dpd_uk" in f
+    assert re.search(r"--claimable\s+--not-claimable\s+Only claimable", f)      # a flag takes no value
+    assert "STATUS" in helps["claims list"] and "needs_attention" in helps["claims list"]
+    assert "Usage: recoup ingest scans [OPTIONS] FILE..." in helps["ingest scans"]
+    assert "[auto|canonical|easypost|fedex|ups]" in helps["ingest scans"]
+    assert re.search(r"--full\s+Re-judge", helps["audit"]) and "DAY" in helps["audit"]
+    assert "YYYY-MM" in helps["report monthly"] and "xlsx,html,csv" in helps["report monthly"]
+    assert "--from" in helps["backtest"] and "DAY" in helps["backtest"]
+
+
+@pytest.mark.parametrize("args", [["findings"], ["claims", "list"]])
+def test_limit_reads_a_page_not_the_table(audited: dict[str, str], args: list[str]) -> None:
+    """`--limit N` (with or without a --sort on a column SQL can order) asks the database for N rows, and
+    gives what sorting every row in Python gives; the footer still counts every matching row."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    every = json.loads(run(*args, "--format", "json")[1])
+    seen: list[str] = []
+
+    def spy(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", spy)
+    try:
+        for sort in (None, "amount", "-amount", "deadline", "-carrier", "kind"):
+            seen.clear()
+            extra = ["--sort", sort] if sort else []
+            code, out, err = run(*args, *extra, "--limit", "5", "--format", "json")
+            assert code == 0, err
+            listing = [s for s in seen if "ORDER BY" in s and "sqlite_master" not in s and "count(" not in s.lower()]
+            assert listing and all("LIMIT" in s for s in listing), (sort, listing)
+            col = (sort or "id").lstrip("-")
+            present = [r for r in every if r[col] is not None]
+            key = (lambda r, c=col: Decimal(r[c])) if col == "amount" else (lambda r, c=col: r[c])
+            want = sorted(present, key=key, reverse=bool(sort and sort.startswith("-")))
+            want += [r for r in every if r[col] is None]
+            assert json.loads(out) == want[:5], sort
+        code, out, _ = run(*args, "--limit", "2")
+        assert f"2 row(s) of {len(every)} (--limit)" in out
+    finally:
+        event.remove(Engine, "before_cursor_execute", spy)

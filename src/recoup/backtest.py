@@ -43,6 +43,7 @@ from recoup.clock import Clock, ReplayClock
 from recoup.errors import ConfigError, RecoupError
 from recoup.leakage import STATES, Judged, judge_all
 from recoup.money import ZERO, from_cents
+from recoup.output import json_ratio
 from recoup.settings import Settings
 from recoup.sla.contracts import ContractSet
 from recoup.store.models import (
@@ -142,13 +143,13 @@ def _money(v: Decimal) -> str:
 
 
 def plain_row(r: dict[str, Any]) -> dict[str, Any]:
-    """A result row with amounts as two-decimal strings (JSON, CSV)."""
+    """A result row with amounts as two-decimal strings and the rate a number (JSON, CSV)."""
     out = dict(r)
     for k in AMOUNTS:
         out[k] = _money(r[k])
     out["leaked_because"] = {k: _money(v) for k, v in r["leaked_because"].items()}
     out["still_claimable_because"] = {k: _money(v) for k, v in r["still_claimable_because"].items()}
-    out["filed_in_time_rate"] = None if r["filed_in_time_rate"] is None else str(r["filed_in_time_rate"])
+    out["filed_in_time_rate"] = json_ratio(r["filed_in_time_rate"])     # a ratio: a JSON number
     return out
 
 

@@ -16,6 +16,7 @@ from recoup.cli_base import (  # noqa: F401  (Ctx: tests patch it here)
     Ctx,
     app,
     carrier_code,
+    carrier_help,
     check_format,
     command_clock,
     contracts_app,
@@ -24,6 +25,7 @@ from recoup.cli_base import (  # noqa: F401  (Ctx: tests patch it here)
     finding_kind,
     guarded,
     ingest_app,
+    kind_help,
     parse_date,
     quiet_stdout,
 )
@@ -59,7 +61,7 @@ def init(ctx: typer.Context) -> None:
 
 @contracts_app.command("export")
 @guarded
-def contracts_export(folder: Path = typer.Argument(Path("config/contracts"), help="Where to write them."),
+def contracts_export(folder: Path = typer.Argument(Path("config/contracts"), metavar="FOLDER", help="Where to write them."),
                      force: bool = typer.Option(False, "--force", help="Overwrite files that exist.")) -> None:
     """Copy the bundled default contracts into FOLDER, to edit into your own terms."""
     import shutil
@@ -160,7 +162,7 @@ def _ingest(ctx: typer.Context, kind: str, files: list[Path], input_format: str,
         raise typer.Exit(1)
 
 
-FILES = typer.Argument(..., help="Files to load.", exists=False)
+FILES = typer.Argument(..., help="Files to load.", exists=False, metavar="FILE")
 INGEST_AS_OF = typer.Option(None, "--as-of", help="Record the files as arrived on this day (12:00 UTC); default now.")
 
 
@@ -176,7 +178,8 @@ def ingest_shipments(ctx: typer.Context, files: list[Path] = FILES,
 @ingest_app.command("scans")
 @guarded
 def ingest_scans(ctx: typer.Context, files: list[Path] = FILES,
-                 input_format: str = typer.Option("auto", "--input-format", help="auto|canonical|easypost|fedex|ups"),
+                 input_format: str = typer.Option("auto", "--input-format", metavar="[auto|canonical|easypost|fedex|ups]",
+                                                 help="The files' format; auto recognises it."),
                  fmt: str = typer.Option("table", "--format", callback=check_format),
                  as_of: str | None = INGEST_AS_OF) -> None:
     """Load tracking events: canonical CSV, EasyPost, FedEx or UPS Track API JSON."""
@@ -186,7 +189,8 @@ def ingest_scans(ctx: typer.Context, files: list[Path] = FILES,
 @ingest_app.command("invoices")
 @guarded
 def ingest_invoices(ctx: typer.Context, files: list[Path] = FILES,
-                    input_format: str = typer.Option("auto", "--input-format", help="auto|canonical|ups|fedex|dhl|pdf"),
+                    input_format: str = typer.Option("auto", "--input-format", metavar="[auto|canonical|ups|fedex|dhl|pdf]",
+                                                 help="The files' format; auto recognises it."),
                     carrier: str | None = typer.Option(None, "--carrier", help="Carrier code, for formats that do not say it."),
                     fmt: str = typer.Option("table", "--format", callback=check_format),
                     as_of: str | None = INGEST_AS_OF) -> None:
@@ -229,9 +233,10 @@ def audit(ctx: typer.Context,
 @app.command()
 @guarded
 def findings(ctx: typer.Context,
-             kind: str | None = typer.Option(None, "--kind"),
-             carrier: str | None = typer.Option(None, "--carrier"),
-             claimable: bool | None = typer.Option(None, "--claimable/--not-claimable"),
+             kind: str | None = typer.Option(None, "--kind", help=kind_help()),
+             carrier: str | None = typer.Option(None, "--carrier", help=carrier_help()),
+             claimable: bool | None = typer.Option(None, "--claimable/--not-claimable",
+                                                        help="Only claimable findings, or only the others; default both."),
              withdrawn: bool = typer.Option(False, "--withdrawn", help="Also list withdrawn findings."),
              columns: str | None = typer.Option(None, "--columns", help="Comma-separated columns to show."),
              sort: str | None = typer.Option(None, "--sort", help="Sort by a column (-COL: descending), e.g. -amount."),
@@ -239,13 +244,15 @@ def findings(ctx: typer.Context,
              fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
     """List findings. The table fits the terminal (columns give way, long reasons are cut); --format
     csv|json has every field."""
-    from recoup.queries import list_findings
-    from recoup.tables import FINDINGS, show
+    from recoup.queries import FINDING_SORT, list_findings
+    from recoup.tables import FINDINGS, page, show
 
     engine = ctx_of(ctx).engine()
+    p = page(sort, limit, FINDING_SORT)      # --limit N reads N rows, not the whole table
     rows = list_findings(engine, kind=finding_kind(kind, engine), carrier=carrier_code(carrier, engine),
-                         claimable=claimable, include_withdrawn=withdrawn)
-    show(rows, fmt, FINDINGS, title="findings", columns=columns, sort=sort, limit=limit)
+                         claimable=claimable, include_withdrawn=withdrawn, page=p)
+    show(rows, fmt, FINDINGS, title="findings", columns=columns, sort=sort, limit=limit,
+         total=p.total if p else None)
 
 
 def _rich_broken_pipe(console: Any) -> None:

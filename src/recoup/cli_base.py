@@ -220,6 +220,18 @@ def finding_kind(value: str | None, engine: Engine | None = None, hint: str = "-
     raise typer.BadParameter(f"unknown finding kind {value!r}: one of {', '.join(sorted(known))}", param_hint=hint)
 
 
+def kind_help() -> str:
+    from recoup.carriers.base import ALL_KINDS
+
+    return "Finding kind, any case: " + ", ".join(sorted(ALL_KINDS)) + "."
+
+
+def carrier_help(what: str = "Carrier code") -> str:
+    from recoup.carriers.registry import REGISTRY
+
+    return f"{what}, any case, - for _: " + ", ".join(sorted(REGISTRY)) + " (or any carrier in the database)."
+
+
 AS_OF_HELP = "Replay this day (YYYY-MM-DD): recoup's clock reads it at 12:00 UTC; default: the wall clock."
 
 
@@ -227,6 +239,71 @@ def command_clock(as_of: str | None, name: str = "--as-of") -> Clock:
     """The one clock of a command: ``--as-of DAY`` replays DAY (at 12:00 UTC), else the wall clock.
     Built here and in the worker's wiring only; services get it passed."""
     return clock_for(parse_date(as_of, name))
+
+
+# ----------------------------------------------------------------------------- help that reads like a man page
+
+#: the value an option takes, as its help shows it, by long option name; a metavar given where the
+#: option is declared wins (``--format`` of the reports takes a comma-separated list, of explain one of two)
+METAVARS = {
+    "--format": "[" + "|".join(FORMATS) + "]", "--kind": "KIND", "--carrier": "CARRIER", "--status": "STATUS",
+    "--columns": "COL,...", "--sort": "[-]COL", "--limit": "N", "--as-of": "DAY", "--from": "DAY", "--to": "DAY",
+    "--month": "YYYY-MM", "--db": "URL", "--config": "FILE", "--contracts": "DIR", "--out": "DIR",
+    "--keep-db": "FILE", "--secret-file": "FILE", "--port": "PORT", "--host": "HOST", "--seed": "N",
+    "--shipments": "N", "--faults": "SPEC", "--reason": "TEXT", "--amount": "AMOUNT", "--reference": "TEXT",
+    "--worker-id": "ID", "--api-key": "KEY", "--hold": "SECONDS", "--header-timeout": "SECONDS",
+    "--body-timeout": "SECONDS", "--max-body": "BYTES", "--workers": "N", "--max-connections": "N",
+}
+_BY_TYPE = {"int": "N", "float": "NUMBER", "str": "TEXT", "Path": "PATH", "PosixPath": "PATH", "date": "DAY"}
+
+
+def _option_metavar(param: Any) -> str | None:
+    """What the help shows after an option: nothing for a flag, ``[a|b]`` for a choice, a word in capitals
+    for a value (``KIND``, ``DAY``, ``N``); never typer 0.29's ``<bool>`` / ``<str>`` / ``<list[Path]>``."""
+    if param.metavar is not None:
+        return str(param.metavar) or None
+    if getattr(param, "is_flag", False) or getattr(param, "is_bool_flag", False) or getattr(param, "count", False):
+        return None
+    long = [o for o in param.opts if o.startswith("--")]
+    if long and long[0] in METAVARS:
+        return METAVARS[long[0]]
+    desc = param.type_descriptor
+    if desc.is_choice and desc.choices:
+        return "[" + "|".join(str(getattr(c, "value", c)) for c in desc.choices) + "]"
+    return _BY_TYPE.get(param.bare_type().removeprefix("list[").removesuffix("]"), "VALUE")
+
+
+def _argument_name(param: Any) -> str:
+    """An argument by its metavar (``FILE``) or its name in capitals (``CLAIM_ID``)."""
+    return str(param.metavar) if param.metavar is not None else str(param.name).upper()
+
+
+def _argument_usage(param: Any) -> str:
+    """``FILE...`` when required, ``[FILE]...`` when not: click's convention, not typer 0.29's ``{files}...``."""
+    name = _argument_name(param)
+    name = name if param.required else f"[{name}]"
+    return name + ("..." if param.nargs != 1 else "")
+
+
+def _argument_type(param: Any) -> str | None:
+    """The type column of an argument: its name says it (``FILE...``); a number says so."""
+    return None if param.metavar is not None else {"int": "N", "list[int]": "N..."}.get(param.bare_type())
+
+
+def _patch_help() -> None:
+    """Typer 0.29 shows the Python type of every parameter (``<bool>``, ``<list[Path]>``); recoup shows
+    what a person types. Its own ``metavar=`` on an argument is ignored in the type column, so the
+    display methods are replaced here, once, for every command (tests/test_cli_conventions.py checks
+    every command's help)."""
+    from typer.core import TyperArgument, TyperOption
+
+    TyperOption.display_type_rich = lambda self, ctx: _option_metavar(self)  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = lambda self, ctx: _argument_type(self)  # type: ignore[method-assign]
+    TyperArgument.display_name_raw = property(_argument_name)  # type: ignore[method-assign,assignment]
+    TyperArgument._usage_display_name = _argument_usage  # type: ignore[method-assign]
+
+
+_patch_help()
 
 
 @app.callback()

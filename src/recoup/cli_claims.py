@@ -13,6 +13,7 @@ from recoup.cli_base import (
     AS_OF_HELP,
     app,
     carrier_code,
+    carrier_help,
     check_format,
     command_clock,
     ctx_of,
@@ -39,27 +40,28 @@ LIST_COLUMNS = ["id", "kind", "carrier", "tracking_number", "status", "channel",
 
 @claims_app.command("list")
 @guarded
-def claims_list(ctx: typer.Context, status: str | None = typer.Option(None, "--status"),
-                carrier: str | None = typer.Option(None, "--carrier"),
+def claims_list(ctx: typer.Context, status: str | None = typer.Option(None, "--status", help="Claim status, any case: " + ", ".join(ALL) + "."),
+                carrier: str | None = typer.Option(None, "--carrier", help=carrier_help()),
                 columns: str | None = typer.Option(None, "--columns", help="Comma-separated columns to show."),
                 sort: str | None = typer.Option(None, "--sort", help="Sort by a column (-COL: descending), e.g. -amount."),
                 limit: int | None = typer.Option(None, "--limit", help="At most this many rows (default all)."),
                 fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
     """List claims. The table fits the terminal (columns give way); --format csv|json has every field."""
-    from recoup.queries import list_claims
-    from recoup.tables import CLAIMS, show
+    from recoup.queries import CLAIM_SORT, list_claims
+    from recoup.tables import CLAIMS, page, show
 
     status = status.strip().lower() if status else None
     if status and status not in ALL:
         raise typer.BadParameter(f"unknown status {status!r}: one of {', '.join(ALL)}", param_hint="--status")
     engine = ctx_of(ctx).engine()
-    rows = list_claims(engine, status=status, carrier=carrier_code(carrier, engine))
-    show(rows, fmt, CLAIMS, title="claims", columns=columns, sort=sort, limit=limit)
+    p = page(sort, limit, CLAIM_SORT)        # --limit N reads N rows, not the whole table
+    rows = list_claims(engine, status=status, carrier=carrier_code(carrier, engine), page=p)
+    show(rows, fmt, CLAIMS, title="claims", columns=columns, sort=sort, limit=limit, total=p.total if p else None)
 
 
 @claims_app.command("show")
 @guarded
-def claims_show(ctx: typer.Context, claim_id: int = typer.Argument(...),
+def claims_show(ctx: typer.Context, claim_id: int = typer.Argument(..., metavar="CLAIM_ID"),
                 fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
     """One claim with its history."""
     from recoup.queries import claim_history, list_claims
@@ -81,7 +83,7 @@ def claims_show(ctx: typer.Context, claim_id: int = typer.Argument(...),
 
 @claims_app.command("submit")
 @guarded
-def claims_submit(ctx: typer.Context, carrier: str | None = typer.Option(None, "--carrier"),
+def claims_submit(ctx: typer.Context, carrier: str | None = typer.Option(None, "--carrier", help=carrier_help("Only this carrier")),
                   dry_run: bool = typer.Option(False, "--dry-run", help="Print the packets that would be filed."),
                   as_of: str | None = AS_OF,
                   fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
@@ -125,7 +127,7 @@ def claims_sync(ctx: typer.Context, as_of: str | None = AS_OF) -> None:
 
 @claims_app.command("approve")
 @guarded
-def claims_approve(ctx: typer.Context, ids: list[int] = typer.Argument(...), as_of: str | None = AS_OF) -> None:
+def claims_approve(ctx: typer.Context, ids: list[int] = typer.Argument(..., metavar="CLAIM_ID"), as_of: str | None = AS_OF) -> None:
     """Approve claims above the approval threshold for filing."""
     from recoup.claims.service import approve
 
@@ -137,7 +139,7 @@ def claims_approve(ctx: typer.Context, ids: list[int] = typer.Argument(...), as_
 
 @claims_app.command("cancel")
 @guarded
-def claims_cancel(ctx: typer.Context, ids: list[int] = typer.Argument(...),
+def claims_cancel(ctx: typer.Context, ids: list[int] = typer.Argument(..., metavar="CLAIM_ID"),
                   reason: str = typer.Option("", "--reason"), as_of: str | None = AS_OF) -> None:
     """Cancel claims (with a reason)."""
     from recoup.claims.service import cancel
@@ -150,7 +152,7 @@ def claims_cancel(ctx: typer.Context, ids: list[int] = typer.Argument(...),
 
 @claims_app.command("retry")
 @guarded
-def claims_retry(ctx: typer.Context, ids: list[int] = typer.Argument(...), as_of: str | None = AS_OF) -> None:
+def claims_retry(ctx: typer.Context, ids: list[int] = typer.Argument(..., metavar="CLAIM_ID"), as_of: str | None = AS_OF) -> None:
     """Put claims that need attention (or were rejected/expired) back to ready."""
     from recoup.claims.service import retry
 
@@ -162,8 +164,8 @@ def claims_retry(ctx: typer.Context, ids: list[int] = typer.Argument(...), as_of
 
 @claims_app.command("update")
 @guarded
-def claims_update(ctx: typer.Context, claim_id: int = typer.Argument(...),
-                  status: str = typer.Option(..., "--status"),
+def claims_update(ctx: typer.Context, claim_id: int = typer.Argument(..., metavar="CLAIM_ID"),
+                  status: str = typer.Option(..., "--status", help="The new status: " + ", ".join(ALL) + "."),
                   amount: str | None = typer.Option(None, "--amount"),
                   reference: str | None = typer.Option(None, "--reference"), as_of: str | None = AS_OF) -> None:
     """Record a carrier's answer by hand."""
@@ -183,7 +185,7 @@ def claims_update(ctx: typer.Context, claim_id: int = typer.Argument(...),
 
 @claims_app.command("resume")
 @guarded
-def claims_resume(ctx: typer.Context, carrier: str = typer.Argument(...)) -> None:
+def claims_resume(ctx: typer.Context, carrier: str = typer.Argument(..., metavar="CARRIER")) -> None:
     """Resume a carrier's channel paused after an authentication failure."""
     from recoup.claims.service import resume
 
@@ -205,8 +207,10 @@ def claims_expire(ctx: typer.Context, as_of: str | None = AS_OF) -> None:
 
 @app.command()
 @guarded
-def recovered(ctx: typer.Context, by: str = typer.Option("carrier", "--by", help="carrier|month|kind"),
-              date_from: str | None = typer.Option(None, "--from"), date_to: str | None = typer.Option(None, "--to"),
+def recovered(ctx: typer.Context, by: str = typer.Option("carrier", "--by", metavar="[carrier|month|kind]",
+                                                               help="One row per carrier, month or kind."),
+              date_from: str | None = typer.Option(None, "--from", help="Claims opened on or after this day."),
+              date_to: str | None = typer.Option(None, "--to", help="Claims opened on or before this day."),
               as_of: str | None = typer.Option(None, "--as-of", help="As known on this day: claims opened and credits "
                                                "invoiced up to it (the default --to); default: everything."),
               fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:

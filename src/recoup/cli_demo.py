@@ -57,7 +57,7 @@ def demo(
                                     "(default: a new temporary folder)."),
     keep: bool = typer.Option(True, "--keep/--no-keep", help="Keep the folder afterwards and print its path "
                               "(default), or remove it."),
-    fmt: str = typer.Option("table", "--format", help="table (a summary for people) or json."),
+    fmt: str = typer.Option("table", "--format", metavar="[table|json]", help="table (a summary for people) or json."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed of the sample data: the same seed gives the same data."),
     shipments: int = typer.Option(DEFAULT_SHIPMENTS, "--shipments", min=40, max=50000,
                                   help="How many shipments to generate."),

@@ -17,11 +17,11 @@ def _fmt_format(v: str) -> str:
 @app.command()
 @guarded
 def explain(ctx: typer.Context,
-            tracking: str = typer.Argument(..., help="Tracking number."),
+            tracking: str = typer.Argument(..., metavar="TRACKING_NUMBER", help="Tracking number (any case)."),
             carrier: str | None = typer.Option(None, "--carrier", help="Carrier code, when the number is known for two."),
             as_of: str | None = typer.Option(None, "--as-of", help="Audit date (YYYY-MM-DD); default the date of the "
                                              "latest audit (which judged every parcel), else today (UTC)."),
-            fmt_: str = typer.Option("table", "--format", callback=_fmt_format, help="table or json.")) -> None:
+            fmt_: str = typer.Option("table", "--format", callback=_fmt_format, metavar="[table|json]", help="table or json.")) -> None:
     """Everything recoup knows about one parcel, and why each finding was or was not made."""
     from recoup.explain import run
 

@@ -25,7 +25,7 @@ def report_monthly(
     ctx: typer.Context,
     month: str = typer.Option(..., "--month", help="The month, YYYY-MM."),
     out: Path | None = typer.Option(None, "--out", help="Output folder; default: reports_dir of the settings."),
-    formats: str = typer.Option("xlsx,html,csv", "--format", help="Comma-separated: xlsx, html, csv."),
+    formats: str = typer.Option("xlsx,html,csv", "--format", metavar="xlsx,html,csv", help="Comma-separated: xlsx, html, csv."),
     as_of: str | None = typer.Option(None, "--as-of", help="Day the near-deadline flags are judged on (recoup's clock: "
                                    "12:00 UTC of it); default today (UTC)."),
 ) -> None:
@@ -62,7 +62,7 @@ def report_send(
     to: list[str] = typer.Option([], "--to", metavar="ADDRESS", show_default=False,
                                  help="Recipient (repeat for several); default: finance_email of the settings."),
     out: Path | None = typer.Option(None, "--out", help="Folder for the files; default: reports_dir of the settings."),
-    formats: str = typer.Option("xlsx,html", "--format", help="Files to attach, comma-separated: xlsx, html, csv "
+    formats: str = typer.Option("xlsx,html", "--format", metavar="xlsx,html,csv", help="Files to attach, comma-separated: xlsx, html, csv "
                                 "(csv: one file per section)."),
     as_of: str | None = typer.Option(None, "--as-of", help="Day the near-deadline flags are judged on; default today."),
 ) -> None:
@@ -125,7 +125,8 @@ def _table_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @guarded
 def sla_scorecard(
     ctx: typer.Context,
-    by: str = typer.Option("carrier", "--by", help="carrier|service|month|lane|weekday"),
+    by: str = typer.Option("carrier", "--by", metavar="[carrier|service|month|lane|weekday]",
+                             help="One row per carrier, service, month, lane or weekday."),
     month: str | None = typer.Option(None, "--month", help="Only shipments shipped in this month (YYYY-MM)."),
     fmt: str = typer.Option("table", "--format", callback=check_format),
 ) -> None:

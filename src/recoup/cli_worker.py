@@ -159,6 +159,10 @@ def worker_status(ctx: typer.Context, fmt: str = typer.Option("table", "--format
         raise typer.Exit(1)
 
 
+#: rows of each "needs a person" section in the table (``--format json`` has them all)
+SECTION_ROWS = 10
+
+
 def _print_status(st: dict[str, Any], fmt: str) -> None:
     jobs = [{**j, "counts": json.dumps(j["counts"], sort_keys=True) if j["counts"] else ""} for j in st["jobs"]]
     if fmt == "csv":
@@ -185,9 +189,16 @@ def _print_status(st: dict[str, Any], fmt: str) -> None:
          ["id", "carrier", "tracking_number", "amount", "currency", "message"]),
         ("rejected inbox files", att["rejected_files"], ["kind", "file", "reason"]),
     ]
+    more = {"claims waiting for approval": "recoup claims list --status ready --sort deadline",
+            "claims near their deadline": "recoup claims list --sort deadline",
+            "claims that need attention": "recoup claims list --status needs_attention",
+            "rejected inbox files": "worker status --format json"}
     for title, rows, cols in sections:
-        if rows:
-            emit(rows, "table", columns=cols, title=f"needs a person: {title}")
+        if rows:       # a person reads the first few; the rest is a listing away (JSON has every row)
+            emit(rows[:SECTION_ROWS], "table", columns=cols, title=f"needs a person: {title}")
+            if len(rows) > SECTION_ROWS:
+                stderr().print(f"... and {len(rows) - SECTION_ROWS:,} more {title}: `{more[title]}`",
+                               soft_wrap=True, markup=False)
     if claims["at_stake"]:
         emit(claims["at_stake"], "table", columns=["currency", "claims", "amount"],
              title="money at stake (open claims, claimed less credited)")

@@ -25,6 +25,20 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+#: values that are ratios or measures, not money: JSON numbers (``0.9583``), where amounts stay exact
+#: strings (``"1234.50"``: money is never a float)
+RATIOS = frozenset({"on_time_rate", "recovery_rate", "filed_in_time_rate", "avg_days_late"})
+
+
+def json_ratio(v: Any) -> float | None:
+    """A ratio for JSON: a number (a Decimal of 4 places is exact enough as a float), ``None`` as null."""
+    return None if v is None or v == "" else float(v)
+
+
+def _json(k: str, v: Any) -> Any:
+    return json_ratio(v) if k in RATIOS and isinstance(v, (Decimal, int, float)) else _plain(v)
+
+
 def _plain(v: Any) -> Any:
     if isinstance(v, Decimal):
         return str(v)
@@ -37,7 +51,7 @@ def emit(rows: Sequence[dict[str, Any]], fmt: str, *, columns: Sequence[str] | N
          title: str | None = None) -> None:
     cols = list(columns) if columns else (list(rows[0].keys()) if rows else [])
     if fmt == "json":
-        sys.stdout.write(json.dumps([{k: _plain(v) for k, v in r.items()} for r in rows], indent=1) + "\n")
+        sys.stdout.write(json.dumps([{k: _json(k, v) for k, v in r.items()} for r in rows], indent=1) + "\n")
         return
     if fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")

@@ -79,15 +79,29 @@ def check_limit(limit: int | None) -> int | None:
     return limit or None
 
 
+def page(sort: str | None, limit: int | None, pushable: frozenset[str]) -> Any:
+    """The :class:`recoup.queries.Page` to ask the database for: the limit (and the sort, when it is on a
+    column SQL orders as :func:`sort_rows` does) pushed down; None when every row must be read."""
+    from recoup.queries import Page
+
+    n = check_limit(limit)
+    col = sort.lstrip("-+").strip().lower() if sort else None
+    if col is not None and col not in pushable:
+        return None
+    return Page(limit=n, sort=sort) if n is not None else None
+
+
 def show(rows: list[dict[str, Any]], fmt: str, listing: Listing, *, title: str,
-         columns: str | None = None, sort: str | None = None, limit: int | None = None) -> None:
+         columns: str | None = None, sort: str | None = None, limit: int | None = None,
+         total: int | None = None) -> None:
+    """Print a listing; ``total`` is the count of every matching row when the database returned a page."""
     available = list(rows[0]) if rows else list(listing.columns)
     for c in listing.columns:
         if c not in available:
             available.append(c)
     chosen = parse_columns(columns, available, listing.columns if fmt == "table" else available)
     rows = sort_rows(rows, sort, available)
-    total = len(rows)
+    total = max(total or 0, len(rows))
     n = check_limit(limit)
     if n is not None:
         rows = rows[:n]

@@ -86,6 +86,11 @@ def test_rows_per_carrier_and_kind_reconcile_to_the_cent(result: dict[str, Any])
         assert D(r["recoverable"]) == sum(D(r[k]) for k in ("filed_in_time", "leaked", "still_claimable",
                                                              "credited_unfiled"))
         assert D(r["leaked"]) == sum((D(v) for v in r["leaked_because"].values()), Decimal(0))
+        # a ratio is a JSON number (issue 14); the amounts above stay exact strings
+        rate = r["filed_in_time_rate"]
+        assert (rate is None) == (D(r["recoverable"]) == 0)
+        assert rate is None or (isinstance(rate, float)
+                                and rate == float((D(r["filed_in_time"]) / D(r["recoverable"])).quantize(D("0.0001"))))
     for t in result["totals"]:
         mine = [r for r in rows if r["currency"] == t["currency"]]
         for k in ("recoverable", "filed_in_time", "leaked", "still_claimable"):

@@ -465,7 +465,14 @@ def test_scorecard_is_consistent(built: Built) -> None:
     # the CLI gives the same numbers
     got = json.loads(built.run("sla", "scorecard", "--by", "service", "--format", "json").stdout)
     assert [(g["carrier"], g["service"], g["late"], g["on_time_rate"]) for g in got] == \
-        [(r["carrier"], r["service"], r["late"], str(r["on_time_rate"])) for r in cards["service"]]
+        [(r["carrier"], r["service"], r["late"], None if r["on_time_rate"] is None else float(r["on_time_rate"]))
+         for r in cards["service"]]
+    # ratios and measures are JSON numbers (issue 14); counts are integers
+    assert any(g["on_time_rate"] is not None for g in got)
+    for g in got:
+        assert g["on_time_rate"] is None or isinstance(g["on_time_rate"], float)
+        assert g["avg_days_late"] is None or isinstance(g["avg_days_late"], float)
+        assert isinstance(g["late"], int)
     text = built.run("sla", "scorecard", "--by", "lane", "--format", "csv").stdout
     lanes = [r["lane"] for r in csv.DictReader(text.splitlines())]
     assert lanes == [r["lane"] for r in cards["lane"]]

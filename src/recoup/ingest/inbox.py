@@ -27,14 +27,17 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
-
-from recoup.claims.reconcile import ReconcileSummary, reconcile
 from recoup.clock import Clock
-from recoup.ingest.service import FileSummary, ingest_file
 from recoup.settings import Settings
-from recoup.sla.contracts import ContractSet
+
+if TYPE_CHECKING:   # the readers (pandas) load when files are ingested, not when `worker status` lists folders
+    from sqlalchemy.engine import Engine
+
+    from recoup.claims.reconcile import ReconcileSummary
+    from recoup.ingest.service import FileSummary
+    from recoup.sla.contracts import ContractSet
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,13 @@ def ingest_inbox(engine: Engine, settings: Settings, contracts: ContractSet | No
     return run_inbox(engine, settings, contracts, clock=clock, stop=stop, on_file=on_file).files
 
 
+def ingest_file(*args: Any, **kwargs: Any) -> FileSummary:
+    """:func:`recoup.ingest.service.ingest_file`, imported when a file is loaded (pandas with it)."""
+    from recoup.ingest.service import ingest_file as load
+
+    return load(*args, **kwargs)
+
+
 def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None, *, clock: Clock,
               stop: Callable[[], bool] | None = None,
               on_file: Callable[[FileSummary, str], None] | None = None) -> InboxRun:
@@ -109,6 +119,9 @@ def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None,
     ``stop`` is checked between files: when it says so, the run ends after the file in hand (loaded
     and moved), leaving the rest for the next run.
     """
+    from recoup.claims.reconcile import reconcile
+    from recoup.ingest.service import FileSummary
+
     run = InboxRun()
     folders = inbox_folders(settings)
     run.folders = len(folders)

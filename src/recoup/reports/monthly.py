@@ -584,7 +584,11 @@ def write_monthly(engine: Engine, month: str, out_dir: Path, *, formats: Sequenc
 
 
 def summary_json(report: MonthlyReport) -> str:
-    """The summary and totals as JSON (amounts as two-decimal strings), e.g. for ``recoup demo``."""
+    """The summary and totals as JSON (amounts as two-decimal strings, rates as numbers), e.g. for
+    ``recoup demo``."""
+    from recoup.output import json_ratio
+
     cols = COLUMNS["summary"]
-    return json.dumps([{c.key: (plain(r.get(c.key), c.kind) if c.kind in ("money", "rate", "date")
+    return json.dumps([{c.key: (json_ratio(r.get(c.key)) if c.kind == "rate" else
+                                plain(r.get(c.key), c.kind) if c.kind in ("money", "date")
                                 else r.get(c.key)) for c in cols} for r in report.rows("summary")], indent=1)
