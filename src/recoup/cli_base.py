@@ -172,28 +172,32 @@ def parse_date(v: str | None, name: str) -> dt.date | None:
         raise typer.BadParameter(f"not a date (YYYY-MM-DD): {v!r}", param_hint=name) from None
 
 
+def _known_code(value: str, known: set[str], engine: Engine | None, column: Any, noun: str, hint: str) -> str:
+    """``value`` as stored (lower case, ``-`` and spaces as ``_``) when it is one of ``known`` or, with
+    ``engine``, a value of ``column`` in the database; else a usage error listing them all."""
+    code = value.strip().lower().replace("-", "_").replace(" ", "_")
+    if code in known:
+        return code
+    if engine is not None:
+        from sqlalchemy import select
+
+        with engine.connect() as conn:
+            known = known | {str(r[0]) for r in conn.execute(select(column).distinct()) if r[0]}
+        if code in known:
+            return code
+    raise typer.BadParameter(f"unknown {noun} {value!r}: one of {', '.join(sorted(known))}", param_hint=hint)
+
+
 def carrier_code(value: str | None, engine: Engine | None = None, hint: str = "--carrier") -> str | None:
     """A carrier code as the user may type it (``UPS``, ``FedEx``, ``dpd-uk``), as stored (``ups``,
     ``fedex``, ``dpd_uk``); an unknown one is a usage error listing the known codes."""
     if value is None:
         return None
     from recoup.carriers.registry import REGISTRY
+    from recoup.store.models import Shipment
 
-    code = value.strip().lower().replace("-", "_").replace(" ", "_")
-    known = set(REGISTRY)
-    if code in known:
-        return code
-    if engine is not None:
-        from sqlalchemy import select
-
-        from recoup.store.models import Shipment
-
-        t = Shipment.__table__  # type: ignore[attr-defined]
-        with engine.connect() as conn:
-            known |= {str(r[0]) for r in conn.execute(select(t.c.carrier).distinct()) if r[0]}
-        if code in known:
-            return code
-    raise typer.BadParameter(f"unknown carrier {value!r}: one of {', '.join(sorted(known))}", param_hint=hint)
+    return _known_code(value, set(REGISTRY), engine, Shipment.__table__.c.carrier,  # type: ignore[attr-defined]
+                       "carrier", hint)
 
 
 def finding_kind(value: str | None, engine: Engine | None = None, hint: str = "--kind") -> str | None:
@@ -202,22 +206,10 @@ def finding_kind(value: str | None, engine: Engine | None = None, hint: str = "-
         return None
     from recoup.audit.rules import BILLING_KINDS, SERVICE_KINDS
     from recoup.carriers.base import ALL_KINDS
+    from recoup.store.models import Finding
 
-    kind = value.strip().lower().replace("-", "_").replace(" ", "_")
-    known = set(SERVICE_KINDS) | set(BILLING_KINDS) | set(ALL_KINDS)
-    if kind in known:
-        return kind
-    if engine is not None:
-        from sqlalchemy import select
-
-        from recoup.store.models import Finding
-
-        t = Finding.__table__  # type: ignore[attr-defined]
-        with engine.connect() as conn:
-            known |= {str(r[0]) for r in conn.execute(select(t.c.kind).distinct()) if r[0]}
-        if kind in known:
-            return kind
-    raise typer.BadParameter(f"unknown finding kind {value!r}: one of {', '.join(sorted(known))}", param_hint=hint)
+    return _known_code(value, set(SERVICE_KINDS) | set(BILLING_KINDS) | set(ALL_KINDS), engine,
+                       Finding.__table__.c.kind, "finding kind", hint)  # type: ignore[attr-defined]
 
 
 def kind_help() -> str:
