@@ -57,6 +57,7 @@ from recoup.shipments.codes.jsonscans import (
     carrier_error,
     dig,
     error_line,
+    error_reason,
     has_key,
     head_text,
     load_documents,
@@ -103,7 +104,7 @@ def parse_documents(docs: Iterable[tuple[int, Any]], *, require_trackers: bool =
         body = carrier_error(doc)
         if body is not None:
             error_bodies.append(body)
-            out.error(record, "error", f"{body[0]} error {body[1] or ''}: {body[2] or ''}".strip())
+            out.error(record, "error", error_reason(*body))
             continue
         for tracker in _trackers(doc, skipped):
             trackers += 1

@@ -51,6 +51,7 @@ from recoup.shipments.codes.jsonscans import (
     bad_records,
     carrier_error,
     error_line,
+    error_reason,
     has_key,
     head_text,
     load_documents,
@@ -96,7 +97,7 @@ def parse_documents(docs: Iterable[tuple[int, Any]], *, require_results: bool = 
         body = carrier_error(doc)
         if body is not None:
             error_bodies.append(body)
-            out.error(record, "error", f"{body[0]} error {body[1] or ''}: {body[2] or ''}".strip())
+            out.error(record, "error", error_reason(*body))
         else:
             out.notes.append("skipped a JSON value that is not a USPS Tracking response")
     if not responses and require_results and error_bodies:

@@ -235,6 +235,11 @@ def _first_error(errors: list[Any]) -> tuple[str | None, str | None]:
     return (", ".join(dict.fromkeys(codes)) or None), ("; ".join(dict.fromkeys(messages)) or None)
 
 
+def error_reason(carrier: str, code: str | None, message: str | None) -> str:
+    """A carrier error body among good records, as that record's row error: "UPS error 151044: ..."."""
+    return f"{carrier} error {code or ''}: {message or ''}".strip()
+
+
 def error_line(carrier: str, code: str | None, message: str | None) -> str:
     """The one-line refusal for a carrier error body: "UPS error 151044: No tracking information
     available (...)"."""
