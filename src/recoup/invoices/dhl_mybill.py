@@ -52,6 +52,7 @@ from recoup.invoices.charges.columns import (
     ISO_DATE,
     NONE,
     Column,
+    HeaderLayout,
     Problems,
     apply_distinct,
     best_delimiter,
@@ -60,7 +61,6 @@ from recoup.invoices.charges.columns import (
     head_lines,
     invoice_frame,
     missing,
-    norm_header,
     read_columns,
     read_head,
     refuse_non_text,
@@ -103,22 +103,10 @@ _OPTIONAL = {
 _XC = re.compile(r"xc(\d+)(code|name|charge|discount)")
 
 
-class _Layout:
+class _Layout(HeaderLayout):
     def __init__(self, header: list[str]) -> None:
-        names = [norm_header(h) for h in header]
-        self.header = header
-        self.width = len(header)
-        self.position: dict[str, int] = {}
-        self.missing: list[str] = []
-        for role, options in (_REQUIRED | _OPTIONAL).items():
-            for option in options:
-                key = norm_header(option)
-                if key in names:
-                    self.position[role] = names.index(key)
-                    break
-            else:
-                if role in _REQUIRED:
-                    self.missing.append(options[0])
+        super().__init__(header, _REQUIRED, _OPTIONAL)
+        names = self.names
         groups: dict[int, dict[str, int]] = {}
         for i, n in enumerate(names):
             m = _XC.fullmatch(n)
@@ -126,9 +114,6 @@ class _Layout:
                 groups.setdefault(int(m.group(1)), {}).setdefault(m.group(2), i)
         # a group needs a charge and a code or a name
         self.extra = {k: g for k, g in sorted(groups.items()) if "charge" in g and ({"code", "name"} & set(g))}
-
-    def name(self, role: str) -> str:
-        return self.header[self.position[role]].strip()
 
 
 def _layout(head: bytes) -> tuple[_Layout, str] | str:

@@ -57,6 +57,7 @@ from recoup.invoices.charges.columns import (
     NONE,
     Column,
     DateFormat,
+    HeaderLayout,
     Problems,
     best_delimiter,
     date_formats_text,
@@ -105,29 +106,14 @@ _UNITS = {"L": "lb", "LB": "lb", "LBS": "lb", "K": "kg", "KG": "kg", "KGS": "kg"
 _REFERENCE = re.compile(r"(?:^|\s)(\S*\d\S*)\s*$")
 
 
-class _Layout:
+class _Layout(HeaderLayout):
     """Where the used columns are in this export."""
 
     def __init__(self, header: list[str]) -> None:
-        names = [norm_header(h) for h in header]
-        self.header = header
-        self.width = len(header)
-        self.position: dict[str, int] = {}
-        self.missing: list[str] = []
-        for role, options in (_REQUIRED | _OPTIONAL).items():
-            for option in options:
-                key = norm_header(option)
-                if key in names:
-                    self.position[role] = names.index(key)
-                    break
-            else:
-                if role in _REQUIRED:
-                    self.missing.append(options[0])
+        super().__init__(header, _REQUIRED, _OPTIONAL)
+        names = self.names
         self.pairs = [(i, i + 1) for i, n in enumerate(names[:-1])
                       if n == _PAIR_DESCRIPTION and names[i + 1] == _PAIR_AMOUNT]
-
-    def name(self, role: str) -> str:
-        return self.header[self.position[role]].strip()
 
 
 def _layout(head: bytes) -> tuple[_Layout, str] | str:

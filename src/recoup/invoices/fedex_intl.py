@@ -50,6 +50,7 @@ from recoup.invoices.charges.columns import (
     ISO_DATE,
     Column,
     DateFormat,
+    HeaderLayout,
     best_delimiter,
     drop_ragged,
     head_lines,
@@ -111,33 +112,18 @@ _SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
 _DIGITS = re.compile(r"\d+")
 
 
-class _Layout:
+class _Layout(HeaderLayout):
     """Where the used columns are in this download."""
 
     def __init__(self, header: list[str]) -> None:
-        names = [norm_header(h) for h in header]
-        self.header = header
-        self.width = len(header)
-        self.position: dict[str, int] = {}
-        self.missing: list[str] = []
-        for role, options in (_REQUIRED | _OPTIONAL).items():
-            for option in options:
-                key = norm_header(option)
-                if key in names:
-                    self.position[role] = names.index(key)
-                    break
-            else:
-                if role in _REQUIRED:
-                    self.missing.append(options[0])
+        super().__init__(header, _REQUIRED, _OPTIONAL)
+        names = self.names
         self.pairs = _pairs(names)
         self.unit_from_header: str | None = None
         if "weight" in self.position and "weight_unit" not in self.position:
             text = header[self.position["weight"]].lower()
             self.unit_from_header = "K" if re.search(r"\bkgs?\b", text) else \
                 "L" if re.search(r"\blbs?\b", text) else None
-
-    def name(self, role: str) -> str:
-        return self.header[self.position[role]].strip()
 
     def pair_names(self) -> list[str]:
         return [f"{self.header[a].strip()} (pair {k})" for k, (_, a) in enumerate(self.pairs, start=1)]

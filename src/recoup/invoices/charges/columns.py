@@ -17,7 +17,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +104,34 @@ def best_delimiter(line: str, candidates: Sequence[str] = (",", ";")) -> str:
 def norm_header(name: object) -> str:
     """Header names compare without case, spaces or punctuation: 'Weight(kg)' == 'Weight (kg)'."""
     return re.sub(r"[^0-9a-z]+", "", str(name).lower())
+
+
+class HeaderLayout:
+    """Where a header-based export keeps the columns a reader uses: ``position[role]`` for each role
+    whose first matching header name (:func:`norm_header`) is present; ``missing`` names the required
+    roles found under none of their names (by their first name). Readers subclass it for their pairs
+    and groups of columns."""
+
+    def __init__(self, header: list[str], required: Mapping[str, Sequence[str]],
+                 optional: Mapping[str, Sequence[str]]) -> None:
+        self.names = [norm_header(h) for h in header]
+        self.header = header
+        self.width = len(header)
+        self.position: dict[str, int] = {}
+        self.missing: list[str] = []
+        for role, options in (dict(required) | dict(optional)).items():
+            for option in options:
+                key = norm_header(option)
+                if key in self.names:
+                    self.position[role] = self.names.index(key)
+                    break
+            else:
+                if role in required:
+                    self.missing.append(options[0])
+
+    def name(self, role: str) -> str:
+        """The role's column as the file heads it."""
+        return self.header[self.position[role]].strip()
 
 
 # ---------------------------------------------------------------- reading selected columns
