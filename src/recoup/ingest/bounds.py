@@ -45,19 +45,10 @@ def _outside(values: pd.Series) -> np.ndarray:
     """Rows whose date or instant is set and outside the window (NaT and None are not judged)."""
     out = np.zeros(len(values), dtype=bool)
     for i, v in enumerate(values.tolist()):
-        if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
-            continue
-        if isinstance(v, pd.Timestamp | dt.datetime):
-            d = v.date() if not isinstance(v, pd.Timestamp) else dt.date(v.year, v.month, v.day)
-        elif isinstance(v, dt.date):
-            d = v
-        elif isinstance(v, np.datetime64):
-            if np.isnat(v):
-                continue
-            d = dt.date.fromisoformat(str(v.astype("datetime64[D]")))
-        else:
-            continue
-        out[i] = not (EARLIEST <= d < LATEST)
+        if isinstance(v, np.datetime64):
+            v = None if np.isnat(v) else dt.date.fromisoformat(str(v.astype("datetime64[D]")))
+        if v is not pd.NaT and isinstance(v, dt.date):      # datetimes and Timestamps are dates too
+            out[i] = not in_window(v)
     return out
 
 
