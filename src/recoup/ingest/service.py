@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,8 +128,7 @@ def ingest_file(engine: Engine, kind: str, path: Path, *, clock: Clock, input_fo
                 _store_scans(conn, result, fid, summary, contracts)
             else:
                 _store_invoices(conn, result, fid, summary, fmt.name, now, contracts)
-            summary.rejected = len({(e.line, e.invoice_number) for e in summary.errors if e.line is not None}) \
-                + sum(1 for e in summary.errors if e.line is None)
+            summary.rejected = _rejected(summary.errors)
             _finish_file_row(conn, fid, summary)
     except (FileRefused, RecoupError) as e:
         # nothing of a refused file is stored (its transaction rolled back), nor counted
@@ -161,22 +161,17 @@ def _ingest_scan_stream(engine: Engine, path: Path, digest: str, fmt: Format, s:
             _store_scans(conn, result, fid, s, contracts)
             advance(result.read, 0)
         s.errors.sort(key=lambda e: e.line or 0)
-        s.rejected = len({(e.line, e.invoice_number) for e in s.errors if e.line is not None}) \
-            + sum(1 for e in s.errors if e.line is None)
+        s.rejected = _rejected(s.errors)
         _finish_file_row(conn, fid, s)
 
 
 def _guarded(results: Iterator[ReadResult], fmt: Format) -> Iterator[ReadResult]:
     """A streaming reader's blocks; its unforeseen errors refuse the file as :func:`_read` does."""
     while True:
-        try:
-            r = next(results)
-        except StopIteration:
+        with _reader_errors(fmt):
+            r = next(results, None)
+        if r is None:
             return
-        except (FileRefused, RecoupError):
-            raise
-        except (ValueError, KeyError, TypeError, IndexError, UnicodeError, OSError) as e:
-            raise FileRefused(f"cannot read as {fmt.name}: {type(e).__name__}: {e}") from None
         yield r
 
 
@@ -201,17 +196,29 @@ def ingest_result(engine: Engine, kind: str, result: ReadResult, *, label: str, 
     return summary
 
 
-def _read(fmt: Format, path: Path, carrier: str | None) -> ReadResult:
-    reader = fmt.reader()
+def _rejected(errors: Sequence[RowError]) -> int:
+    """Rows rejected: each (line, invoice) once, and each error of the whole file."""
+    return len({(e.line, e.invoice_number) for e in errors if e.line is not None}) \
+        + sum(1 for e in errors if e.line is None)
+
+
+@contextmanager
+def _reader_errors(fmt: Format) -> Iterator[None]:
+    """A reader bug or an input it did not foresee refuses the file, never a traceback."""
     try:
-        if fmt.name == "pdf":
-            return reader(path, carrier=carrier)
-        return reader(path)
+        yield
     except (FileRefused, RecoupError):
         raise
     except (ValueError, KeyError, TypeError, IndexError, UnicodeError, OSError) as e:
-        # a reader bug or an input it did not foresee: refuse the file, never a traceback
         raise FileRefused(f"cannot read as {fmt.name}: {type(e).__name__}: {e}") from None
+
+
+def _read(fmt: Format, path: Path, carrier: str | None) -> ReadResult:
+    reader = fmt.reader()
+    with _reader_errors(fmt):
+        if fmt.name == "pdf":
+            return reader(path, carrier=carrier)
+        return reader(path)
 
 
 def _file_row(conn: Connection, path: Path, digest: str, kind: str, fmt: str, now: dt.datetime) -> int:
