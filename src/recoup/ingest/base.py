@@ -95,6 +95,16 @@ class RowError:
         return {"line": self.line, "column": self.column, "reason": self.reason}
 
 
+def ragged_reason(fields: int, width: int, *, truncated: bool = False) -> str:
+    """Why a row with ``fields`` fields under a ``width``-column header is a row error (issue 15: never
+    padded nor cut); ``truncated`` when it is the last row and the file ends inside it."""
+    if truncated:
+        return (f"the file ends in the middle of this row ({fields} of {width} fields): it looks truncated; "
+                "load the complete file")
+    return (f"{'fewer' if fields < width else 'more'} fields than the header ({fields} of {width}): "
+            "the row is cut short or has a stray delimiter")
+
+
 @dataclass
 class ReadResult:
     format: str                       # e.g. "canonical", "easypost", "fedex", "ups", "dhl", "pdf"

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from recoup.errors import FileRefused
-from recoup.ingest.base import RowError
+from recoup.ingest.base import RowError, ragged_reason
 from recoup.ingest.xlsx import text_path
 from recoup.money import LINE_LIMIT_CENTS, limit_text
 
@@ -93,13 +93,7 @@ def load_csv(path: Path, required: list[str], kind: str, optional: list[str] | N
     cut = len(shape.lines) > 0 and bool(shape.short[-1]) and not text.endswith(("\n", "\r"))
     errors = []
     for i in np.flatnonzero(shape.short | shape.long).tolist():
-        n = int(shape.fields[i])
-        if cut and i == len(shape.lines) - 1:
-            why = (f"the file ends in the middle of this row ({n} of {shape.width} fields): it looks truncated; "
-                   "load the complete file")
-        else:
-            why = (f"{'fewer' if n < shape.width else 'more'} fields than the header ({n} of {shape.width}): "
-                   "the row is cut short or has a stray delimiter")
+        why = ragged_reason(int(shape.fields[i]), shape.width, truncated=cut and i == len(shape.lines) - 1)
         errors.append(RowError(int(shape.lines[i]), None, why))
     df.attrs["row_errors"] = errors
     df.attrs["short"] = shape.short[kept]

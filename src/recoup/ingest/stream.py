@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 from pyarrow import csv as pacsv
 
 from recoup.errors import FileRefused
-from recoup.ingest.base import RowError
+from recoup.ingest.base import RowError, ragged_reason
 from recoup.ingest.xlsx import text_path
 
 CHUNK_BYTES = 16 << 20          # about 180,000 canonical scan rows a block
@@ -234,13 +234,7 @@ class CsvChunks:
         cut = last and len(recs) > 0 and bool(short[-1]) and not text.endswith(("\n", "\r"))
         errors = []
         for i in np.flatnonzero(short | long_).tolist():
-            n = int(fields[i])
-            if cut and i == len(recs) - 1:
-                why = (f"the file ends in the middle of this row ({n} of {self.width} fields): it looks truncated; "
-                       "load the complete file")
-            else:
-                why = (f"{'fewer' if n < self.width else 'more'} fields than the header ({n} of {self.width}): "
-                       "the row is cut short or has a stray delimiter")
+            why = ragged_reason(int(fields[i]), self.width, truncated=cut and i == len(recs) - 1)
             errors.append(RowError(int(lines[i]), None, why))
         self._records += len(recs)
         return self._attrs(df, errors, short[~long_]), used

@@ -25,7 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from recoup.errors import FileRefused
-from recoup.ingest.base import INVOICE_COLUMNS, ReadResult, RowError
+from recoup.ingest.base import INVOICE_COLUMNS, ReadResult, RowError, ragged_reason
 from recoup.ingest.xlsx import text_path
 from recoup.money import MoneyError, to_cents
 
@@ -237,11 +237,7 @@ def drop_ragged(result: ReadResult, path: Path, sep: str, width: int) -> ReadRes
     last = len(counts)
     for ln in ragged.tolist():
         n = int(counts[ln - 1])
-        if ends_cut and ln == last and n < width:
-            why = f"the file ends in the middle of this row ({n} of {width} fields): it looks truncated; load the complete file"
-        else:
-            why = (f"{'fewer' if n < width else 'more'} fields than the header ({n} of {width}): the row is cut "
-                   "short or has a stray delimiter")
+        why = ragged_reason(n, width, truncated=ends_cut and ln == last and n < width)
         result.errors.append(RowError(ln, None, why, invoice_of.get(ln)))
     result.errors.sort(key=lambda e: (e.line or 0))
     result.frame = frame.loc[~at].reset_index(drop=True)
