@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from recoup.clock import Clock, clock_for
-from recoup.errors import RecoupError
+from recoup.errors import RecoupError, driver_message
 from recoup.output import FORMATS, stderr
 from recoup.redact import mask_urls
 
@@ -113,8 +113,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as e:
             if _database_error(e):
                 # a locked SQLite file after the busy wait, a PostgreSQL server gone: one line, no traceback
-                first = (str(getattr(e, "orig", None) or e).strip().splitlines() or [""])[0]
-                fail(f"the database is busy or unreachable ({first}): nothing was changed by the failed step; "
+                fail(f"the database is busy or unreachable ({driver_message(e)}): nothing was changed by the failed step; "
                      "try again, or check --db / RECOUP_DATABASE_URL")
             if not isinstance(e, OSError):
                 raise

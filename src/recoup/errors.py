@@ -56,3 +56,10 @@ class FatalCarrierError(CarrierError):
 
 class CarrierAuthError(FatalCarrierError):
     pass
+
+
+def driver_message(e: BaseException, default: str = "") -> str:
+    """The first line of what the database driver said (the DBAPI error SQLAlchemy wraps in ``orig``),
+    else of ``e``: "database is locked", "connection refused", for a one-line message."""
+    return (str(getattr(e, "orig", None) or e).strip().splitlines() or [default])[0]
+

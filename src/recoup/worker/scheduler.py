@@ -38,7 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from recoup.clock import wall_now
-from recoup.errors import ConfigError, StoreError
+from recoup.errors import ConfigError, StoreError, driver_message
 from recoup.settings import DEFAULT_SCHEDULES, Settings
 from recoup.store.models import AuditState, JobRun
 from recoup.worker.jobs import ORDER, JobContext, JobResult, call_job, run_once, set_state
@@ -259,7 +259,7 @@ class Worker:
                     conn.execute(text("SELECT 1"))
                 return
             except Exception as e:
-                first = (str(getattr(e, "orig", None) or e).strip().splitlines() or [type(e).__name__])[0]
+                first = driver_message(e, type(e).__name__)
                 left = deadline - time.monotonic()
                 if left <= 0 or self.ctx.stopping():
                     raise StoreError(f"the database does not answer ({first}); gave up after {wait_s:g} s: "
