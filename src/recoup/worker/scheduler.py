@@ -114,7 +114,7 @@ class Held:
     def still_held(self) -> bool:
         """False once the lock's connection is gone (checked at most every few seconds)."""
         if not self.got or self.lost:
-            return not self.lost and self.got
+            return False
         if self._conn is None or time.monotonic() - self._checked < self.CHECK_EVERY_S:
             return True
         self._checked = time.monotonic()
