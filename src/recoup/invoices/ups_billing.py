@@ -300,9 +300,7 @@ def _fold_discounts(cols: dict[str, Column], amount: np.ndarray, parcel: np.ndar
     disc = np.flatnonzero(parcel & discount)
     if not len(disc):
         return keep
-    inv = cols["invoice_number"].codes.astype(np.int64)
-    trk = cols["tracking_number"].codes.astype(np.int64)
-    key = inv * (len(cols["tracking_number"].uniques) + 1) + trk
+    key = _parcel_key(cols)
     targets = np.flatnonzero(parcel & frt)
     first = pd.Series(targets, index=key[targets])
     first = first[~first.index.duplicated(keep="first")]
@@ -364,10 +362,15 @@ def _charge_types(cols: dict[str, Column]) -> tuple[np.ndarray, np.ndarray]:
     return np.where(unknown, "other", found).astype(object), unknown
 
 
+def _parcel_key(cols: dict[str, Column]) -> np.ndarray:
+    """One int64 per row, equal for the rows of the same invoice and tracking number."""
+    inv, trk = cols["invoice_number"].codes.astype(np.int64), cols["tracking_number"].codes.astype(np.int64)
+    return inv * (len(cols["tracking_number"].uniques) + 1) + trk
+
+
 def _service_per_parcel(cols: dict[str, Column], frt: np.ndarray) -> np.ndarray:
     """The FRT row's service code for every row of the same invoice and tracking number."""
-    inv, trk = cols["invoice_number"].codes.astype(np.int64), cols["tracking_number"].codes.astype(np.int64)
-    key = inv * (len(cols["tracking_number"].uniques) + 1) + trk
+    key = _parcel_key(cols)
     code = cols["code"].raw()
     chosen = frt & (code != "")
     if not chosen.any():
