@@ -195,7 +195,8 @@ class Checker:
             cells = self.df[value_of].to_numpy()[idx]
             reasons = [f"{reason}{v!r}{suffix}" for v in cells]
         else:
-            reasons = reason.to_numpy()[idx] if isinstance(reason, pd.Series) else [reason] * len(idx)
+            reasons = (list(reason.to_numpy()[idx]) if isinstance(reason, pd.Series)
+                       else [reason] * len(idx))
         inv = (self.df["invoice_number"].to_numpy()[idx] if "invoice_number" in self.df.columns
                else [None] * len(idx))
         for ln, rs, iv in zip(lines, reasons, inv, strict=True):
@@ -275,10 +276,10 @@ class Checker:
         num = num.where(~(sign == "-").fillna(False).astype(bool), -num)
         num = num.where(~z.fillna(False).astype(bool), 0)
         minutes = num.where(has)
-        has = pd.Series(has, index=s.index)
-        utc = pd.to_datetime(s.where((s != "") & has), utc=True, format="ISO8601", errors="coerce")
-        self.flag((s != "") & ~has & require_offset, col, "no UTC offset: ", value_of=col)
-        self.flag((s != "") & has & utc.isna(), col, "not an ISO 8601 instant: ", value_of=col)
+        has_s = pd.Series(has, index=s.index)
+        utc = pd.to_datetime(s.where((s != "") & has_s), utc=True, format="ISO8601", errors="coerce")
+        self.flag((s != "") & ~has_s & require_offset, col, "no UTC offset: ", value_of=col)
+        self.flag((s != "") & has_s & utc.isna(), col, "not an ISO 8601 instant: ", value_of=col)
         return utc, minutes.astype("Int64")
 
     def frame(self) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, bindparam, select, text, update
+from sqlalchemy import Connection, CursorResult, bindparam, select, text, update
 from sqlalchemy.engine import Engine
 
 from recoup.clock import Clock
@@ -221,10 +221,17 @@ def _read(fmt: Format, path: Path, carrier: str | None) -> ReadResult:
         return reader(path)
 
 
+def _inserted_id(res: CursorResult[Any]) -> int:
+    key = res.inserted_primary_key
+    if key is None:  # pragma: no cover - every insert here is of one row with an integer key
+        raise RuntimeError("the database returned no key for the inserted row")
+    return int(key[0])
+
+
 def _file_row(conn: Connection, path: Path, digest: str, kind: str, fmt: str, now: dt.datetime) -> int:
     res = conn.execute(IngestedFile.__table__.insert().values(  # type: ignore[attr-defined]
         path=str(path), sha256=digest, kind=kind, format=fmt, outcome="loading", at=now))
-    return int(res.inserted_primary_key[0])
+    return _inserted_id(res)
 
 
 def _finish_file_row(conn: Connection, fid: int, s: FileSummary) -> None:
@@ -449,7 +456,7 @@ def _store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSumma
             account_number=acct.iloc[0] if len(acct) else None, currency=cur.iloc[0] if len(cur) else None,
             lines_hash=h, line_count=len(g), total_cents=int(g["amount_cents"].sum()), format=fmt,
             file_id=fid, loaded_at=now))
-        inv_id = int(res.inserted_primary_key[0])
+        inv_id = _inserted_id(res)
         g = g.assign(invoice_id=inv_id, line_no=np.arange(len(g)), invoice_date=g["invoice_date"].fillna(dates.iloc[0]))
         g["currency"] = g["currency"].where(g["currency"].notna(), cur.iloc[0] if len(cur) else None)
         cols = ["invoice_id", "line_no", "carrier", "invoice_number", "invoice_date", "tracking_number",

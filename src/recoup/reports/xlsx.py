@@ -198,7 +198,7 @@ def write_xlsx(report: MonthlyReport, path: Path) -> Path:
             for k, (what, rule) in enumerate(DATE_RULES, note + 1):
                 ws.cell(row=k, column=1, value=what)
                 ws.cell(row=k, column=4, value=rule)
-            blocks = []
+            blocks: list[tuple[str, int, int]] = []
             for i, r in enumerate(carriers, first):
                 if blocks and blocks[-1][0] == r["currency"]:
                     blocks[-1] = (r["currency"], blocks[-1][1], i)

@@ -5,7 +5,7 @@ Revises: (none)
 Create Date: 2026-11-23 08:41:29.684156
 """
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import recoup.store.types

@@ -8,7 +8,7 @@ Revises: 0002
 Create Date: 2026-12-08 10:00:00
 """
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = '0003'
