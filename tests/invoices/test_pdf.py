@@ -25,6 +25,10 @@ import pytest
 from recoup.errors import FileRefused
 from recoup.ingest.base import CHARGE_TYPES, INVOICE_COLUMNS
 from recoup.invoices import pdf
+from recoup.invoices.pdf import pool
+from recoup.invoices.pdf.invoice import invoice_of
+from recoup.invoices.pdf.pool import Extraction
+from recoup.invoices.pdf.totals import stated_total
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
 SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "samples" / "pdf"
@@ -95,8 +99,8 @@ def test_carrier_given_overrides_the_text() -> None:
 
 
 def test_many_workers_read_the_same_lines(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pdf, "SMALL_FILE_PAGES", 2)
-    monkeypatch.setattr(pdf, "MIN_PAGES_PER_WORKER", 2)
+    monkeypatch.setattr(pool, "SMALL_FILE_PAGES", 2)
+    monkeypatch.setattr(pool, "MIN_PAGES_PER_WORKER", 2)
     path = FIXTURES / "dpd_uk_consignments.pdf"
     res = pdf.read(path, workers=3)
     assert len(res.extra["pdf_workers"]) == 4          # the probe and three page ranges
@@ -318,13 +322,13 @@ def _page(lines: list[str], tables: list[dict[str, Any]] | None = None) -> dict[
     (["Carried forward  £55.00", "Total weight  12.00 kg", "Total  £40.00"], "40.00"),
 ])
 def test_stated_total(lines: list[str], value: str) -> None:
-    stated = pdf._stated_total([_page(lines)])
+    stated = stated_total([_page(lines)])
     assert stated is not None
     assert stated.value == Decimal(value)
 
 
 def test_no_stated_total() -> None:
-    assert pdf._stated_total([_page(["Thank you for your business", "VAT Reg No GB123456789"])]) is None
+    assert stated_total([_page(["Thank you for your business", "VAT Reg No GB123456789"])]) is None
 
 
 _HEADER = ["Tracking Number", "Date", "Service", "Weight (kg)", "Description", "Amount"]
@@ -332,7 +336,7 @@ _HEADER = ["Tracking Number", "Date", "Service", "Weight (kg)", "Description", "
 
 def _extraction(rows: list[list[str]], lines: list[str]) -> Any:
     table = {"kind": "words", "header": _HEADER, "rows": rows}
-    return pdf._Extraction(1, [_page(lines, [table])])
+    return Extraction(1, [_page(lines, [table])])
 
 
 _HEAD_LINES = ["Evri", "Invoice Number: INV-0042  Invoice Date: 05/03/2026  Account No: 88123"]
@@ -341,7 +345,7 @@ _HEAD_LINES = ["Evri", "Invoice Number: INV-0042  Invoice Date: 05/03/2026  Acco
 def test_bad_row_is_an_error_and_the_total_is_not_checked() -> None:
     rows = [["H00AB12345678901", "02/03/2026", "48", "1.20", "Postage", "3.10"],
             ["H00AB12345678902", "02/03/2026", "48", "1.20", "Postage", "3,1O"]]
-    res = pdf._invoice(_extraction(rows, [*_HEAD_LINES, "Total  £999.99"]), None)
+    res = invoice_of(_extraction(rows, [*_HEAD_LINES, "Total  £999.99"]), None)
     assert len(res.frame) == 1
     assert res.frame["carrier"].iloc[0] == "evri"
     [err] = res.errors
@@ -353,7 +357,7 @@ def test_bad_row_is_an_error_and_the_total_is_not_checked() -> None:
 def test_unknown_charge_is_other_and_counted() -> None:
     rows = [["H00AB12345678901", "02/03/2026", "48", "1.20", "Postage", "3.10"],
             ["", "", "", "", "Green levy", "0.20"]]
-    res = pdf._invoice(_extraction(rows, [*_HEAD_LINES, "Total  £3.30"]), None)
+    res = invoice_of(_extraction(rows, [*_HEAD_LINES, "Total  £3.30"]), None)
     assert list(res.frame["charge_type"]) == ["transportation", "other"]
     assert list(res.frame["tracking_number"]) == ["H00AB12345678901"] * 2
     assert res.unknown_codes == {"pdf:Green levy": 1}
@@ -361,22 +365,22 @@ def test_unknown_charge_is_other_and_counted() -> None:
 
 def test_charge_before_any_tracking_number_is_an_error() -> None:
     rows = [["", "", "", "", "Fuel", "0.20"]]
-    res = pdf._invoice(_extraction(rows, [*_HEAD_LINES, "Total  £0.20"]), None)
+    res = invoice_of(_extraction(rows, [*_HEAD_LINES, "Total  £0.20"]), None)
     assert [e.column for e in res.errors] == ["tracking_number"]
 
 
 def test_no_invoice_number() -> None:
     rows = [["H00AB12345678901", "02/03/2026", "48", "1.20", "Postage", "3.10"]]
     with pytest.raises(FileRefused, match="no invoice number"):
-        pdf._invoice(_extraction(rows, ["Evri", "Total  £3.10"]), None)
+        invoice_of(_extraction(rows, ["Evri", "Total  £3.10"]), None)
 
 
 def test_unknown_carrier_needs_the_option() -> None:
     rows = [["H00AB12345678901", "02/03/2026", "48", "1.20", "Postage", "3.10"]]
     lines = ["Acme Parcels", "Invoice No: 77123  Invoice Date: 05/03/2026", "Total  3.10"]
     with pytest.raises(FileRefused, match="--carrier"):
-        pdf._invoice(_extraction(rows, lines), None)
-    assert pdf._invoice(_extraction(rows, lines), "acme").frame["carrier"].iloc[0] == "acme"
+        invoice_of(_extraction(rows, lines), None)
+    assert invoice_of(_extraction(rows, lines), "acme").frame["carrier"].iloc[0] == "acme"
 
 
 def test_per_parcel_charge_columns_are_checked_against_the_row_total() -> None:
@@ -385,8 +389,8 @@ def test_per_parcel_charge_columns_are_checked_against_the_row_total() -> None:
             ["RM123456786GB", "03/02/2026", "Tracked 48", "2.0", "3.10", "0.25", "0.00", "3.45"]]
     lines = ["Royal Mail", "Invoice No.: 9007000001  Invoice Date: 28/02/2026", "  ".join(header),
              "Total charges  £8.80"]
-    ext = pdf._Extraction(1, [_page(lines, [{"kind": "ruled", "header": header, "rows": rows}])])
-    res = pdf._invoice(ext, None)
+    ext = Extraction(1, [_page(lines, [{"kind": "ruled", "header": header, "rows": rows}])])
+    res = invoice_of(ext, None)
     assert [(r.charge_type, r.amount_cents, r.billed_weight) for r in res.frame.itertuples()] == [
         ("transportation", 385, "1.5"), ("signature", 160, None)]
     [err] = res.errors
@@ -458,7 +462,7 @@ def test_ups_block_without_its_total_line_is_an_error() -> None:
              "03/09  1Z999AA10123456791  Ground Commercial  004  5 lbs  12.34",
              "Total Charges for Shipment 1Z999AA10123456791  12.34",
              "Total Charges Due  $26.81"]
-    res = pdf._invoice(pdf._Extraction(1, [_page(lines)]), None)
+    res = invoice_of(Extraction(1, [_page(lines)]), None)
     [err] = res.errors
     assert "1Z999AA10123456784" in err.reason
     assert "no shipment total line" in err.reason
@@ -525,7 +529,7 @@ def test_discount_without_a_transportation_line_is_one() -> None:
     rows = [["H00AB12345678901", "02/03/2026", "48", "1.20", "Postage", "3.10"],
             ["", "", "", "", "Volume discount", "-0.60"],
             ["H00AB12345678902", "02/03/2026", "48", "1.20", "Volume discount", "-0.50"]]
-    res = pdf._invoice(_extraction(rows, [*_HEAD_LINES, "Total  £2.00"]), None)
+    res = invoice_of(_extraction(rows, [*_HEAD_LINES, "Total  £2.00"]), None)
     assert [(r.tracking_number, r.charge_type, r.amount_cents) for r in res.frame.itertuples()] == [
         ("H00AB12345678901", "transportation", 250), ("H00AB12345678902", "transportation", -50)]
     assert res.read == 2
