@@ -82,7 +82,7 @@ Hostile files
     refuses longer files before their pages are read; each worker's address space is limited to
     ``WORKER_MEMORY_BYTES``. pdfminer's warnings and log messages are caught in the workers and
     become notes. Concurrent futures are not used: a ``ProcessPoolExecutor`` cannot kill a task that
-    hangs (Python 3.11), and a hostile page must not outlive its deadline.
+    hangs (Python 3.11), and a hostile page must not outlive its deadline. (The constants are in ``pool``.)
 
 Golden files: ``python -m recoup.invoices.pdf --golden tests/fixtures/invoices`` rewrites
 ``<name>.expected.json`` beside every ``<name>.pdf`` there (tests/invoices/test_pdf.py compares).

@@ -7,15 +7,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from recoup.invoices.pdf.layouts import Blocks, norm
 from recoup.invoices.pdf.lines import Build, type_of
 from recoup.invoices.pdf.values import MONTHS, money_in_text, parse_date, tracking_number, weight_text
 from recoup.money import fmt, to_cents
-
-if TYPE_CHECKING:  # pandas is imported where the frame is built: worker processes do not need it
-    pass
 
 
 @dataclass

@@ -9,11 +9,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pandas is imported where the frame is built: worker processes do not need it
-    pass
-
 
 _PARENS = re.compile(r"\([^)]*\)")
 _PUNCT = re.compile(r"[^\w%/&°@]+")

@@ -8,14 +8,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from recoup.errors import FileRefused
 from recoup.invoices.pdf.layouts import Layout, data, norm
 from recoup.invoices.pdf.values import CODE_RE, CURRENCY_CODES, DATE_IN_TEXT, SYMBOLS, date_votes
-
-if TYPE_CHECKING:  # pandas is imported where the frame is built: worker processes do not need it
-    pass
 
 
 @dataclass

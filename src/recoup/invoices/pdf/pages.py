@@ -6,12 +6,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from recoup.invoices.pdf.layouts import data, norm
-
-if TYPE_CHECKING:  # pandas is imported where the frame is built: worker processes do not need it
-    pass
 
 
 @dataclass

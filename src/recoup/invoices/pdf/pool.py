@@ -16,16 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from recoup.errors import FileRefused
 from recoup.invoices.pdf.pages import page_data
 
-if TYPE_CHECKING:  # pandas is imported where the frame is built: worker processes do not need it
-    pass
-
-
-FORMAT = "pdf"
 SMALL_FILE_PAGES = 8            # up to this many pages: one worker process reads them all
 MIN_PAGES_PER_WORKER = 16       # more workers than pages / this is not worth their start-up
 WORKER_MEMORY_BYTES = 3 * 1024**3

@@ -7,16 +7,13 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from recoup.invoices.pdf.layouts import Layout, data, norm
 from recoup.invoices.pdf.lines import Build, type_of
 from recoup.invoices.pdf.totals import TWO_DECIMALS
 from recoup.invoices.pdf.values import amount_cents, parse_amount, parse_date, tracking_number, weight_text
 from recoup.money import MoneyError, fmt
-
-if TYPE_CHECKING:  # pandas is imported where the frame is built: worker processes do not need it
-    pass
 
 
 @dataclass

@@ -6,15 +6,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from recoup.invoices.pdf.layouts import data, norm
 from recoup.invoices.pdf.values import money_in_text
 from recoup.money import fmt
-
-if TYPE_CHECKING:  # pandas is imported where the frame is built: worker processes do not need it
-    pass
-
 
 TWO_DECIMALS = re.compile(r"\d[.,]\d{2}(?!\d)")
 

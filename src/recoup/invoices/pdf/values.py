@@ -6,14 +6,9 @@ import datetime as dt
 import re
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from recoup.invoices.pdf.layouts import data, norm
 from recoup.money import to_cents
-
-if TYPE_CHECKING:  # pandas is imported where the frame is built: worker processes do not need it
-    pass
-
 
 CURRENCY_CODES = ("GBP", "EUR", "USD", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF",
                   "RON", "BGN", "JPY", "CNY", "HKD", "SGD", "ZAR", "AED", "MXN", "BRL", "INR")
