@@ -70,6 +70,17 @@ def test_same_bytes_in_another_process(tmp_path: Path) -> None:
     assert digests(tmp_path / "there") == digests(here.folder)
 
 
+def test_the_generator_is_independent_of_the_code_it_checks() -> None:
+    """The expected answers come from the generator's own reading of the contracts
+    (recoup.demo.generate.independent_terms): importing it loads nothing of recoup outside recoup.demo."""
+    code = ("import sys, recoup.demo.generate; "
+            "print('\\n'.join(m for m in sys.modules if m.startswith('recoup')))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120)
+    loaded = set(out.stdout.split())
+    assert "recoup.demo.generate.independent_terms" in loaded
+    assert {m for m in loaded if m != "recoup" and not m.startswith("recoup.demo")} == set()
+
+
 def test_generated_data_is_realistic(tmp_path: Path) -> None:
     import csv
 

@@ -8,7 +8,6 @@ Golden files: tests/fixtures/invoices/<name>.pdf beside <name>.expected.json, bo
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import multiprocessing
 import random
@@ -25,19 +24,11 @@ import pytest
 from recoup.errors import FileRefused
 from recoup.ingest.base import CHARGE_TYPES, INVOICE_COLUMNS
 from recoup.invoices import pdf
+from recoup.invoices.pdf import pool
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
 SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "samples" / "pdf"
 GOLDEN = sorted(FIXTURES.glob("*.pdf"))
-
-
-def _make_pdfs() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_pdfs", FIXTURES / "make_pdfs.py")
-    assert spec is not None
-    assert spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,8 +86,9 @@ def test_carrier_given_overrides_the_text() -> None:
 
 
 def test_many_workers_read_the_same_lines(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pdf, "SMALL_FILE_PAGES", 2)
-    monkeypatch.setattr(pdf, "MIN_PAGES_PER_WORKER", 2)
+    # the pool's documented tuning constants, lowered so that the 10-page fixture is read in 3 ranges
+    monkeypatch.setattr(pool, "SMALL_FILE_PAGES", 2)
+    monkeypatch.setattr(pool, "MIN_PAGES_PER_WORKER", 2)
     path = FIXTURES / "dpd_uk_consignments.pdf"
     res = pdf.read(path, workers=3)
     assert len(res.extra["pdf_workers"]) == 4          # the probe and three page ranges
@@ -104,18 +96,18 @@ def test_many_workers_read_the_same_lines(monkeypatch: pytest.MonkeyPatch) -> No
     assert pdf.golden_of(res, path.name) == expected
 
 
-def test_boxed_header_over_unruled_rows(tmp_path: Path) -> None:
+def test_boxed_header_over_unruled_rows(make_pdfs: ModuleType, tmp_path: Path) -> None:
     path = tmp_path / "boxed.pdf"
-    _make_pdfs().fedex_us_invoice(path, box_header=True)
+    make_pdfs.fedex_us_invoice(path, box_header=True)
     expected = json.loads((FIXTURES / "fedex_us_credit.expected.json").read_text("utf-8"))
     assert pdf.golden_record(path)["lines"] == expected["lines"]
 
 
-def test_owner_password_only_pdf_is_read(tmp_path: Path) -> None:
+def test_owner_password_only_pdf_is_read(make_pdfs: ModuleType, tmp_path: Path) -> None:
     from reportlab.lib.pdfencrypt import StandardEncryption
 
     path = tmp_path / "secured.pdf"
-    net = _make_pdfs().dpd_invoice(path, consignments=12,
+    net = make_pdfs.dpd_invoice(path, consignments=12,
                                    encrypt=StandardEncryption("", ownerPassword="owner", canModify=0))
     res = pdf.read(path)
     assert int(res.frame["amount_cents"].sum()) == int(net * 100)
@@ -173,11 +165,11 @@ def test_truncated_pdf(tmp_path: Path, keep: float) -> None:
     assert _refused(tmp_path / "cut.pdf")
 
 
-def test_encrypted_pdf(tmp_path: Path) -> None:
+def test_encrypted_pdf(make_pdfs: ModuleType, tmp_path: Path) -> None:
     from reportlab.lib.pdfencrypt import StandardEncryption
 
     path = tmp_path / "locked.pdf"
-    _make_pdfs().dpd_invoice(path, consignments=5, encrypt=StandardEncryption("user-secret", ownerPassword="o"))
+    make_pdfs.dpd_invoice(path, consignments=5, encrypt=StandardEncryption("user-secret", ownerPassword="o"))
     assert "encrypted" in _refused(path)
 
 
@@ -304,8 +296,19 @@ def test_charge_map(desc: str, carrier: str | None, ctype: str | None) -> None:
     assert pdf.charge_type(desc, carrier) == ctype
 
 
-def _page(lines: list[str], tables: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"words": 100, "lines": lines, "pos": None, "tables": tables or []}
+# ---------------------------------------------------------------------------------------------
+# single rules, through plain PDFs of given lines (make_pdfs.text_pdf): page 1 the head lines and the
+# charge table, page 2 the total lines (below no table header, so never read as rows)
+
+_HEADER = ["Tracking Number", "Date", "Service", "Weight (kg)", "Description", "Amount"]
+_HEAD_LINES = ["Evri", "Invoice Number: INV-0042  Invoice Date: 05/03/2026  Account No: 88123"]
+_ONE_ROW = [["H00AB12345678901", "02/03/2026", "48", "1.20", "Postage", "1.00"]]
+
+
+def _invoice_pdf(make_pdfs: ModuleType, path: Path, head: list[str], rows: list[list[str]], totals: list[str],
+                 header: list[str] = _HEADER) -> Path:
+    make_pdfs.text_pdf(path, [[*head, header, *rows], totals])
+    return path
 
 
 @pytest.mark.parametrize(("lines", "value"), [
@@ -317,31 +320,22 @@ def _page(lines: list[str], tables: list[dict[str, Any]] | None = None) -> dict[
     (["Total  120.00", "Less payments received  (20.00)", "Amount due  100.00"], "120.00"),
     (["Carried forward  £55.00", "Total weight  12.00 kg", "Total  £40.00"], "40.00"),
 ])
-def test_stated_total(lines: list[str], value: str) -> None:
-    stated = pdf._stated_total([_page(lines)])
-    assert stated is not None
-    assert stated.value == Decimal(value)
+def test_stated_total(make_pdfs: ModuleType, tmp_path: Path, lines: list[str], value: str) -> None:
+    # one charge of 1.00 against the stated total: the refusal names the total the reader took
+    msg = _refused(_invoice_pdf(make_pdfs, tmp_path / "total.pdf", _HEAD_LINES, _ONE_ROW, lines))
+    assert msg.startswith(f"charges add up to 1.00, the invoice states {value} (")
 
 
-def test_no_stated_total() -> None:
-    assert pdf._stated_total([_page(["Thank you for your business", "VAT Reg No GB123456789"])]) is None
+def test_no_stated_total(make_pdfs: ModuleType, tmp_path: Path) -> None:
+    path = _invoice_pdf(make_pdfs, tmp_path / "total.pdf", _HEAD_LINES, _ONE_ROW,
+                        ["Thank you for your business", "VAT Reg No GB123456789"])
+    assert _refused(path).startswith("no stated total found")
 
 
-_HEADER = ["Tracking Number", "Date", "Service", "Weight (kg)", "Description", "Amount"]
-
-
-def _extraction(rows: list[list[str]], lines: list[str]) -> Any:
-    table = {"kind": "words", "header": _HEADER, "rows": rows}
-    return pdf._Extraction(1, [_page(lines, [table])])
-
-
-_HEAD_LINES = ["Evri", "Invoice Number: INV-0042  Invoice Date: 05/03/2026  Account No: 88123"]
-
-
-def test_bad_row_is_an_error_and_the_total_is_not_checked() -> None:
+def test_bad_row_is_an_error_and_the_total_is_not_checked(make_pdfs: ModuleType, tmp_path: Path) -> None:
     rows = [["H00AB12345678901", "02/03/2026", "48", "1.20", "Postage", "3.10"],
             ["H00AB12345678902", "02/03/2026", "48", "1.20", "Postage", "3,1O"]]
-    res = pdf._invoice(_extraction(rows, [*_HEAD_LINES, "Total  £999.99"]), None)
+    res = pdf.read(_invoice_pdf(make_pdfs, tmp_path / "i.pdf", _HEAD_LINES, rows, ["Total  £999.99"]))
     assert len(res.frame) == 1
     assert res.frame["carrier"].iloc[0] == "evri"
     [err] = res.errors
@@ -350,43 +344,43 @@ def test_bad_row_is_an_error_and_the_total_is_not_checked() -> None:
     assert any("not checked" in n for n in res.notes)
 
 
-def test_unknown_charge_is_other_and_counted() -> None:
+def test_unknown_charge_is_other_and_counted(make_pdfs: ModuleType, tmp_path: Path) -> None:
     rows = [["H00AB12345678901", "02/03/2026", "48", "1.20", "Postage", "3.10"],
             ["", "", "", "", "Green levy", "0.20"]]
-    res = pdf._invoice(_extraction(rows, [*_HEAD_LINES, "Total  £3.30"]), None)
+    res = pdf.read(_invoice_pdf(make_pdfs, tmp_path / "i.pdf", _HEAD_LINES, rows, ["Total  £3.30"]))
     assert list(res.frame["charge_type"]) == ["transportation", "other"]
     assert list(res.frame["tracking_number"]) == ["H00AB12345678901"] * 2
     assert res.unknown_codes == {"pdf:Green levy": 1}
 
 
-def test_charge_before_any_tracking_number_is_an_error() -> None:
+def test_charge_before_any_tracking_number_is_an_error(make_pdfs: ModuleType, tmp_path: Path) -> None:
     rows = [["", "", "", "", "Fuel", "0.20"]]
-    res = pdf._invoice(_extraction(rows, [*_HEAD_LINES, "Total  £0.20"]), None)
+    res = pdf.read(_invoice_pdf(make_pdfs, tmp_path / "i.pdf", _HEAD_LINES, rows, ["Total  £0.20"]))
     assert [e.column for e in res.errors] == ["tracking_number"]
 
 
-def test_no_invoice_number() -> None:
+def test_no_invoice_number(make_pdfs: ModuleType, tmp_path: Path) -> None:
     rows = [["H00AB12345678901", "02/03/2026", "48", "1.20", "Postage", "3.10"]]
-    with pytest.raises(FileRefused, match="no invoice number"):
-        pdf._invoice(_extraction(rows, ["Evri", "Total  £3.10"]), None)
+    path = _invoice_pdf(make_pdfs, tmp_path / "i.pdf", ["Evri"], rows, ["Total  £3.10"])
+    assert _refused(path).startswith("no invoice number found")
 
 
-def test_unknown_carrier_needs_the_option() -> None:
+def test_unknown_carrier_needs_the_option(make_pdfs: ModuleType, tmp_path: Path) -> None:
     rows = [["H00AB12345678901", "02/03/2026", "48", "1.20", "Postage", "3.10"]]
-    lines = ["Acme Parcels", "Invoice No: 77123  Invoice Date: 05/03/2026", "Total  3.10"]
-    with pytest.raises(FileRefused, match="--carrier"):
-        pdf._invoice(_extraction(rows, lines), None)
-    assert pdf._invoice(_extraction(rows, lines), "acme").frame["carrier"].iloc[0] == "acme"
+    path = _invoice_pdf(make_pdfs, tmp_path / "i.pdf", ["Acme Parcels", "Invoice No: 77123  Invoice Date: 05/03/2026"],
+                        rows, ["Total  3.10"])
+    assert "--carrier" in _refused(path)
+    assert pdf.read(path, carrier="acme").frame["carrier"].iloc[0] == "acme"
 
 
-def test_per_parcel_charge_columns_are_checked_against_the_row_total() -> None:
+def test_per_parcel_charge_columns_are_checked_against_the_row_total(make_pdfs: ModuleType, tmp_path: Path) -> None:
     header = ["Item ID", "Posting Date", "Service", "Weight (kg)", "Postage", "Fuel", "Signature", "Total"]
     rows = [["RM123456785GB", "02/02/2026", "Tracked 24", "1.5", "3.85", "0.00", "1.60", "5.45"],
             ["RM123456786GB", "03/02/2026", "Tracked 48", "2.0", "3.10", "0.25", "0.00", "3.45"]]
-    lines = ["Royal Mail", "Invoice No.: 9007000001  Invoice Date: 28/02/2026", "  ".join(header),
-             "Total charges  £8.80"]
-    ext = pdf._Extraction(1, [_page(lines, [{"kind": "ruled", "header": header, "rows": rows}])])
-    res = pdf._invoice(ext, None)
+    path = _invoice_pdf(make_pdfs, tmp_path / "rm.pdf",
+                        ["Royal Mail", "Invoice No.: 9007000001  Invoice Date: 28/02/2026"], rows,
+                        ["Total charges  £8.80"], header=header)
+    res = pdf.read(path)
     assert [(r.charge_type, r.amount_cents, r.billed_weight) for r in res.frame.itertuples()] == [
         ("transportation", 385, "1.5"), ("signature", 160, None)]
     [err] = res.errors
@@ -395,14 +389,24 @@ def test_per_parcel_charge_columns_are_checked_against_the_row_total() -> None:
     assert res.read == 3
 
 
+def test_discount_without_a_transportation_line_is_one(make_pdfs: ModuleType, tmp_path: Path) -> None:
+    rows = [["H00AB12345678901", "02/03/2026", "48", "1.20", "Postage", "3.10"],
+            ["", "", "", "", "Volume discount", "-0.60"],
+            ["H00AB12345678902", "02/03/2026", "48", "1.20", "Volume discount", "-0.50"]]
+    res = pdf.read(_invoice_pdf(make_pdfs, tmp_path / "i.pdf", _HEAD_LINES, rows, ["Total  £2.00"]))
+    assert [(r.tracking_number, r.charge_type, r.amount_cents) for r in res.frame.itertuples()] == [
+        ("H00AB12345678901", "transportation", 250), ("H00AB12345678902", "transportation", -50)]
+    assert res.read == 2
+
+
 # ---------------------------------------------------------------------------------------------
 # carrier layouts of issue 11: UPS shipment blocks, FedEx tracking headers, Royal Mail products,
 # credit notes
 
 
-def test_ups_shipment_blocks_add_up_to_the_stated_total(tmp_path: Path) -> None:
+def test_ups_shipment_blocks_add_up_to_the_stated_total(make_pdfs: ModuleType, tmp_path: Path) -> None:
     path = tmp_path / "ups.pdf"
-    total = _make_pdfs().ups_invoice(path)
+    total = make_pdfs.ups_invoice(path)
     res = pdf.read(path)
     f = res.frame
     assert res.errors == []
@@ -432,9 +436,9 @@ def test_ups_shipment_blocks_add_up_to_the_stated_total(tmp_path: Path) -> None:
     assert "1ZA1B2C30399990001" not in set(f["tracking_number"])
 
 
-def test_ups_block_whose_lines_do_not_add_up_is_an_error(tmp_path: Path) -> None:
+def test_ups_block_whose_lines_do_not_add_up_is_an_error(make_pdfs: ModuleType, tmp_path: Path) -> None:
     path = tmp_path / "ups.pdf"
-    _make_pdfs().ups_invoice(path, break_block=6)
+    make_pdfs.ups_invoice(path, break_block=6)
     res = pdf.read(path)
     [err] = res.errors
     assert "the charge lines add up to" in err.reason
@@ -443,22 +447,23 @@ def test_ups_block_whose_lines_do_not_add_up_is_an_error(tmp_path: Path) -> None
     assert any("not checked" in n for n in res.notes)
 
 
-def test_ups_invoice_whose_shipments_do_not_add_up_to_its_total_is_refused(tmp_path: Path) -> None:
+def test_ups_invoice_whose_shipments_do_not_add_up_to_its_total_is_refused(make_pdfs: ModuleType, tmp_path: Path) -> None:
     path = tmp_path / "ups.pdf"
-    _make_pdfs().ups_invoice(path, total_delta=Decimal("12.34"))
+    make_pdfs.ups_invoice(path, total_delta=Decimal("12.34"))
     msg = _refused(path)
     assert msg.startswith("charges add up to ")
     assert msg.endswith("difference 12.34")
 
 
-def test_ups_block_without_its_total_line_is_an_error() -> None:
+def test_ups_block_without_its_total_line_is_an_error(make_pdfs: ModuleType, tmp_path: Path) -> None:
     lines = ["UPS  Delivery Service Invoice", "Invoice Number 0000A1B2C3116", "Invoice Date March 16, 2026",
              "03/09  1Z999AA10123456784  Ground Commercial  004  5 lbs  12.34",
              "Fuel Surcharge  2.13",
              "03/09  1Z999AA10123456791  Ground Commercial  004  5 lbs  12.34",
              "Total Charges for Shipment 1Z999AA10123456791  12.34",
              "Total Charges Due  $26.81"]
-    res = pdf._invoice(pdf._Extraction(1, [_page(lines)]), None)
+    make_pdfs.text_pdf(tmp_path / "ups.pdf", [lines])
+    res = pdf.read(tmp_path / "ups.pdf")
     [err] = res.errors
     assert "1Z999AA10123456784" in err.reason
     assert "no shipment total line" in err.reason
@@ -466,9 +471,9 @@ def test_ups_block_without_its_total_line_is_an_error() -> None:
 
 
 @pytest.mark.parametrize("header", ["Air Waybill Number", "Air Waybill", "AWB", "Shipment", "Tracking ID"])
-def test_fedex_tracking_column_headings(tmp_path: Path, header: str) -> None:
+def test_fedex_tracking_column_headings(make_pdfs: ModuleType, tmp_path: Path, header: str) -> None:
     path = tmp_path / "fedex.pdf"
-    total = _make_pdfs().fedex_awb_invoice(path, tracking_header=header, parcels=6)
+    total = make_pdfs.fedex_awb_invoice(path, tracking_header=header, parcels=6)
     res = pdf.read(path)
     f = res.frame
     assert res.errors == []
@@ -492,9 +497,9 @@ def test_royal_mail_product_lines_are_the_postage() -> None:
 
 
 @pytest.mark.parametrize("style", ["positive", "cr"])
-def test_credit_note_lines_are_credits(tmp_path: Path, style: str) -> None:
+def test_credit_note_lines_are_credits(make_pdfs: ModuleType, tmp_path: Path, style: str) -> None:
     path = tmp_path / "cn.pdf"
-    total = _make_pdfs().royal_mail_credit_note(path, style=style)
+    total = make_pdfs.royal_mail_credit_note(path, style=style)
     res = pdf.read(path)
     f = res.frame
     assert set(f["invoice_number"]) == {"CN-2026-000417"}      # not the original invoice cited above it
@@ -519,13 +524,3 @@ def test_acceptance_royal_mail_credit_note_and_invoice() -> None:
     inv = pdf.read(REAL_FORMATS / "invoices" / "ROYAL_MAIL-20261114-2343.pdf")
     assert set(inv.frame["charge_type"]) == {"transportation"}
     assert inv.unknown_codes == {}
-
-
-def test_discount_without_a_transportation_line_is_one() -> None:
-    rows = [["H00AB12345678901", "02/03/2026", "48", "1.20", "Postage", "3.10"],
-            ["", "", "", "", "Volume discount", "-0.60"],
-            ["H00AB12345678902", "02/03/2026", "48", "1.20", "Volume discount", "-0.50"]]
-    res = pdf._invoice(_extraction(rows, [*_HEAD_LINES, "Total  £2.00"]), None)
-    assert [(r.tracking_number, r.charge_type, r.amount_cents) for r in res.frame.itertuples()] == [
-        ("H00AB12345678901", "transportation", 250), ("H00AB12345678902", "transportation", -50)]
-    assert res.read == 2

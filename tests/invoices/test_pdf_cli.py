@@ -4,7 +4,6 @@ with one line."""
 
 from __future__ import annotations
 
-import importlib.util
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -24,15 +23,6 @@ def run(*args: str) -> tuple[int, str, str]:
     return r.exit_code, r.stdout, r.stderr
 
 
-def _make_pdfs() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_pdfs", FIXTURES / "make_pdfs.py")
-    assert spec is not None
-    assert spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def scalar(url: str, sql: str) -> int:
     eng = make_engine(url)
     with eng.connect() as c:
@@ -47,9 +37,9 @@ def initdb(cli_env: dict[str, str]) -> str:
     return cli_env["RECOUP_DATABASE_URL"]
 
 
-def test_ingest_carrier_pdf_layouts(initdb: str, tmp_path: Path) -> None:
+def test_ingest_carrier_pdf_layouts(make_pdfs: ModuleType, initdb: str, tmp_path: Path) -> None:
     ups = tmp_path / "ups.pdf"
-    ups_total = _make_pdfs().ups_invoice(ups)
+    ups_total = make_pdfs.ups_invoice(ups)
     files = [ups, FIXTURES / "fedex_air_waybill.pdf", FIXTURES / "royal_mail_products.pdf",
              FIXTURES / "royal_mail_credit_note.pdf"]
     code, out, err = run("ingest", "invoices", *map(str, files))
@@ -64,9 +54,9 @@ def test_ingest_carrier_pdf_layouts(initdb: str, tmp_path: Path) -> None:
     assert scalar(initdb, "select count(*) from credit where invoice_number = 'CN-2026-000417'") == 4
 
 
-def test_ingest_refuses_a_pdf_whose_shipments_do_not_add_up(initdb: str, tmp_path: Path) -> None:
+def test_ingest_refuses_a_pdf_whose_shipments_do_not_add_up(make_pdfs: ModuleType, initdb: str, tmp_path: Path) -> None:
     ups = tmp_path / "ups.pdf"
-    _make_pdfs().ups_invoice(ups, total_delta=Decimal("12.34"))
+    make_pdfs.ups_invoice(ups, total_delta=Decimal("12.34"))
     code, out, err = run("ingest", "invoices", str(ups))
     assert code == 1
     assert "difference 12.34" in out + err
