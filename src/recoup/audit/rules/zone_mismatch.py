@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from recoup.audit.rules._pricing import correct_weight, price, same_zone
+from recoup.audit.rules._vector import _str_col
 from recoup.audit.rules.base import Facts, Judged, RuleInfo, candidates
-from recoup.audit.rules.core import _str_col
 from recoup.audit.weights import factorize_pairs
 from recoup.money import fmt
 from recoup.sla.contracts import Contract, ZoneChart
