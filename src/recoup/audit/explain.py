@@ -196,7 +196,8 @@ def _contract(c: Contract | None, ship: dict[str, Any] | None, contracts: Contra
 
 def _terms(c: Any) -> dict[str, Any]:
     """The optional claim terms of issue 13 (third part), shown only where a contract sets them."""
-    k, out = c.claims, {}
+    k = c.claims
+    out: dict[str, Any] = {}
     if k.liability_per_kg is not None:
         out["liability_per_kg"] = f"{k.liability_per_kg} per kg, capped at {fmt(k.default_liability_cents)} a parcel"
     if k.loss_window_from != "ship":
@@ -251,10 +252,10 @@ def _verdicts(c: Contract | None, manifested: bool, carrier: str, lines: list[di
     from recoup.audit.rules import BILLING_KINDS, REFUNDED, RULES, SERVICE_KINDS
 
     if not manifested or c is None:
-        why = ("not judged: the parcel is in no shipments manifest (with a ship date); a finding of its own "
-               "(unknown_shipment) is reserved for it") if not manifested else \
+        unjudged = ("not judged: the parcel is in no shipments manifest (with a ship date); a finding of its own "
+                    "(unknown_shipment) is reserved for it") if not manifested else \
             f"not judged: no contract loaded for {carrier}"
-        return [{"kind": m.INFO.kind, "made": "not judged", "why": why} for m in RULES
+        return [{"kind": m.INFO.kind, "made": "not judged", "why": unjudged} for m in RULES
                 if m.INFO.kind in (*SERVICE_KINDS, *BILLING_KINDS)]
     found: dict[str, list[dict[str, Any]]] = {}
     for f in now:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,9 +17,26 @@ from recoup.sla.calendar import busdaycal, promised_date
 from recoup.sla.contracts import Contract, Suspension
 
 
+@dataclass
+class Lateness:
+    """Per parcel (shipment row): ``late`` (delivered after the deadline, before any precedence),
+    ``deadline_ns`` (the deadline instant, NAT where not judged), ``file_by`` (the filing deadline of a
+    late parcel, days), ``reason`` (a late parcel's reason); with ``trace``, ``promised`` (the deadline
+    for people) and ``why_not`` (why a parcel is not judged)."""
+
+    late: np.ndarray
+    deadline_ns: np.ndarray
+    file_by: np.ndarray
+    reason: dict[int, str] = field(default_factory=dict)
+    promised: dict[int, str] = field(default_factory=dict)
+    why_not: dict[int, str] = field(default_factory=dict)
+
+
 def lateness(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, delivered: np.ndarray,
-          deliv_ns: np.ndarray, deliv_day: np.ndarray, deliv_row: np.ndarray, e_off: np.ndarray,
-          e_has_off: np.ndarray, first_inv_day: np.ndarray, warnings: Counter[str], trace: bool = False) -> dict[str, Any]:
+             deliv_ns: np.ndarray, deliv_day: np.ndarray, deliv_row: np.ndarray, e_off: np.ndarray,
+             e_has_off: np.ndarray, first_inv_day: np.ndarray, warnings: Counter[str], trace: bool = False) -> Lateness:
+    """The lateness of the parcels ``sh`` (their services ``svc``, time zones ``tz``, first deliveries);
+    warnings once per cause (a service not in the contract, a guaranteed one without transit days)."""
     n = len(sh)
     late = np.zeros(n, dtype=bool)
     file_by = np.full(n, NAT, dtype=np.int64)
@@ -120,8 +137,7 @@ def lateness(c: Contract, sh: pd.DataFrame, svc: np.ndarray, tz: np.ndarray, del
                            tz[rows])
         for r, a, j, p in zip(rows.tolist(), shown, li.tolist(), by, strict=True):
             reason[r] = f"delivered {a}, promised by {deadline_txt[j] or p}" + relaxed_by.get(j, "")
-    return {"late": late, "file_by": file_by, "reason": reason, "promised": promised, "why_not": why_not,
-            "deadline_ns": deadline_all}
+    return Lateness(late, deadline_all, file_by, reason, promised, why_not)
 
 
 def _relaxed(c: Contract, code: str, ship_day: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:

@@ -14,12 +14,15 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from recoup.sla.contracts import Contract
+
+if TYPE_CHECKING:
+    from recoup.audit.rules._late import Lateness
 
 EMPTY_I = np.zeros(0, dtype=np.int64)
 
@@ -136,7 +139,7 @@ class Facts:
     value_due: np.ndarray = field(default_factory=lambda: EMPTY_I)
     liability_why: Callable[[int], str] = field(default=lambda i: "")
     onset: np.ndarray = field(default_factory=lambda: EMPTY_I)        # audit date time alone changes it (NAT)
-    late: dict[str, Any] = field(default_factory=dict)                # ``_late.lateness`` of the parcels
+    late: Lateness | None = None                                      # ``_late.lateness`` of the parcels
     warnings: Counter[str] = field(default_factory=Counter)           # of computing the facts
     shared: dict[str, Any] = field(default_factory=dict)              # computed once for several rules
 
@@ -215,7 +218,7 @@ class Measures:
 
     @property
     def has_dims(self) -> np.ndarray:
-        return (self.dims >= 0).all(axis=1)
+        return np.asarray((self.dims >= 0).all(axis=1), dtype=bool)
 
     @property
     def girth(self) -> np.ndarray:

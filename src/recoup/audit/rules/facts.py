@@ -139,15 +139,15 @@ def build(c: Contract, sh: pd.DataFrame, sc: pd.DataFrame, ln: pd.DataFrame, orp
     onset[m] = ship_day[m] + rules.void_after_days
     late = lateness(c, sh, svc, tz, delivered, deliv_ns, deliv_day, deliv_row, e_off, e_has_off, first_inv_day,
                     warnings, trace)
-    is_late = late["late"] & ~is_lost & ~is_dmg & ~is_void
+    is_late = late.late & ~is_lost & ~is_dmg & ~is_void
     kind = np.where(is_lost, "lost", np.where(is_dmg, "damaged", np.where(
         is_void, "void_label", np.where(is_late, "late_delivery", "")))).astype(object)
     return Facts(
         contract=c, as_of_day=as_of_day, ships=sh, tn=tn, svc=svc, ship_day=ship_day, delivered=delivered,
         deliv_day=deliv_day, service_kind=kind, e_sid=e_sid, e_status=e_status, e_reason=e_reason, e_day=e_day,
         lines=lines, orphans=orphan_set, account=account_set, dups=dup_set, trace=trace, e_occ=e_occ, e_off=e_off,
-        e_has_off=e_has_off, deliv_ns=deliv_ns, deliv_row=deliv_row, deadline_ns=late["deadline_ns"],
-        late_file_by=late["file_by"], tz=tz, final=final, carrier_scan=carrier_scan,
+        e_has_off=e_has_off, deliv_ns=deliv_ns, deliv_row=deliv_row, deadline_ns=late.deadline_ns,
+        late_file_by=late.file_by, tz=tz, final=final, carrier_scan=carrier_scan,
         has_events=_any_per(e_sid, np.ones(len(e_sid), dtype=bool), n), lost_event=lost_ev, last_day=last_day,
         dmg_row=dmg_row, dmg_day=_take(e_day, dmg_row, NAT), final_row=final_row, excl_row=excl_row,
         billed=is_billed, first_inv_day=first_inv_day, billed_cents=bsum, value_due=value_due,

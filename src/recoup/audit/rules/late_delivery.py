@@ -27,6 +27,8 @@ def rule(contract: Contract, facts: Facts, as_of: dt.date) -> Judged:
     out = Judged(INFO.kind, on="ships")
     if not facts.n:
         return out
+    late = facts.late
+    assert late is not None
     is_late = facts.service_kind == "late_delivery"
     ti = np.flatnonzero(is_late)
     ls = facts.lines
@@ -54,19 +56,18 @@ def rule(contract: Contract, facts: Facts, as_of: dt.date) -> Judged:
             excluded.append(None)
     out.rows, out.amounts = ti, _sum_per(r_sid, ls.amount[r_rows], facts.n)[ti]
     out.deadline = facts.late_file_by[ti]
-    out.reasons = [facts.late["reason"][i] for i in ti.tolist()]
+    out.reasons = [late.reason[i] for i in ti.tolist()]
     out.not_claimable = excluded
     out.evidence = [evidence(facts, i, lines=lines_of.get(i, [])) for i in ti.tolist()]
     rest = others(facts, ti)
     if rest:
         dl = np.flatnonzero(facts.delivered)
         shown = dict(zip(dl.tolist(), event_at(facts, facts.deliv_row[dl], dl), strict=True))
-        late, why_not, promised = facts.late["late"], facts.late["why_not"], facts.late["promised"]
         for i in rest:
             other = facts.service_kind[i]
-            at, by = shown.get(i), promised.get(i)
+            at, by = shown.get(i), late.promised.get(i)
             out.parcel_verdicts[i] = (
-                f"not judged: {why_not[i]}" if why_not.get(i) else
-                f"no: {other} comes first (delivered {at}, promised by {by})" if late[i] and other else
+                f"not judged: {late.why_not[i]}" if late.why_not.get(i) else
+                f"no: {other} comes first (delivered {at}, promised by {by})" if late.late[i] and other else
                 f"no: delivered {at}, promised by {by}: on time" if by and at else "no")
     return out

@@ -41,8 +41,8 @@ WHY = "no rate card price for the chart's zone prices the difference: a person c
 def rule(contract: Contract, facts: Facts, as_of: dt.date) -> Judged:
     ls = facts.lines
     out = Judged(INFO.kind)
-    charts: dict[str, ZoneChart] = {code: s.zone_chart or contract.zone_chart for code, s in contract.services.items()
-                                    if (s.zone_chart or contract.zone_chart) is not None}
+    charts: dict[str, ZoneChart] = {code: chart for code, s in contract.services.items()
+                                    if (chart := s.zone_chart or contract.zone_chart) is not None}
     if not len(ls) or not (charts or contract.zone_chart):
         return out
     zone_all = _str_col(ls.frame["zone"])
