@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from recoup.audit.rules import run_audit
+from recoup.audit.rules import REFUNDED, run_audit
 
 D = dt.date.fromisoformat
 
@@ -54,6 +54,22 @@ def test_claimable_lost_suppresses_every_billing_kind_but_duplicates(kit) -> Non
     _residential_and_rate(kit)
     kit.line("T1", "I2", "2026-10-17", "residential", "5.00")
     assert kinds(kit, "2026-10-20") == ["duplicate_charge", "lost"]
+
+
+def test_the_rules_return_their_verdicts_and_the_runner_names_the_refunded_lines(kit) -> None:  # type: ignore[no-untyped-def]
+    kit.contract()
+    _in_transit(kit, dest_residential=False)
+    _residential_and_rate(kit)
+    frames = kit.frames()
+    ids = frames.lines["id"].tolist()
+    r = run_audit(frames, kit.contract_set(), D("2026-10-20"), trace=True)
+    parcel = r.parcel_verdicts[("ups", "T1")]
+    assert set(parcel) == {"damaged", "void_label", "late_delivery"}        # lost was found: no verdict owed
+    assert parcel["void_label"] == "no: it has carrier scans"
+    for i in ids:   # the claimable lost refunds every billed line: the step says so, no billing rule judged it
+        assert r.line_verdicts[i][REFUNDED] == "refunded by the claimable lost: billing rules not reported"
+        assert not {"residential_surcharge", "dim_weight", "rate_overcharge"} & set(r.line_verdicts[i])
+    assert run_audit(frames, kit.contract_set(), D("2026-10-20")).line_verdicts == {}       # only when asked
 
 
 def test_expired_lost_does_not_suppress(kit) -> None:  # type: ignore[no-untyped-def]
