@@ -118,6 +118,7 @@ def suppress_refunded(facts: Facts, service: dict[str, Judged]) -> dict[int, str
     ls = facts.lines
     if not len(ls) or not facts.n:
         return {}
+
     def claimable(kind: str) -> np.ndarray:
         out = np.zeros(facts.n, dtype=bool)
         j = service.get(kind)
