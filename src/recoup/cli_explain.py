@@ -23,6 +23,6 @@ def explain(ctx: typer.Context,
                                              "latest audit (which judged every parcel), else today (UTC)."),
             fmt_: str = typer.Option("table", "--format", callback=_fmt_format, metavar="[table|json]", help="table or json.")) -> None:
     """Everything recoup knows about one parcel, and why each finding was or was not made."""
-    from recoup.explain import run
+    from recoup.audit.explain import run
 
     run(ctx, tracking, carrier, as_of, fmt_)

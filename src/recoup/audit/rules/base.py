@@ -12,13 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from recoup.sla.contracts import Contract
+
+if TYPE_CHECKING:
+    from recoup.audit.rules._late import Lateness
 
 EMPTY_I = np.zeros(0, dtype=np.int64)
 
@@ -59,7 +63,7 @@ class LineSet:
 
     @staticmethod
     def of(frame: pd.DataFrame, sid: np.ndarray, tn: np.ndarray, reportable: np.ndarray | None = None) -> LineSet:
-        from recoup.audit.rules.core import _days, _str_col, _txt
+        from recoup.audit.rules._vector import _days, _str_col, _txt
 
         n = len(frame)
         if not n:
@@ -80,13 +84,18 @@ class LineSet:
 
 @dataclass
 class Facts:
-    """Computed once per contract, read by every rule.
+    """Computed once per contract (``facts.build``), read by every rule.
 
-    Shipments (index = ``sid``): the manifest rows and what the core rules derived (delivery, the service
-    finding of each parcel). ``lines``: the billed parcel charges (positive lines, duplicates out, in the
-    billed order of audits.md); ``orphans``: positive lines of tracking numbers no manifest names;
-    ``account``: account-level lines (no tracking number). ``core_kinds``: invoice line id -> the kinds
-    among the first 11 found on it (precedence)."""
+    Shipments (index = ``sid``): the manifest rows and what is known of each parcel (its events, its
+    delivery, what was billed, its value due, its lateness, and which service finding applies to it:
+    ``service_kind``, the first of lost, damaged, void_label, late_delivery). ``lines``: the billed
+    parcel charges (positive lines, duplicates out, in the billed order of audits.md); ``dups``: the
+    positive lines that repeat an earlier one; ``orphans``: positive lines of tracking numbers no
+    manifest names; ``account``: account-level lines (no tracking number).
+
+    Set by the runner between rules (``recoup.audit.rules.runner``): ``lines.reportable`` (False where a
+    claimable service finding refunds the line) and ``found_kinds`` (invoice line id -> the kinds the
+    rules before found on it, for precedence)."""
 
     contract: Contract
     as_of_day: int
@@ -97,19 +106,42 @@ class Facts:
     delivered: np.ndarray
     deliv_day: np.ndarray          # local date of the first delivery, days (NAT when not delivered)
     service_kind: np.ndarray       # lost | damaged | void_label | late_delivery | ""
-    e_sid: np.ndarray              # events, ordered per shipment by instant
+    e_sid: np.ndarray              # events, ordered per shipment by instant (ties in read order)
     e_status: np.ndarray
     e_reason: np.ndarray
-    e_day: np.ndarray
+    e_day: np.ndarray              # local date of each event, days
     lines: LineSet
     orphans: LineSet
     account: LineSet
-    core_kinds: dict[int, set[str]] = field(default_factory=dict)
+    dups: LineSet = field(default_factory=lambda: LineSet.of(pd.DataFrame(), EMPTY_I, EMPTY_I))
+    found_kinds: dict[int, set[str]] = field(default_factory=dict)
     trace: bool = False
     e_occ: np.ndarray = field(default_factory=lambda: EMPTY_I)        # event instants, ns UTC
+    e_off: np.ndarray = field(default_factory=lambda: EMPTY_I)        # recorded UTC offset, minutes (0: none)
+    e_has_off: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     deliv_ns: np.ndarray = field(default_factory=lambda: EMPTY_I)     # first delivery instant (NAT: none)
+    deliv_row: np.ndarray = field(default_factory=lambda: EMPTY_I)    # its event row (-1: none)
     deadline_ns: np.ndarray = field(default_factory=lambda: EMPTY_I)  # late_delivery's deadline instant (NAT)
     late_file_by: np.ndarray = field(default_factory=lambda: EMPTY_I)  # late_delivery's filing deadline, days
+    tz: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))  # the parcel's time zone
+    final: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))          # a final event
+    carrier_scan: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))   # an event but a label
+    has_events: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    lost_event: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    last_day: np.ndarray = field(default_factory=lambda: EMPTY_I)     # local date of the last event (NAT)
+    dmg_row: np.ndarray = field(default_factory=lambda: EMPTY_I)      # first damaged event / damage exception
+    dmg_day: np.ndarray = field(default_factory=lambda: EMPTY_I)
+    final_row: np.ndarray = field(default_factory=lambda: EMPTY_I)    # first final event (-1: none)
+    excl_row: np.ndarray = field(default_factory=lambda: EMPTY_I)     # first excluded exception before delivery
+    billed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    first_inv_day: np.ndarray = field(default_factory=lambda: EMPTY_I)  # first invoice date (NAT: not billed)
+    billed_cents: np.ndarray = field(default_factory=lambda: EMPTY_I)   # sum of the billed lines
+    value_due: np.ndarray = field(default_factory=lambda: EMPTY_I)
+    liability_why: Callable[[int], str] = field(default=lambda i: "")
+    onset: np.ndarray = field(default_factory=lambda: EMPTY_I)        # audit date time alone changes it (NAT)
+    late: Lateness | None = None                                      # ``_late.lateness`` of the parcels
+    warnings: Counter[str] = field(default_factory=Counter)           # of computing the facts
+    shared: dict[str, Any] = field(default_factory=dict)              # computed once for several rules
 
     @property
     def n(self) -> int:
@@ -118,9 +150,10 @@ class Facts:
 
 @dataclass
 class Judged:
-    """A rule's answer: findings on lines of one LineSet (``on``: lines | orphans | account), as parallel
-    arrays, and, when ``facts.trace``, a verdict per line it looked at ("yes: ...", "no: ...",
-    "not judged: ...") for ``recoup explain``."""
+    """A rule's answer: findings on lines of one LineSet (``on``: lines | dups | orphans | account) or on
+    parcels (``on="ships"``: rows are shipments), as parallel arrays, and, when ``facts.trace``, a
+    verdict per line it looked at ("yes: ...", "no: ...", "not judged: ...") and, for a kind judged per
+    parcel, per parcel (``parcel_verdicts``, shipment row -> verdict): what ``recoup explain`` shows."""
 
     kind: str
     on: str = "lines"
@@ -130,15 +163,17 @@ class Judged:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     not_claimable: list[str | None] | None = None       # why a finding is not claimable (besides its window)
     verdicts: dict[int, str] = field(default_factory=dict)            # invoice line id -> verdict
+    parcel_verdicts: dict[int, str] = field(default_factory=dict)     # shipment row -> verdict
     warnings: Counter[str] = field(default_factory=Counter)
     deadline: np.ndarray | None = None                  # days; None: the line's invoice date + dispute window
+    window_note: bool = True                            # the reason of an unclaimable finding says why
 
     def __len__(self) -> int:
         return len(self.rows)
 
 
 def lines_of(facts: Facts, on: str) -> LineSet:
-    return {"lines": facts.lines, "orphans": facts.orphans, "account": facts.account}[on]
+    return {"lines": facts.lines, "dups": facts.dups, "orphans": facts.orphans, "account": facts.account}[on]
 
 
 def described(ls: LineSet, pattern: str) -> np.ndarray:
@@ -183,7 +218,7 @@ class Measures:
 
     @property
     def has_dims(self) -> np.ndarray:
-        return (self.dims >= 0).all(axis=1)
+        return np.asarray((self.dims >= 0).all(axis=1), dtype=bool)
 
     @property
     def girth(self) -> np.ndarray:
@@ -193,7 +228,7 @@ class Measures:
 
 def measures(facts: Facts, sid: np.ndarray) -> Measures:
     """The manifest measures of the shipments ``sid`` (each distinct value converted once)."""
-    from recoup.audit.rules.core import _str_col
+    from recoup.audit.rules._vector import _str_col
     from recoup.audit.weights import _frac, convert_dim, convert_weight, round_dim
 
     c = facts.contract

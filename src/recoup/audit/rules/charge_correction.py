@@ -55,7 +55,7 @@ def rule(contract: Contract, facts: Facts, as_of: dt.date) -> Judged:
     has_bw = bw.notna().to_numpy() & (bw.astype(object) != "").to_numpy()
     cmp = compare_billed(bw, bu, k + tol, contract_weight_unit=c.weight_unit, weight_increment=c.weight_increment)
     ids = ls.id[cand]
-    already = np.array([bool(facts.core_kinds.get(int(i), set()) & RATE_KINDS) for i in ids.tolist()], dtype=bool)
+    already = np.array([bool(facts.found_kinds.get(int(i), set()) & RATE_KINDS) for i in ids.tolist()], dtype=bool)
     hit = ok & has_bw & (cmp > 0) & ~already
     rows = cand[hit]
     out.rows, out.amounts = rows, ls.amount[rows].copy()

@@ -18,8 +18,8 @@ import datetime as dt
 
 import numpy as np
 
+from recoup.audit.rules._vector import NAT, _first_per, _take
 from recoup.audit.rules.base import Facts, Judged, RuleInfo
-from recoup.audit.rules.core import NAT, _first_per, _take
 from recoup.money import fmt
 from recoup.sla.contracts import Contract
 

@@ -47,7 +47,7 @@ def rule(contract: Contract, facts: Facts, as_of: dt.date) -> Judged:
     cand = candidates(ls, (ls.type == "transportation") & np.isin(facts.svc[ls.sid], svcs))
     if not len(cand):
         return out
-    claimed = [i for i, kinds in facts.core_kinds.items() if kinds & RATE_KINDS]
+    claimed = [i for i, kinds in facts.found_kinds.items() if kinds & RATE_KINDS]
     already = np.isin(ls.id[cand], np.asarray(claimed, dtype=np.int64))
     k, ok, cmp = correct_weight(facts, cand)
     zones = ls.frame["zone"].to_numpy(dtype=object)[cand]

@@ -62,7 +62,7 @@ def rule(contract: Contract, facts: Facts, as_of: dt.date) -> Judged:
 def _cause(facts: Facts, sids: np.ndarray) -> np.ndarray:
     """Per shipment (of ``sids``; None for the others): the exception reason of its last event with one
     before its first return (None)."""
-    from recoup.audit.rules.core import _first_per, _last_per, _take
+    from recoup.audit.rules._vector import _first_per, _last_per, _take
 
     n = facts.n
     out = np.full(n, None, dtype=object)

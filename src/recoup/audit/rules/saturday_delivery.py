@@ -10,8 +10,8 @@ import datetime as dt
 
 import numpy as np
 
+from recoup.audit.rules._vector import NAT
 from recoup.audit.rules.base import Facts, Judged, RuleInfo, day_text, weekday
-from recoup.audit.rules.core import NAT
 from recoup.money import fmt
 from recoup.sla.contracts import Contract
 

@@ -12,8 +12,8 @@ import datetime as dt
 
 import numpy as np
 
+from recoup.audit.rules._vector import _str_col
 from recoup.audit.rules.base import Facts, Judged, RuleInfo, candidates
-from recoup.audit.rules.core import _str_col
 from recoup.money import fmt
 from recoup.sla.contracts import Contract
 

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from recoup.audit.rules._pricing import correct_weight, price, same_zone
+from recoup.audit.rules._vector import _str_col
 from recoup.audit.rules.base import Facts, Judged, RuleInfo, candidates
-from recoup.audit.rules.core import _str_col
 from recoup.audit.weights import factorize_pairs
 from recoup.money import fmt
 from recoup.sla.contracts import Contract, ZoneChart
@@ -41,8 +41,8 @@ WHY = "no rate card price for the chart's zone prices the difference: a person c
 def rule(contract: Contract, facts: Facts, as_of: dt.date) -> Judged:
     ls = facts.lines
     out = Judged(INFO.kind)
-    charts: dict[str, ZoneChart] = {code: s.zone_chart or contract.zone_chart for code, s in contract.services.items()
-                                    if (s.zone_chart or contract.zone_chart) is not None}
+    charts: dict[str, ZoneChart] = {code: chart for code, s in contract.services.items()
+                                    if (chart := s.zone_chart or contract.zone_chart) is not None}
     if not len(ls) or not (charts or contract.zone_chart):
         return out
     zone_all = _str_col(ls.frame["zone"])

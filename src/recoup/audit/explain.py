@@ -1,9 +1,11 @@
-"""What `recoup explain TRACKING` shows (the command is in :mod:`recoup.cli_explain`): everything recoup knows about one parcel, and why each finding kind was or
-was not made.
+"""What `recoup explain TRACKING` shows (the command is in :mod:`recoup.cli_explain`): everything
+recoup knows about one parcel, and why each finding kind was or was not made.
 
-The verdicts come from the audit rules themselves: the parcel's frames are audited with
-``run_audit(..., trace=True)``, which records what each rule saw (the delivery, the promised
-deadline, the correct billable weight, the fuel base ...) and decided; this module only words it.
+The verdicts are the rules' own: the parcel's frames are audited with ``run_audit(..., trace=True)``,
+and each rule of ``RULES`` returns, beside its findings, a verdict ("yes: ...", "no: ...", "not
+judged: ...") per parcel (the kinds judged per parcel) or per invoice line it looked at
+(``AuditResult.parcel_verdicts``, ``line_verdicts``); this module gathers the parcel's records from the
+store and lays the verdicts out, kind by kind in ``RULES`` order and line by line.
 """
 
 from __future__ import annotations
@@ -19,27 +21,21 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from recoup.cli_base import command_clock, ctx_of, parse_date
 from recoup.errors import RecoupError
 from recoup.money import fmt
 from recoup.sla.contracts import Contract, ContractSet
 from recoup.store.models import Claim, ClaimEvent, Finding, FindingHistory, InvoiceLine, ScanEvent, Shipment
 
-SERVICE = ("lost", "damaged", "void_label", "late_delivery")
-BILLING = {  # finding kind -> the charge type it judges and the line-trace entry that holds the verdict
-    "duplicate_charge": (None, "duplicate_charge"),
-    "residential_surcharge": ("residential", "residential_surcharge"),
-    "address_correction": ("address_correction", "address_correction"),
-    "delivery_area_surcharge": ("delivery_area", "delivery_area_surcharge"),
-    "dim_weight": ("transportation", "rate"),
-    "rate_overcharge": ("transportation", "rate"),
-    "fuel_surcharge": ("fuel", "fuel_surcharge"),
-}
-FINAL = ("delivered", "returned_to_sender", "available_for_pickup")
+# the charge type each billing kind of audits.md judges (None: every charge), for "no: no ... charge billed"
+_CHARGE = {"duplicate_charge": None, "residential_surcharge": "residential",
+           "address_correction": "address_correction", "delivery_area_surcharge": "delivery_area",
+           "dim_weight": "transportation", "rate_overcharge": "transportation", "fuel_surcharge": "fuel"}
 
 
 def run(ctx: typer.Context, tracking: str, carrier: str | None, as_of: str | None, fmt_: str) -> None:
     """`recoup explain` (the command's options are in :mod:`recoup.cli_explain`)."""
+    from recoup.cli_base import command_clock, ctx_of, parse_date
+
     c = ctx_of(ctx)
     day = parse_date(as_of, "--as-of") or last_audit_date(c.engine()) or command_clock(None).today()
     from recoup.cli_base import carrier_code
@@ -126,10 +122,10 @@ def build_report(engine: Engine, contracts: ContractSet, tn: str, carrier: str |
         result = run_audit(frames, contracts, as_of, trace=True)
     now: list[dict[str, Any]] = [] if result is None else [
         {str(k): v for k, v in r.items()} for r in result.findings.to_dict("records")]
-    trace = {} if result is None else result.trace.get((carrier, tn), {})
-    line_trace = {} if result is None else result.line_trace
+    parcel = {} if result is None else result.parcel_verdicts.get((carrier, tn), {})
+    line_verdicts = {} if result is None else result.line_verdicts
 
-    verdicts = _verdicts(contract, manifested, carrier, events, lines, now, trace, line_trace, contracts)
+    verdicts = _verdicts(contract, manifested, carrier, lines, now, parcel, line_verdicts)
     stored = _stored(engine, carrier, tn)
     return {
         "carrier": carrier, "tracking_number": tn, "as_of": as_of.isoformat(),
@@ -140,7 +136,7 @@ def build_report(engine: Engine, contracts: ContractSet, tn: str, carrier: str |
             "id": ln["id"], "invoice_number": ln["invoice_number"], "invoice_date": ln["invoice_date"].isoformat(),
             "charge_type": ln["charge_type"], "amount": fmt(int(ln["amount_cents"])), "currency": ln["currency"],
             "billed_weight": ln["billed_weight"], "weight_unit": ln["weight_unit"], "zone": ln["zone"],
-            "audit": _line_verdict(ln, line_trace.get(int(ln["id"]), {})),
+            "audit": _line_verdict(ln, line_verdicts.get(int(ln["id"]), {})),
         } for ln in lines],
         "verdicts": verdicts,
         "findings_now": [{"kind": f["kind"], "invoice_line_id": f["invoice_line_id"],
@@ -200,7 +196,8 @@ def _contract(c: Contract | None, ship: dict[str, Any] | None, contracts: Contra
 
 def _terms(c: Any) -> dict[str, Any]:
     """The optional claim terms of issue 13 (third part), shown only where a contract sets them."""
-    k, out = c.claims, {}
+    k = c.claims
+    out: dict[str, Any] = {}
     if k.liability_per_kg is not None:
         out["liability_per_kg"] = f"{k.liability_per_kg} per kg, capped at {fmt(k.default_liability_cents)} a parcel"
     if k.loss_window_from != "ship":
@@ -248,133 +245,86 @@ def _d(v: Any) -> str:
     return v.isoformat() if isinstance(v, dt.date) else str(v)
 
 
-def _verdicts(c: Contract | None, manifested: bool, carrier: str, events: list[dict[str, Any]],
-              lines: list[dict[str, Any]], now: list[dict[str, Any]], t: dict[str, Any],
-              lt: dict[int, dict[str, Any]], contracts: ContractSet) -> list[dict[str, str]]:
-    kinds = [*SERVICE, *BILLING]
-    if not manifested:
-        unknown = ("not judged: the parcel is in no shipments manifest (with a ship date); a finding of its own "
-                   "(unknown_shipment) is reserved for it")
-        return [{"kind": k, "made": "not judged", "why": unknown} for k in kinds]
-    if c is None:
-        return [{"kind": k, "made": "not judged", "why": f"not judged: no contract loaded for {carrier}"} for k in kinds]
-    k = c.claims
+def _verdicts(c: Contract | None, manifested: bool, carrier: str, lines: list[dict[str, Any]],
+              now: list[dict[str, Any]], parcel: dict[str, str], lt: dict[int, dict[str, Any]]) -> list[dict[str, str]]:
+    """One verdict per kind of ``RULES``: the findings made, else the rule's verdict for the parcel or
+    for each of its lines."""
+    from recoup.audit.rules import BILLING_KINDS, REFUNDED, RULES, SERVICE_KINDS
+
+    if not manifested or c is None:
+        unjudged = ("not judged: the parcel is in no shipments manifest (with a ship date); a finding of its own "
+                    "(unknown_shipment) is reserved for it") if not manifested else \
+            f"not judged: no contract loaded for {carrier}"
+        return [{"kind": m.INFO.kind, "made": "not judged", "why": unjudged} for m in RULES
+                if m.INFO.kind in (*SERVICE_KINDS, *BILLING_KINDS)]
     found: dict[str, list[dict[str, Any]]] = {}
     for f in now:
         found.setdefault(f["kind"], []).append(f)
     out: list[dict[str, str]] = []
-
-    def made(kind: str) -> str | None:
-        fs = found.get(kind)
-        if not fs:
-            return None
-        parts = []
-        for f in fs:
-            state = (f"claimable until {_d(f['deadline'])}" if f["claimable"]
-                     else f"not claimable (deadline {_d(f['deadline'])})")
-            where = f" on line {f['invoice_line_id']}" if f.get("invoice_line_id") is not None else ""
-            parts.append(f"{fmt(int(f['amount_cents']))} {f['currency']}{where}, {state}: {f['reason']}")
-        return "yes: " + "; ".join(parts)
-
-    first_final = next((e for e in events if e["status"] in FINAL), None)
-    other = t.get("service_kind")
-    why: str | None
-    # lost
-    why = made("lost")
-    if why is None:
-        if first_final is not None:
-            why = f"no: {first_final['status'].replace('_', ' ')} on {first_final['at']}"
-        elif not t.get("carrier_scan"):
-            why = "no: no carrier scan yet" + (" (a label only)" if events else " (no events)")
-        else:
-            why = (f"no: last event on {_d(t['last_event_day'])}; lost after {k.lost_after_days} days without news, "
-                   f"from {_d(t['recheck'])}" if t.get("recheck") else "no")
-    out.append({"kind": "lost", "why": why})
-    # damaged
-    why = made("damaged")
-    if why is None:
-        dmg = t.get("damage_event")
-        why = (f"no: lost comes first (a {dmg['status']} event on {_d(dmg['day'])})" if dmg and t.get("lost")
-               else "no: no damaged event and no exception for damage")
-    out.append({"kind": "damaged", "why": why})
-    # void label
-    why = made("void_label")
-    if why is None:
-        if not t.get("billed"):
-            why = "no: not billed"
-        elif t.get("carrier_scan"):
-            why = "no: it has carrier scans"
-        elif other in ("lost", "damaged"):
-            why = f"no: {other} comes first"
-        else:
-            why = (f"no: billed, no carrier scan yet; void from {_d(t['recheck'])} ({k.void_after_days} days after "
-                   f"the ship date {_d(t['ship_day'])})")
-    out.append({"kind": "void_label", "why": why})
-    # late delivery
-    why = made("late_delivery")
-    if why is None:
-        if t.get("late_not_judged"):
-            why = f"not judged: {t['late_not_judged']}"
-        elif t.get("late") and other:
-            why = f"no: {other} comes first (delivered {t.get('delivered_at')}, promised by {t.get('promised')})"
-        elif t.get("promised") and t.get("delivered_at"):
-            why = f"no: delivered {t['delivered_at']}, promised by {t['promised']}: on time"
-        else:
-            why = "no"
-    out.append({"kind": "late_delivery", "why": why})
-    # billing kinds, line by line
-    for kind, (charge, entry) in BILLING.items():
-        why = made(kind)
-        if why is None:
-            rel = [ln for ln in lines if ln["amount_cents"] > 0 and (charge is None or ln["charge_type"] == charge)]
-            texts = []
-            for ln in rel:
-                tr = lt.get(int(ln["id"]), {})
-                v = tr.get(entry)
-                if tr.get("suppressed") and kind != "duplicate_charge":
-                    v = f"not reported: {tr['suppressed']}"
-                if v is None:
-                    continue
-                if kind in ("dim_weight", "rate_overcharge") and v.startswith("yes"):
-                    v = "no: " + v.split(": ", 1)[1] if kind not in v else v
-                texts.append(f"line {ln['id']} ({ln['invoice_number']}): {v}")
-            if kind == "duplicate_charge":
-                why = "no: no charge billed twice" if lines else "no: not billed"
-            elif not rel:
-                why = f"no: no {charge} charge billed"
-            else:
-                why = "; ".join(texts) or "no"
-        out.append({"kind": kind, "why": why})
-    # the kinds of the rule registry (issue 13): each rule returned its verdict per line it judged
-    from recoup.audit.rules import NEW_KINDS
-
-    for kind in NEW_KINDS:
-        why = made(kind)
-        if why is None:
+    for mod in RULES:
+        kind = mod.INFO.kind
+        why = _made(found.get(kind))
+        if why is None and kind in SERVICE_KINDS:
+            why = parcel.get(kind, "no")
+        elif why is None and kind in _CHARGE:
+            why = _billing_verdict(kind, lines, lt, REFUNDED)
+        elif why is None:
             texts = [f"line {ln['id']} ({ln['invoice_number']}): {lt[int(ln['id'])][kind]}" for ln in lines
                      if kind in lt.get(int(ln["id"]), {})]
             why = "; ".join(texts) or "no: no line this rule judges"
-        out.append({"kind": kind, "why": why})
-    for v in out:
-        v["made"] = "yes" if v["why"].startswith("yes") else ("not judged" if v["why"].startswith("not judged")
-                                                              else "no")
-    return [{"kind": v["kind"], "made": v["made"], "why": v["why"]} for v in out]
+        made = "yes" if why.startswith("yes") else ("not judged" if why.startswith("not judged") else "no")
+        out.append({"kind": kind, "made": made, "why": why})
+    return out
 
 
-def _line_verdict(ln: dict[str, Any], tr: dict[str, Any]) -> str:
+def _made(fs: list[dict[str, Any]] | None) -> str | None:
+    """The findings of a kind in words ("yes: ..."), None when none was made."""
+    if not fs:
+        return None
+    parts = []
+    for f in fs:
+        state = (f"claimable until {_d(f['deadline'])}" if f["claimable"]
+                 else f"not claimable (deadline {_d(f['deadline'])})")
+        where = f" on line {f['invoice_line_id']}" if f.get("invoice_line_id") is not None else ""
+        parts.append(f"{fmt(int(f['amount_cents']))} {f['currency']}{where}, {state}: {f['reason']}")
+    return "yes: " + "; ".join(parts)
+
+
+def _billing_verdict(kind: str, lines: list[dict[str, Any]], lt: dict[int, dict[str, Any]], refunded: str) -> str:
+    """A billing kind of audits.md not found: each line's verdict (or why it was not reported)."""
+    if kind == "duplicate_charge":
+        return "no: no charge billed twice" if lines else "no: not billed"
+    charge = _CHARGE[kind]
+    rel = [ln for ln in lines if ln["amount_cents"] > 0 and ln["charge_type"] == charge]
+    if not rel:
+        return f"no: no {charge} charge billed"
+    texts = []
+    for ln in rel:
+        v = lt.get(int(ln["id"]), {})
+        why = f"not reported: {v[refunded]}" if v.get(refunded) else v.get(kind)
+        if why is not None:
+            texts.append(f"line {ln['id']} ({ln['invoice_number']}): {why}")
+    return "; ".join(texts) or "no"
+
+
+def _line_verdict(ln: dict[str, Any], v: dict[str, Any]) -> str:
+    """What the rules said of one invoice line."""
+    from recoup.audit.rules import REFUNDED, RULES, SERVICE_KINDS
+
     if ln["amount_cents"] <= 0:
         return "a credit: not a billed charge"
-    parts = []
-    if tr.get("duplicate_charge", "").startswith("yes"):
-        return "duplicate_charge: " + tr["duplicate_charge"]
-    if tr.get("suppressed"):
-        parts.append(tr["suppressed"])
-    from recoup.audit.rules import NEW_KINDS
-
-    for key in ("residential_surcharge", "address_correction", "delivery_area_surcharge", "fuel_surcharge", "rate",
-                *NEW_KINDS):
-        if key in tr:
-            parts.append(f"{'dim_weight/rate_overcharge' if key == 'rate' else key}: {tr[key]}")
+    if v.get("duplicate_charge", "").startswith("yes"):
+        return "duplicate_charge: " + v["duplicate_charge"]
+    parts = [v[REFUNDED]] if v.get(REFUNDED) else []
+    for mod in RULES:
+        kind = mod.INFO.kind
+        if kind in (*SERVICE_KINDS, "duplicate_charge", "rate_overcharge") or kind not in v:
+            continue
+        if kind == "dim_weight":     # one rating, two kinds: the one it found, else the rating
+            rate = next((x for x in (v[kind], v.get("rate_overcharge", "")) if x.startswith("yes")), v[kind])
+            parts.append(f"dim_weight/rate_overcharge: {rate}")
+        else:
+            parts.append(f"{kind}: {v[kind]}")
     return "; ".join(parts) or "no rule judges this charge type (it counts for duplicates and refunds)"
 
 
