@@ -19,7 +19,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from recoup.cli_base import command_clock, ctx_of, parse_date
+from recoup.commands.base import command_clock, ctx_of, parse_date
 from recoup.errors import RecoupError
 from recoup.money import fmt
 from recoup.sla.contracts import Contract, ContractSet
@@ -42,7 +42,7 @@ def run(ctx: typer.Context, tracking: str, carrier: str | None, as_of: str | Non
     """`recoup explain` (the command's options are in :mod:`recoup.cli_explain`)."""
     c = ctx_of(ctx)
     day = parse_date(as_of, "--as-of") or last_audit_date(c.engine()) or command_clock(None).today()
-    from recoup.cli_base import carrier_code
+    from recoup.commands.base import carrier_code
 
     report = build_report(c.engine(), c.contracts(), tracking, carrier_code(carrier, c.engine()), day)
     if fmt_ == "json":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from recoup.cli_base import app, guarded
+from recoup.commands.base import guarded
 
 
 def _fmt_format(v: str) -> str:
@@ -14,7 +14,6 @@ def _fmt_format(v: str) -> str:
     return v
 
 
-@app.command()
 @guarded
 def explain(ctx: typer.Context,
             tracking: str = typer.Argument(..., metavar="TRACKING_NUMBER", help="Tracking number (any case)."),

@@ -1,25 +1,18 @@
-"""`recoup report monthly` and `recoup sla scorecard`."""
+"""`recoup report monthly|send`."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from recoup.cli_base import app, check_format, command_clock, ctx_of, fail, guarded
-from recoup.output import emit, stderr
+from recoup.commands.base import command_clock, ctx_of, fail, guarded
+from recoup.output import stderr
 
-report_app = typer.Typer(no_args_is_help=True, help="Finance reports.")
-sla_app = typer.Typer(no_args_is_help=True, help="Service levels: how carriers kept their promises.")
-app.add_typer(report_app, name="report")
-app.add_typer(sla_app, name="sla")
-
-SCORECARD_COLUMNS = ["shipments", "delivered", "on_time", "late", "on_time_rate", "lost", "damaged",
-                     "avg_days_late"]
+app = typer.Typer(no_args_is_help=True, help="Finance reports.")
 
 
-@report_app.command("monthly")
+@app.command("monthly")
 @guarded
 def report_monthly(
     ctx: typer.Context,
@@ -54,7 +47,7 @@ def report_monthly(
     stderr().print(f"report {month}: {len(paths)} file(s) in {folder}")
 
 
-@report_app.command("send")
+@app.command("send")
 @guarded
 def report_send(
     ctx: typer.Context,
@@ -109,40 +102,3 @@ def report_send(
         fail(f"the report was written ({folder}) but not sent: {type(e).__name__}: {e}")
     typer.echo("\n".join(recipients))
     stderr().print(f"report {month}: sent {len(paths)} file(s) to {len(recipients)} recipient(s)")
-
-
-def _table_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from decimal import Decimal
-
-    out = []
-    for r in rows:
-        rate = r.get("on_time_rate")
-        out.append({**r, "on_time_rate": f"{(rate * 100).quantize(Decimal('0.1'))}%" if rate is not None else None})
-    return out
-
-
-@sla_app.command("scorecard")
-@guarded
-def sla_scorecard(
-    ctx: typer.Context,
-    by: str = typer.Option("carrier", "--by", metavar="[carrier|service|month|lane|weekday]",
-                             help="One row per carrier, service, month, lane or weekday."),
-    month: str | None = typer.Option(None, "--month", help="Only shipments shipped in this month (YYYY-MM)."),
-    fmt: str = typer.Option("table", "--format", callback=check_format),
-) -> None:
-    """On-time rate, late, lost and damaged counts (on_time_rate is a ratio; avg_days_late in days)."""
-    from recoup.reports.sla import BY, KEYS, month_bounds, scorecard
-
-    if by not in BY:
-        raise typer.BadParameter(f"one of {', '.join(BY)}", param_hint="--by")
-    if month is not None:
-        try:
-            month_bounds(month)
-        except ValueError as e:
-            raise typer.BadParameter(str(e), param_hint="--month") from None
-    rows = scorecard(ctx_of(ctx).engine(), by, month=month)
-    cols = [*KEYS[by], *SCORECARD_COLUMNS]
-    if fmt == "table":
-        emit(_table_rows(rows), fmt, columns=cols, title=f"SLA scorecard by {by}" + (f", shipped in {month}" if month else ""))
-    else:
-        emit(rows, fmt, columns=cols)

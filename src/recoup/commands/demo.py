@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from recoup.cli_base import app, fail
+from recoup.commands.base import fail
 from recoup.demo import DEFAULT_FAULTS, DEFAULT_SEED, DEFAULT_SHIPMENTS
 from recoup.errors import RecoupError
 from recoup.money import from_cents
@@ -51,7 +51,6 @@ def _remove_written(folder: Path) -> None:
             p.unlink()
 
 
-@app.command()
 def demo(
     out: Path | None = typer.Option(None, "--out", help="Folder for the demo's database, data and report "
                                     "(default: a new temporary folder)."),

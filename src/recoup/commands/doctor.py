@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from recoup.cli_base import app, check_format, ctx_of, guarded
+from recoup.commands.base import check_format, ctx_of, guarded
 from recoup.output import emit, stderr
 
 
@@ -53,7 +53,6 @@ def doctor_checks(settings: Any, *, connect: Any = None, network: bool = True) -
     return out
 
 
-@app.command()
 @guarded
 def doctor(ctx: typer.Context, fmt: str = typer.Option("table", "--format", callback=check_format),
            offline: bool = typer.Option(False, "--offline", help="Do not connect to the SMTP servers.")) -> None:
