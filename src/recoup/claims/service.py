@@ -449,7 +449,7 @@ def sync(engine: Engine, settings: Settings, contracts: ContractSet | None, *, c
                     s.problems.append(str(e))
     finally:
         stack.close()
-    s.reconciled = reconcile(engine, actor, clock=clock).matched
+    s.reconciled = reconcile(engine, clock=clock).matched
     return s
 
 

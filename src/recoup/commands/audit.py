@@ -19,12 +19,14 @@ def audit(ctx: typer.Context,
           fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
     """Run every audit rule; write findings; open claims for claimable findings. Idempotent."""
     from recoup.audit.service import audit as run
+    from recoup.claims.reconcile import reconcile
 
     c = ctx_of(ctx)
     clock = command_clock(as_of)
     day = clock.today()
     cs = c.contracts()
     s = run(c.engine(), cs, day, clock=clock, approval_threshold=c.settings.approval_threshold, full=full)
+    reconcile(c.engine(), clock=clock)      # the claims flow: credits loaded before their claims existed
     err = stderr()
     for w, n in sorted(s.warnings.items()):
         err.print(f"[yellow]warning[/yellow] {w}" + (f" ({n}x)" if n > 1 else ""), soft_wrap=True)

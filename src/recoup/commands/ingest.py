@@ -36,7 +36,7 @@ def _ingest(ctx: typer.Context, kind: str, files: list[Path], input_format: str,
     if kind == "invoices" and any(s.invoices for s in summaries):
         from recoup.claims.reconcile import reconcile
 
-        reconciled = reconcile(engine, clock=clock)
+        reconciled = reconcile(engine, clock=clock)     # the claims flow: credits on the new invoices pay claims
     bad = False
     err = stderr()
     for s in summaries:
@@ -131,6 +131,11 @@ def ingest_inbox(ctx: typer.Context, fmt: str = typer.Option("table", "--format"
     with stop_on_signals(jctx), file_progress(total, "ingest inbox") as tick:
         run = run_inbox(engine, settings, contracts, clock=jctx.clock(), stop=jctx.stopping,
                         on_file=lambda s, _d: tick(s.path))
+    reconciled = None
+    if run.invoices_loaded:
+        from recoup.claims.reconcile import reconcile
+
+        reconciled = reconcile(engine, clock=jctx.clock())     # the claims flow, as the worker's job does
     err = stderr()
     bad = False
     for s in run.files:
@@ -147,15 +152,14 @@ def ingest_inbox(ctx: typer.Context, fmt: str = typer.Option("table", "--format"
     if fmt == "json":
         out: dict[str, Any] = {"files": [{**s.as_dict(), "kind": s.kind, "moved_to": run.moved.get(s.path)}
                                          for s in run.files]}
-        if run.reconciled is not None:
-            out["reconciled"] = run.reconciled.as_dict()
+        if reconciled is not None:
+            out["reconciled"] = reconciled.as_dict()
         sys.stdout.write(json.dumps(out, indent=1) + "\n")
     else:
         emit([{"kind": s.kind, "path": s.path, "format": s.format or "-", "read": s.read, "stored": s.stored,
                "updated": s.updated, "duplicates": s.duplicates, "rejected": s.rejected + (1 if s.refused else 0),
                "moved_to": run.moved.get(s.path, "-")} for s in run.files], fmt, title="ingest inbox")
-        if run.reconciled is not None and run.reconciled.matched:
-            err.print(f"reconciled {run.reconciled.matched} credit(s) with claims; "
-                      f"{run.reconciled.unmatched} unmatched")
+        if reconciled is not None and reconciled.matched:
+            err.print(f"reconciled {reconciled.matched} credit(s) with claims; {reconciled.unmatched} unmatched")
     if bad:
         raise typer.Exit(1)
