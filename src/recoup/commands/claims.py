@@ -126,7 +126,7 @@ def claims_sync(ctx: typer.Context, as_of: str | None = AS_OF) -> None:
 @guarded
 def claims_approve(ctx: typer.Context, ids: list[int] = typer.Argument(..., metavar="CLAIM_ID"), as_of: str | None = AS_OF) -> None:
     """Approve claims above the approval threshold for filing."""
-    from recoup.claims.service import approve
+    from recoup.claims.decide import approve
 
     clock = command_clock(as_of)
     for i in ids:
@@ -139,7 +139,7 @@ def claims_approve(ctx: typer.Context, ids: list[int] = typer.Argument(..., meta
 def claims_cancel(ctx: typer.Context, ids: list[int] = typer.Argument(..., metavar="CLAIM_ID"),
                   reason: str = typer.Option("", "--reason"), as_of: str | None = AS_OF) -> None:
     """Cancel claims (with a reason)."""
-    from recoup.claims.service import cancel
+    from recoup.claims.decide import cancel
 
     clock = command_clock(as_of)
     for i in ids:
@@ -151,7 +151,7 @@ def claims_cancel(ctx: typer.Context, ids: list[int] = typer.Argument(..., metav
 @guarded
 def claims_retry(ctx: typer.Context, ids: list[int] = typer.Argument(..., metavar="CLAIM_ID"), as_of: str | None = AS_OF) -> None:
     """Put claims that need attention (or were rejected/expired) back to ready."""
-    from recoup.claims.service import retry
+    from recoup.claims.decide import retry
 
     clock = command_clock(as_of)
     for i in ids:
@@ -166,7 +166,7 @@ def claims_update(ctx: typer.Context, claim_id: int = typer.Argument(..., metava
                   amount: str | None = typer.Option(None, "--amount"),
                   reference: str | None = typer.Option(None, "--reference"), as_of: str | None = AS_OF) -> None:
     """Record a carrier's answer by hand."""
-    from recoup.claims.service import update_claim
+    from recoup.claims.decide import update_claim
 
     if status not in ALL:
         raise typer.BadParameter(f"one of {', '.join(ALL)}", param_hint="--status")
