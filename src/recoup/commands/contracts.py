@@ -17,18 +17,9 @@ app = typer.Typer(no_args_is_help=True, help="Carrier contracts.")
 def contracts_export(folder: Path = typer.Argument(Path("config/contracts"), metavar="FOLDER", help="Where to write them."),
                      force: bool = typer.Option(False, "--force", help="Overwrite files that exist.")) -> None:
     """Copy the bundled default contracts into FOLDER, to edit into your own terms."""
-    import shutil
+    from recoup.sla.folder import export_defaults
 
-    from recoup.settings import bundled_contracts_dir
-
-    src = bundled_contracts_dir()
-    names = sorted(p.name for p in src.iterdir() if p.suffix in (".toml", ".md"))
-    clash = [n for n in names if (folder / n).exists()]
-    if clash and not force:
-        fail(f"{folder} already has {', '.join(clash)}: give --force to overwrite, or another folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    for n in names:
-        shutil.copyfile(src / n, folder / n)
+    names = export_defaults(folder, force=force)
     stderr().print(f"wrote {len(names)} files to {folder}; recoup reads {folder} when it is config/contracts in "
                    "the working directory, else point --contracts / RECOUP_CONTRACTS at it", soft_wrap=True)
 
@@ -37,19 +28,10 @@ def contracts_export(folder: Path = typer.Argument(Path("config/contracts"), met
 @guarded
 def contracts_check(ctx: typer.Context, fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
     """Validate and summarise every contract of the contracts folder."""
-    c = ctx_of(ctx)
-    cs = c.contracts()
-    rows = []
-    for k in cs.contracts:
-        rows.append({
-            "file": k.path.name, "carrier": k.carrier, "name": k.name, "currency": k.currency,
-            "accounts": ", ".join(k.account_numbers) or "all",
-            "services": len(k.services), "guaranteed": sum(s.guaranteed for s in k.services.values()),
-            "rate_cards": sum(s.rates is not None for s in k.services.values()),
-            "fuel_rows": len(k.fuel), "das_codes": len(k.das_postal_codes or ()),
-            "channel": k.claims.channel, "calendar": k.calendar.country + (f"-{k.calendar.subdivision}" if k.calendar.subdivision else ""),
-            "timezone": k.calendar.timezone,
-        })
+    from recoup.sla.folder import contract_rows
+
+    cs = ctx_of(ctx).contracts()
+    rows = contract_rows(cs)
     emit(rows, fmt, title=f"contracts in {cs.folder}")
     problems = cs.errors + cs.conflicts()
     for p in problems:

@@ -61,9 +61,9 @@ def report_send(
 ) -> None:
     """Write the month's report and e-mail it, the files attached, over the SMTP server of the settings
     (notify.smtp_url, from notify.from_email); prints the recipients."""
-    from recoup.reports.monthly import build_monthly, parse_formats, write_monthly
+    from recoup.reports.mail import send_monthly
+    from recoup.reports.monthly import parse_formats
     from recoup.reports.sla import month_bounds
-    from recoup.worker.notify import send_email
 
     try:
         month_bounds(month)
@@ -81,24 +81,6 @@ def report_send(
         fail("no SMTP server: set notify.smtp_url in the config (RECOUP_NOTIFY__SMTP_URL=smtp://host:25)")
     day = command_clock(as_of).today()
     folder = out if out is not None else c.settings.reports_dir
-    engine = c.engine()
-    try:
-        paths = write_monthly(engine, month, folder, formats=fmts, as_of=day, near_days=c.settings.near_deadline_days)
-    except OSError as e:
-        fail(f"cannot write the report into {folder}: {e}")
-    rep = build_monthly(engine, month, as_of=day, near_days=c.settings.near_deadline_days)
-    lines = [f"The recovery report for {month} is attached ({len(paths)} file(s)).", ""]
-    for t in rep.totals:
-        cur = t["currency"]
-        lines.append(f"{cur}: credited {t['credited']:,.2f}, claimed {t['claimed']:,.2f} in {t['claims']:,} claims, "
-                     f"left on the table {t['missed_amount']:,.2f}, leaked {t['leaked_amount']:,.2f}")
-    if not rep.totals:
-        lines.append("Nothing happened in this month: no shipments, invoices, findings, claims or credits.")
-    import smtplib
-
-    try:
-        send_email(c.settings, recipients, f"recoup: recovery report {month}", "\n".join(lines) + "\n", paths)
-    except (OSError, smtplib.SMTPException, ValueError) as e:
-        fail(f"the report was written ({folder}) but not sent: {type(e).__name__}: {e}")
+    paths = send_monthly(c.engine(), c.settings, month, folder, recipients=recipients, formats=fmts, as_of=day)
     typer.echo("\n".join(recipients))
     stderr().print(f"report {month}: sent {len(paths)} file(s) to {len(recipients)} recipient(s)")
