@@ -180,7 +180,7 @@ def _patch_help() -> None:
     TyperOption.display_type_rich = lambda self, ctx: _option_metavar(self)  # type: ignore[method-assign]
     TyperArgument.display_type_rich = lambda self, ctx: _argument_type(self)  # type: ignore[method-assign]
     TyperArgument.display_name_raw = property(_argument_name)  # type: ignore[method-assign,assignment]
-    TyperArgument._usage_display_name = _argument_usage  # type: ignore[method-assign]
+    TyperArgument._usage_display_name = _argument_usage  # type: ignore[method-assign,assignment]
 
 
 _patch_help()
