@@ -111,7 +111,8 @@ def ingest_inbox(ctx: typer.Context, fmt: str = typer.Option("table", "--format"
                  as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP)) -> None:
     """Load every file waiting in the inbox folders (shipments, then scans, then invoices); move each
     to archive/ or rejected/ beside it; reconcile credits."""
-    from recoup.ingest.inbox import inbox_folders, reason_text, refused_whole, run_inbox
+    from recoup.claims.reconcile import reconcile
+    from recoup.ingest.inbox import inbox_folders, pending_files, reason_text, refused_whole, run_inbox
     from recoup.progress import file_progress
     from recoup.worker.jobs import JobContext
     from recoup.worker.scheduler import stop_on_signals
@@ -125,17 +126,14 @@ def ingest_inbox(ctx: typer.Context, fmt: str = typer.Option("table", "--format"
     engine = c.engine()
     contracts = c.contracts() if settings.contracts_dir().is_dir() else None
     jctx = JobContext(engine, settings, c.contracts, clock_source=command_clock(as_of))
-    from recoup.ingest.inbox import pending_files
-
     total = sum(len(pending_files(f)) for _k, f in folders)
-    with stop_on_signals(jctx), file_progress(total, "ingest inbox") as tick:
-        run = run_inbox(engine, settings, contracts, clock=jctx.clock(), stop=jctx.stopping,
-                        on_file=lambda s, _d: tick(s.path))
     reconciled = None
-    if run.invoices_loaded:
-        from recoup.claims.reconcile import reconcile
-
-        reconciled = reconcile(engine, clock=jctx.clock())     # the claims flow, as the worker's job does
+    with stop_on_signals(jctx):     # a signal lets the file in hand, and the matching, finish
+        with file_progress(total, "ingest inbox") as tick:
+            run = run_inbox(engine, settings, contracts, clock=jctx.clock(), stop=jctx.stopping,
+                            on_file=lambda s, _d: tick(s.path))
+        if run.invoices_loaded:     # the claims flow, as the worker's job does
+            reconciled = reconcile(engine, clock=jctx.clock())
     err = stderr()
     bad = False
     for s in run.files:
