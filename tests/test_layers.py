@@ -3,7 +3,9 @@
 Read from the source (``ast``), so it costs no imports: a module-level import cycle would make
 importing one of its modules alone fail or depend on the order; readers import the frame schemas
 (``recoup.ingest.base``) and the Reader protocol, never the other way round; the carrier
-descriptions never import the channels; production code never imports the sandbox double.
+descriptions never import the channels; production code never imports the sandbox double; the
+command modules (``recoup.commands``) never import the root app (``recoup.cli``) that mounts them, nor
+the database layer's SQL and tables: they parse, call a service, print.
 """
 
 from __future__ import annotations
@@ -92,12 +94,47 @@ def test_readers_are_below_ingest_never_above() -> None:
     # readers know nothing above them: not the ingest service, the store, claims or the audit
     readers = [m for m in MODULES if m.startswith(("recoup.shipments", "recoup.invoices"))]
     above = ("recoup.ingest.service", "recoup.ingest.inbox", "recoup.ingest.formats", "recoup.store",
-             "recoup.claims", "recoup.audit", "recoup.worker", "recoup.cli")
+             "recoup.claims", "recoup.audit", "recoup.worker", "recoup.cli", "recoup.commands")
     assert _importers_of(above, readers) == []
 
 
 def test_carriers_never_import_channels_and_nothing_imports_the_sandbox() -> None:
     carriers = [m for m in MODULES if m.startswith("recoup.carriers")]
     assert _importers_of(("recoup.channels",), carriers) == []
-    production = [m for m in MODULES if not m.startswith(("recoup.sandbox", "recoup.demo", "recoup.cli"))]
+    production = [m for m in MODULES if not m.startswith(("recoup.sandbox", "recoup.demo", "recoup.commands.sandbox",
+                                                          "recoup.commands.demo"))]
     assert _importers_of(("recoup.sandbox",), production) == []
+
+
+COMMANDS = [m for m in MODULES if m.startswith("recoup.commands.")]
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, recoup's or not, at import time or inside a function (but for the
+    names of type annotations, under ``if TYPE_CHECKING``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree.body = [n for n in tree.body if not (isinstance(n, ast.If) and "TYPE_CHECKING" in ast.unparse(n.test))]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def test_commands_are_below_the_root_app() -> None:
+    # recoup.cli mounts every command module: a command module importing it back would be a cycle
+    assert COMMANDS and _importers_of(("recoup.cli",), COMMANDS) == []
+    # and nothing but the CLI imports the commands (the domain never reaches up into them)
+    others = [m for m in MODULES if not m.startswith(("recoup.cli", "recoup.commands"))]
+    assert _importers_of(("recoup.commands",), others) == []
+
+
+def test_commands_hold_no_sql() -> None:
+    """A command parses, calls a service function, prints: what it needs from the store is a service's
+    (``recoup.queries``, ``recoup.store.db``), never a table or a query of its own."""
+    sql = ("sqlalchemy", "sqlmodel", "recoup.store.models", "recoup.store.bulk")
+    found = sorted(f"{m} imports {n}" for m in COMMANDS for n in _all_imports(MODULES[m])
+                   if n == "recoup.store.models" or n.startswith(sql))
+    assert found == []

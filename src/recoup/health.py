@@ -316,3 +316,33 @@ def heartbeats(engine: Engine, wall: dt.datetime) -> list[dict[str, Any]]:
             d["alive"] = (wall - beat).total_seconds() < 10 * HEARTBEAT_S
             out.append(d)
     return out
+
+
+def doctor_checks(settings: Settings, *, connect: Connect | None = None, network: bool = True) -> list[Check]:
+    """``recoup doctor``: every check, in order: database, contracts, channels, inbox, SMTP (not with
+    ``network=False``), worker."""
+    from recoup.clock import wall_now
+    from recoup.store.db import make_engine
+
+    out: list[Check] = []
+    db, engine = database_check(lambda: make_engine(settings.database_url), settings.database_url)
+    out.append(db)
+    try:
+        contracts, failed = load_contract_set(settings)
+        out += [failed] if failed else contract_checks(settings, contracts)
+        carriers = audited_carriers(settings, contracts)
+        out += channel_checks(settings, contracts, carriers)
+        out += inbox_checks(settings)
+        if network:
+            out += smtp_checks(settings, carriers, connect=connect)
+        else:
+            out.append(Check("smtp", SKIP, "not checked (--offline)"))
+        if engine is None:
+            out.append(Check("worker", SKIP, "no database to read the heartbeat from"))
+        else:
+            now = wall_now()
+            out.append(worker_check(engine, settings, now, now))
+    finally:
+        if engine is not None:
+            engine.dispose()
+    return out

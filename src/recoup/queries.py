@@ -104,6 +104,23 @@ def list_claims(engine: Engine, *, status: str | None = None, carrier: str | Non
         } for r in conn.execute(q)]
 
 
+def stored_carriers(engine: Engine) -> set[str]:
+    """The carrier codes of the shipments in the store (a carrier no module describes included)."""
+    from recoup.store.models import Shipment
+
+    return _distinct(engine, Shipment.__table__.c.carrier)  # type: ignore[attr-defined]
+
+
+def stored_kinds(engine: Engine) -> set[str]:
+    """The finding kinds in the store."""
+    return _distinct(engine, Finding.__table__.c.kind)  # type: ignore[attr-defined]
+
+
+def _distinct(engine: Engine, column: Any) -> set[str]:
+    with engine.connect() as conn:
+        return {str(r[0]) for r in conn.execute(select(column).distinct()) if r[0]}
+
+
 def claim_history(engine: Engine, claim_id: int) -> list[dict[str, Any]]:
     from recoup.store.models import ClaimEvent
 

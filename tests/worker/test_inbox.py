@@ -68,7 +68,7 @@ def test_files_move_to_archive_or_rejected_with_reasons(settings: Settings, inbo
     counts = run.counts()
     assert counts["files"] == 5 and counts["archived"] == 4 and counts["rejected_files"] == 1
     assert counts["rejected_rows"] == 1
-    assert run.reconciled is not None           # reconciliation ran after the invoices
+    assert run.invoices_loaded                  # the claims flow reconciles after it (the job, the command)
     with eng.connect() as c:
         assert c.execute(select(func.count()).select_from(Shipment)).scalar() == 3
 
@@ -163,3 +163,25 @@ def test_one_poison_file_does_not_stop_the_inbox(settings: Settings, inbox: Inbo
     again = run_inbox(eng, settings, None, clock=SYSTEM)
     assert [s.stored for s in again.files] == [1]
     assert (inbox.shipments / "archive" / "b-disk-full.csv").exists()
+
+
+def test_the_job_and_the_command_reconcile_after_invoices(settings: Settings, inbox: Inbox) -> None:
+    """The inbox only stores; the claims flow matches the credits of the invoices it loaded: the job's
+    counts and the command's JSON say how many, as before (docs/decisions.md)."""
+    from recoup.worker import jobs
+    from recoup.worker.jobs import JobContext
+
+    eng = engine_for(settings)
+    write(inbox.shipments / "s.csv", LINES[1])
+    ctx = JobContext(eng, settings, lambda: None)  # type: ignore[arg-type,return-value]
+    counts = jobs.ingest_inbox(ctx)
+    assert "credits_matched" not in counts            # no invoice: nothing to match
+    inv = sorted((SMALL / "invoices").glob("UPS-*.csv"))[0]
+    shutil.copy(inv, inbox.invoices / inv.name)
+    counts = jobs.ingest_inbox(ctx)
+    assert counts["credits_matched"] == 0 and "credits_unmatched" in counts
+    credits = sorted((SMALL / "credits").glob("*.csv"))[0]
+    shutil.copy(credits, inbox.invoices / credits.name)
+    res = CliRunner().invoke(app, ["ingest", "inbox", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["reconciled"]["credits"] > 0

@@ -1,4 +1,4 @@
-"""What `recoup explain TRACKING` shows (the command is in :mod:`recoup.cli_explain`): everything
+"""What `recoup explain TRACKING` shows (the command and its printing are in :mod:`recoup.commands.explain`): everything
 recoup knows about one parcel, and why each finding kind was or was not made.
 
 The verdicts are the rules' own: the parcel's frames are audited with ``run_audit(..., trace=True)``,
@@ -11,13 +11,10 @@ store and lays the verdicts out, kind by kind in ``RULES`` order and line by lin
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import typer
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -30,21 +27,6 @@ from recoup.store.models import Claim, ClaimEvent, Finding, FindingHistory, Invo
 _CHARGE = {"duplicate_charge": None, "residential_surcharge": "residential",
            "address_correction": "address_correction", "delivery_area_surcharge": "delivery_area",
            "dim_weight": "transportation", "rate_overcharge": "transportation", "fuel_surcharge": "fuel"}
-
-
-def run(ctx: typer.Context, tracking: str, carrier: str | None, as_of: str | None, fmt_: str) -> None:
-    """`recoup explain` (the command's options are in :mod:`recoup.cli_explain`)."""
-    from recoup.cli_base import command_clock, ctx_of, parse_date
-
-    c = ctx_of(ctx)
-    day = parse_date(as_of, "--as-of") or last_audit_date(c.engine()) or command_clock(None).today()
-    from recoup.cli_base import carrier_code
-
-    report = build_report(c.engine(), c.contracts(), tracking, carrier_code(carrier, c.engine()), day)
-    if fmt_ == "json":
-        sys.stdout.write(json.dumps(report, indent=1, default=str) + "\n")
-    else:
-        print_report(report)
 
 
 # ----------------------------------------------------------------------------- gathering
@@ -326,55 +308,3 @@ def _line_verdict(ln: dict[str, Any], v: dict[str, Any]) -> str:
         else:
             parts.append(f"{kind}: {v[kind]}")
     return "; ".join(parts) or "no rule judges this charge type (it counts for duplicates and refunds)"
-
-
-# ----------------------------------------------------------------------------- printing
-
-def print_report(r: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-    con.print(f"[bold]{r['tracking_number']}[/bold] ({r['carrier']}), as of {r['as_of']}")
-
-    def kv(title: str, d: dict[str, Any] | None) -> None:
-        if not d:
-            return
-        t = Table(title=title, show_header=False, title_justify="left")
-        t.add_column("", style="bold")
-        t.add_column("", overflow="fold")
-        for k, v in d.items():
-            if v is None or v == []:
-                continue
-            t.add_row(k, json.dumps(v) if isinstance(v, (dict, list)) else str(v))
-        con.print(t)
-
-    def table(title: str, rows: list[dict[str, Any]], cols: list[str]) -> None:
-        if not rows:
-            con.print(f"[dim]{title}: none[/dim]")
-            return
-        t = Table(title=title, title_justify="left", header_style="bold")
-        for c in cols:
-            t.add_column(c, overflow="fold")
-        for row in rows:
-            t.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in cols])
-        con.print(t)
-
-    if r["manifest"] is None:
-        con.print("[yellow]not in any shipments manifest[/yellow]")
-    kv("manifest", r["manifest"])
-    kv("contract", {k: v for k, v in r["contract"].items() if k not in ("claims", "service")})
-    kv("service terms", r["contract"].get("service"))
-    kv("claim rules", r["contract"].get("claims"))
-    table("events (local time)", r["events"], ["at", "status", "code", "description", "city", "exception_reason"])
-    table("invoice lines", r["invoice_lines"], ["id", "invoice_number", "invoice_date", "charge_type", "amount",
-                                                 "billed_weight", "zone", "audit"])
-    table(f"audit as of {r['as_of']}", r["verdicts"], ["kind", "made", "why"])
-    table("stored findings", r["findings"], ["id", "kind", "status", "amount", "currency", "claimable", "deadline",
-                                             "claim_id", "reason"])
-    for f in r["findings"]:
-        table(f"history of finding {f['id']} ({f['kind']})", f["history"], ["at", "change", "detail"])
-    table("claims", r["claims"], ["id", "kind", "status", "claimed", "approved", "credited", "currency", "deadline",
-                                  "carrier_reference"])
-    for c in r["claims"]:
-        table(f"history of claim {c['id']}", c["events"], ["at", "from", "to", "actor", "detail"])

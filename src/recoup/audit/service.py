@@ -61,7 +61,6 @@ from recoup.audit.rules import (
     run_audit,
 )
 from recoup.claims.lifecycle import UNFILED, idempotency_key, move
-from recoup.claims.reconcile import reconcile_conn
 from recoup.clock import Clock
 from recoup.money import to_cents
 from recoup.sla.contracts import ContractSet
@@ -602,8 +601,6 @@ def audit(engine: Engine, contracts: ContractSet, as_of: dt.date, *, clock: Cloc
             select(FT.c.kind, func.count()).where(FT.c.status == "open")
             .where(FT.c.carrier.in_(sorted(audited_carriers))).group_by(FT.c.kind))})
         summary.findings = sum(summary.by_kind.values())
-        # credits loaded before their claims existed are matched now
-        summary.reconciled = reconcile_conn(conn, actor, now=now).matched
     return summary
 
 

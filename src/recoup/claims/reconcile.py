@@ -7,6 +7,12 @@ tracking number has several open claims, by the kind the credit's code or descri
 the oldest. A claim's credited total never exceeds its claimed amount: the excess, and any credit
 that matches no claim, stays an *unmatched credit*. Deterministic: credits in order of invoice
 date, invoice number and line.
+
+:func:`reconcile` is the one way in, and only the claims flow takes it: the CLI commands and worker jobs
+that load invoices (``recoup ingest invoices|inbox``, the ``ingest_inbox`` job) or open claims
+(``recoup audit``, the ``audit`` job) call it after their service returned, and the status sync
+(:func:`recoup.claims.service.sync`) ends with it. Ingest and the audit never reconcile (data flows one
+way: docs/decisions.md, "Reconciliation started from one place").
 """
 
 from __future__ import annotations
@@ -60,13 +66,13 @@ def kind_named(carrier: str, description: str | None) -> str | None:
     return None
 
 
-def reconcile(engine: Engine, actor: str = "worker", *, clock: Clock) -> ReconcileSummary:
+def reconcile(engine: Engine, *, clock: Clock) -> ReconcileSummary:
     """Match open credits to claims, in one transaction; matches and history are stamped ``clock.now()``."""
     with engine.begin() as conn:
-        return reconcile_conn(conn, actor, now=clock.now())
+        return _reconcile(conn, now=clock.now())
 
 
-def reconcile_conn(conn: Connection, actor: str = "worker", *, now: dt.datetime) -> ReconcileSummary:
+def _reconcile(conn: Connection, *, now: dt.datetime) -> ReconcileSummary:
     s = ReconcileSummary()
     crt = Credit.__table__  # type: ignore[attr-defined]
     ct = Claim.__table__  # type: ignore[attr-defined]

@@ -4,35 +4,34 @@ A claim is filed at most once: ``submitting`` is committed with the claim's idem
 *before* the carrier is called; a claim found in ``submitting`` later (a crash) is resolved by
 asking the carrier (API channel) or handed to a person (e-mail and file channels, which cannot be
 asked), never filed again blindly. Two workers cannot both take a claim: the move to
-``submitting`` is a guarded update on the claim's current status.
+``submitting`` is a guarded update on the claim's current status, and a claim is held by one
+submitter at a time (:mod:`recoup.claims.leases`). What is filed is built by :mod:`recoup.claims.packet`;
+what a person decides (approve, cancel, retry, record an answer) is :mod:`recoup.claims.decide`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import datetime as dt
-import fcntl
-import io
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.engine import Engine
 
-from recoup.channels.base import Attachment, Channel, ChannelConfig, ClaimPacket, SubmitResult
-from recoup.claims.lifecycle import UNFILED, TransitionError, move, record
+from recoup.channels.base import Channel, ChannelConfig, SubmitResult
+from recoup.claims.leases import Leases
+from recoup.claims.lifecycle import UNFILED, TransitionError, move
+from recoup.claims.packet import build_packet, packet_dict
 from recoup.clock import Clock
 from recoup.errors import ConfigError, RecoupError
 from recoup.money import from_cents, to_cents
 from recoup.settings import Settings
 from recoup.sla.contracts import ContractSet
-from recoup.store.models import CarrierPause, Claim, Finding, InvoiceLine, ScanEvent, Shipment
+from recoup.store.models import CarrierPause, Claim
 
 log = logging.getLogger(__name__)
 ChannelFactory = Callable[[str, ChannelConfig], Channel]
@@ -90,50 +89,6 @@ def paused_carriers(conn: Connection) -> dict[str, str]:
     return {r.carrier: r.reason for r in conn.execute(select(t))}
 
 
-def build_packet(conn: Connection, claim: Any, contact_email: str | None) -> ClaimPacket:
-    ft = Finding.__table__  # type: ignore[attr-defined]
-    st = Shipment.__table__  # type: ignore[attr-defined]
-    f = conn.execute(select(ft).where(ft.c.id == claim.finding_id)).one()
-    sh = conn.execute(select(st).where(st.c.carrier == claim.carrier)
-                      .where(st.c.tracking_number == claim.tracking_number)).first()
-    evidence = json.loads(f.evidence or "{}")
-    lt = InvoiceLine.__table__  # type: ignore[attr-defined]
-    lines = list(conn.execute(select(lt).where(lt.c.carrier == claim.carrier)
-                              .where(lt.c.tracking_number == claim.tracking_number).order_by(lt.c.invoice_date, lt.c.id)))
-    et = ScanEvent.__table__  # type: ignore[attr-defined]
-    scans = list(conn.execute(select(et).where(et.c.carrier == claim.carrier)
-                              .where(et.c.tracking_number == claim.tracking_number).order_by(et.c.occurred_at)))
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["invoice_number", "invoice_date", "charge_type", "amount", "billed_weight", "zone", "description"])
-    for ln in lines:
-        w.writerow([ln.invoice_number, ln.invoice_date, ln.charge_type, from_cents(ln.amount_cents),
-                    ln.billed_weight or "", ln.zone or "", ln.description or ""])
-    charges = buf.getvalue().encode()
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["occurred_at_utc", "utc_offset_min", "status", "carrier_status_code", "description", "exception_reason"])
-    for e in scans:
-        w.writerow([e.occurred_at.isoformat(), e.utc_offset_min if e.utc_offset_min is not None else "", e.status,
-                    e.carrier_status_code or "", e.description or "", e.exception_reason or ""])
-    tracking = buf.getvalue().encode()
-    finding = json.dumps({"kind": f.kind, "reason": f.reason, "amount": str(from_cents(f.amount_cents)),
-                          "currency": f.currency, "deadline": str(f.deadline), "evidence": evidence},
-                         indent=1).encode()
-    attachments = (
-        Attachment("finding.json", "application/json", finding, "supporting_documentation"),
-        Attachment("charges.csv", "text/csv", charges, "invoice"),
-        Attachment("tracking.csv", "text/csv", tracking, "supporting_documentation"),
-    )
-    return ClaimPacket(
-        claim_id=claim.id, idempotency_key=claim.idempotency_key, carrier=claim.carrier, kind=claim.kind,
-        tracking_number=claim.tracking_number, amount=from_cents(claim.claimed_cents), currency=claim.currency,
-        description=f.reason, deadline=claim.deadline, ship_date=sh.ship_date if sh else None,
-        invoice_number=f.invoice_number, account_number=sh.account_number if sh else None,
-        service=sh.service if sh else None, contact_email=contact_email, evidence=attachments,
-    )
-
-
 def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as_of: dt.date, *,
            clock: Clock, carrier: str | None = None, dry_run: bool = False, actor: str = "worker",
            factory: ChannelFactory = default_factory, limit: int | None = None,
@@ -153,7 +108,7 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
     for r in rows:
         by_carrier.setdefault(r.carrier, []).append(r)
     stack = contextlib.ExitStack()   # channels that hold a connection keep it for the run
-    leases = None if dry_run else _Leases(engine)
+    leases = None if dry_run else Leases(engine)
     if leases is not None:
         stack.callback(leases.close)
     held: set[int] = set()
@@ -202,7 +157,7 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
                 with engine.connect() as conn:
                     for c in todo:
                         p = build_packet(conn, c, settings.contact_email)
-                        s.packets.append(_packet_dict(p, cfg.channel or "default"))
+                        s.packets.append(packet_dict(p, cfg.channel or "default"))
                 continue
             assert channel is not None
             batch = channel.name in ("file",)
@@ -232,49 +187,6 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
     return s
 
 
-class _Leases:
-    """Who is filing which claim right now, so that a claim in ``submitting`` is recovered only when
-    nobody alive is filing it.
-
-    PostgreSQL: a session advisory lock per claim, on a connection held for the run; the server
-    drops it when the process dies (kill -9 included), so a crashed submitter's claims are
-    recoverable at once and a live one's never. SQLite: one submitter at a time, by an exclusive
-    file lock beside the database (released by the OS on exit); a second submitter waits for it.
-    """
-
-    NAMESPACE = 0x5245
-
-    def __init__(self, engine: Engine) -> None:
-        self.conn: Connection | None = None
-        self.lockfile: Any = None
-        if engine.dialect.name == "postgresql":
-            self.conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        else:
-            path = engine.url.database
-            if path and path != ":memory:":
-                self.lockfile = open(f"{path}.submit.lock", "a+")  # noqa: SIM115 - held for the run
-                fcntl.flock(self.lockfile.fileno(), fcntl.LOCK_EX)
-
-    def hold(self, claim_id: int) -> bool:
-        if self.conn is None:
-            return True
-        return bool(self.conn.execute(text("SELECT pg_try_advisory_lock(:ns, :id)"),
-                                      {"ns": self.NAMESPACE, "id": claim_id}).scalar())
-
-    def release(self, claim_id: int) -> None:
-        if self.conn is not None:
-            self.conn.execute(text("SELECT pg_advisory_unlock(:ns, :id)"), {"ns": self.NAMESPACE, "id": claim_id})
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-        if self.lockfile is not None:
-            fcntl.flock(self.lockfile.fileno(), fcntl.LOCK_UN)
-            self.lockfile.close()
-            self.lockfile = None
-
-
 def _current(engine: Engine, claim_id: int) -> Any:
     ct = _claims_table()
     with engine.connect() as conn:
@@ -285,7 +197,7 @@ def _opened(stack: contextlib.ExitStack, channel: Channel) -> Channel:
     """A channel that is a context manager (the API channel: one HTTP client for the whole run
     instead of one per request) is entered, and closed when the run ends."""
     if hasattr(channel, "__enter__") and hasattr(channel, "__exit__"):
-        return stack.enter_context(channel)  # type: ignore[no-any-return]
+        return stack.enter_context(channel)  # type: ignore[no-any-return,arg-type]
     return channel
 
 
@@ -382,15 +294,6 @@ def resume(engine: Engine, carrier: str) -> bool:
         return bool(conn.execute(delete(t).where(t.c.carrier == carrier)).rowcount)
 
 
-def _packet_dict(p: ClaimPacket, channel: str) -> dict[str, Any]:
-    return {"claim_id": p.claim_id, "channel": channel, "idempotency_key": p.idempotency_key,
-            "carrier": p.carrier, "kind": p.kind, "tracking_number": p.tracking_number, "amount": str(p.amount),
-            "currency": p.currency, "deadline": p.deadline.isoformat() if p.deadline else None,
-            "description": p.description, "invoice_number": p.invoice_number,
-            "attachments": [{"filename": a.filename, "content_type": a.content_type, "bytes": len(a.data)}
-                            for a in p.evidence]}
-
-
 @dataclass
 class SyncSummary:
     polled: int = 0
@@ -449,7 +352,7 @@ def sync(engine: Engine, settings: Settings, contracts: ContractSet | None, *, c
                     s.problems.append(str(e))
     finally:
         stack.close()
-    s.reconciled = reconcile(engine, actor, clock=clock).matched
+    s.reconciled = reconcile(engine, clock=clock).matched
     return s
 
 
@@ -473,61 +376,3 @@ def near_deadline(engine: Engine, as_of: dt.date, days: int) -> list[dict[str, A
         return [{"id": r.id, "carrier": r.carrier, "tracking_number": r.tracking_number, "kind": r.kind,
                  "status": r.status, "deadline": r.deadline.isoformat(), "amount": str(from_cents(r.claimed_cents)),
                  "currency": r.currency} for r in rows]
-
-
-# ----------------------------------------------------------------------------- what a person decides
-
-def _one(conn: Connection, claim_id: int) -> Any:
-    ct = _claims_table()
-    c = conn.execute(select(ct).where(ct.c.id == claim_id)).first()
-    if c is None:
-        raise RecoupError(f"no claim {claim_id}")
-    return c
-
-
-def approve(engine: Engine, claim_id: int, actor: str, *, clock: Clock) -> None:
-    ct = _claims_table()
-    now = clock.now()
-    with engine.begin() as conn:
-        c = _one(conn, claim_id)
-        if c.status not in UNFILED:
-            raise RecoupError(f"claim {claim_id} is {c.status}: only ready claims wait for approval")
-        conn.execute(update(ct).where(ct.c.id == claim_id).values(approved_by=actor, updated_at=now))
-        record(conn, claim_id, c.status, c.status, actor, "approved for filing", now=now)
-
-
-def cancel(engine: Engine, claim_id: int, actor: str, reason: str, *, clock: Clock) -> None:
-    with engine.begin() as conn:
-        c = _one(conn, claim_id)
-        try:
-            move(conn, claim_id, c.status, "cancelled", actor, reason or "cancelled by a person", now=clock.now())
-        except TransitionError:
-            raise RecoupError(f"claim {claim_id} is {c.status}: it cannot be cancelled") from None
-
-
-def retry(engine: Engine, claim_id: int, actor: str, *, clock: Clock) -> None:
-    with engine.begin() as conn:
-        c = _one(conn, claim_id)
-        if c.status not in ("needs_attention", "rejected", "expired"):
-            raise RecoupError(f"claim {claim_id} is {c.status}: only needs_attention, rejected or expired claims are retried")
-        move(conn, claim_id, c.status, "ready", actor, "retry asked by a person", now=clock.now(), message=None)
-
-
-def update_claim(engine: Engine, claim_id: int, actor: str, *, status: str, amount: Decimal | None,
-                 reference: str | None, clock: Clock) -> None:
-    now = clock.now()
-    with engine.begin() as conn:
-        c = _one(conn, claim_id)
-        vals: dict[str, Any] = {}
-        if amount is not None:
-            vals["approved_cents"] = to_cents(amount)
-        if reference:
-            vals["carrier_reference"] = reference
-        if status in ("submitted", "prepared") and c.filed_at is None:
-            vals["filed_at"] = now
-        detail = f"recorded by hand: {status}" + (f" {amount}" if amount is not None else "") + (
-            f" ref {reference}" if reference else "")
-        try:
-            move(conn, claim_id, c.status, status, actor, detail, now=now, **vals)
-        except TransitionError as e:
-            raise RecoupError(str(e)) from None

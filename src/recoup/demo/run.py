@@ -13,6 +13,8 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -117,6 +119,51 @@ class DemoResult:
     @property
     def contracts(self) -> Path:
         return self.folder / "data" / "contracts"
+
+
+#: the file that says a folder holds a demo (which a later demo may replace), and what a demo writes
+MARKER = ".recoup-demo"
+WRITTEN = ("demo.db", "demo.db-wal", "demo.db-shm", "data", "reports", "outbox", MARKER)
+
+
+def prepare_folder(out: Path | None) -> tuple[Path, bool]:
+    """The demo's folder and whether the demo made it: a new temporary folder when ``out`` is None. An
+    existing folder must be empty or hold an earlier demo (whose files are replaced); anything else is
+    refused (ValueError), never overwritten."""
+    if out is None:
+        return Path(tempfile.mkdtemp(prefix="recoup-demo-")).resolve(), True
+    out = out.expanduser().resolve()
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} exists and is not a folder")
+    created = not out.exists()
+    if not created and any(out.iterdir()):
+        if not (out / MARKER).is_file():
+            raise ValueError(f"{out} is not empty: give an empty or new folder")
+        _remove_written(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out, created
+
+
+def mark_folder(folder: Path) -> None:
+    """Say that ``folder`` holds a demo, so that the next demo there may replace it."""
+    (folder / MARKER).write_text("made by `recoup demo`; safe to delete\n", encoding="utf-8")
+
+
+def remove_demo(folder: Path, *, created: bool) -> None:
+    """``--no-keep``: the folder goes when the demo made it; else only what the demo wrote in it."""
+    if created:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        _remove_written(folder)
+
+
+def _remove_written(folder: Path) -> None:
+    for name in WRITTEN:
+        p = folder / name
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
 
 
 def run_demo(folder: Path, *, seed: int = DEFAULT_SEED, shipments: int = DEFAULT_SHIPMENTS,

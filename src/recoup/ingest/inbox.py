@@ -7,7 +7,9 @@
   was rejected).
 
 Order: shipments first (scans and invoices are judged against the manifest), then scans, then
-invoices, each folder's files sorted by name; after the invoices, credits are reconciled with claims.
+invoices, each folder's files sorted by name. Matching the credits of the invoices loaded with claims is
+the claims flow's, not this module's: the command or job that ran the inbox reconciles after it
+(``InboxRun.invoices_loaded``).
 
 Nothing is read twice or lost: a file is moved only after its transaction committed (``ingest_file``
 commits before it returns); a crash between the commit and the move leaves the file in the inbox and
@@ -35,7 +37,6 @@ from recoup.settings import Settings
 if TYPE_CHECKING:   # the readers (pandas) load when files are ingested, not when `worker status` lists folders
     from sqlalchemy.engine import Engine
 
-    from recoup.claims.reconcile import ReconcileSummary
     from recoup.ingest.service import FileSummary
     from recoup.sla.contracts import ContractSet
 
@@ -51,7 +52,6 @@ IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".filepart", ".crdownload", ".r
 class InboxRun:
     files: list[FileSummary] = field(default_factory=list)
     moved: dict[str, str] = field(default_factory=dict)        # source path -> where it went
-    reconciled: ReconcileSummary | None = None
     stopped: bool = False                                      # the stop flag cut the run short
     folders: int = 0                                           # inbox folders configured
     retry: list[str] = field(default_factory=list)             # left in place after a transient failure
@@ -66,12 +66,14 @@ class InboxRun:
             "duplicates": sum(s.duplicates for s in self.files),
             "rejected_rows": sum(s.rejected for s in self.files),
         }
-        if self.reconciled is not None:
-            out["credits_matched"] = self.reconciled.matched
-            out["credits_unmatched"] = self.reconciled.unmatched
         if self.stopped:
             out["stopped"] = 1
         return out
+
+    @property
+    def invoices_loaded(self) -> bool:
+        """Invoices were stored: their credits wait to be matched with claims."""
+        return any(s.invoices for s in self.files)
 
 
 def inbox_folders(settings: Settings) -> list[tuple[str, Path]]:
@@ -114,18 +116,16 @@ def ingest_file(*args: Any, **kwargs: Any) -> FileSummary:
 def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None, *, clock: Clock,
               stop: Callable[[], bool] | None = None,
               on_file: Callable[[FileSummary, str], None] | None = None) -> InboxRun:
-    """As :func:`ingest_inbox`, with where each file went and the reconciliation.
+    """As :func:`ingest_inbox`, with where each file went.
 
     ``stop`` is checked between files: when it says so, the run ends after the file in hand (loaded
     and moved), leaving the rest for the next run.
     """
-    from recoup.claims.reconcile import reconcile
     from recoup.ingest.service import FileSummary
 
     run = InboxRun()
     folders = inbox_folders(settings)
     run.folders = len(folders)
-    invoices_loaded = False
     for kind, folder in folders:
         if not folder.is_dir():
             log.warning("inbox folder for %s does not exist: %s", kind, folder)
@@ -155,8 +155,6 @@ def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None,
             run.files.append(summary)
             if dst is not None:
                 run.moved[str(path)] = str(dst)
-            if summary.invoices:
-                invoices_loaded = True
             log.info("inbox %s: %s -> %s (read %d, stored %d, duplicates %d, rejected %d%s)", kind, path.name,
                      dst.parent.name if dst else "left in place", summary.read, summary.stored,
                      summary.duplicates, summary.rejected, "; refused: " + summary.refused if summary.refused else "")
@@ -164,9 +162,6 @@ def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None,
                 on_file(summary, str(dst) if dst else "")
         if run.stopped:
             break
-    if invoices_loaded:
-        # credits on the new invoices pay claims: match them now (spec: after every invoice ingest)
-        run.reconciled = reconcile(engine, clock=clock)
     return run
 
 

@@ -157,6 +157,8 @@ def cached_contracts(folder: Path) -> Callable[[], ContractSet]:
 # ----------------------------------------------------------------------------------------- jobs
 
 def ingest_inbox(ctx: JobContext) -> dict[str, int]:
+    """Load the inbox folders; then, when invoices were loaded, the claims flow matches their credits."""
+    from recoup.claims.reconcile import reconcile
     from recoup.ingest.inbox import inbox_folders, run_inbox
 
     if not inbox_folders(ctx.settings):
@@ -168,7 +170,14 @@ def ingest_inbox(ctx: JobContext) -> dict[str, int]:
             ctx.logger.warning("inbox file refused: %s: %s", s.path, s.refused)
         elif s.rejected:
             ctx.logger.warning("inbox file loaded with %d row(s) rejected: %s", s.rejected, s.path)
-    return run.counts()
+    counts = run.counts()
+    if run.invoices_loaded:
+        r = reconcile(ctx.engine, clock=ctx.clock())
+        stopped = counts.pop("stopped", None)       # the counts read as before: credits, then stopped
+        counts |= {"credits_matched": r.matched, "credits_unmatched": r.unmatched}
+        if stopped is not None:
+            counts["stopped"] = stopped
+    return counts
 
 
 def pull_tracking(ctx: JobContext) -> dict[str, int]:
@@ -211,10 +220,13 @@ def pull_tracking(ctx: JobContext) -> dict[str, int]:
 
 
 def audit(ctx: JobContext) -> dict[str, int]:
+    """Audit; then the claims flow matches credits loaded before their claims existed."""
     from recoup.audit.service import audit as run_audit
+    from recoup.claims.reconcile import reconcile
 
     s = run_audit(ctx.engine, ctx.contracts(), ctx.as_of(), clock=ctx.clock(),
                   approval_threshold=ctx.settings.approval_threshold)
+    reconciled = reconcile(ctx.engine, clock=ctx.clock()).matched
     problems = []
     for w, n in sorted(s.warnings.items()):
         if w.startswith(CONTRACT_NOT_LOADED):   # a carrier is not audited at all: a person must fix it
@@ -224,7 +236,7 @@ def audit(ctx: JobContext) -> dict[str, int]:
             ctx.logger.info("audit warning: %s (%dx)", w, n)
     counts = {"shipments": s.shipments, "findings": s.findings, "new": s.new, "updated": s.updated,
             "withdrawn": s.withdrawn, "claims_opened": s.claims_opened, "claims_cancelled": s.claims_cancelled,
-            "claims_updated": s.claims_updated, "reconciled": s.reconciled, "warnings": sum(s.warnings.values())}
+            "claims_updated": s.claims_updated, "reconciled": reconciled, "warnings": sum(s.warnings.values())}
     if problems:
         raise JobWarning(problems, counts)
     return counts

@@ -4,15 +4,13 @@ claims filed to the sandbox carrier on 127.0.0.1. Needs nothing but the install.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from recoup.cli_base import app, fail
+from recoup.commands.base import fail
 from recoup.demo import DEFAULT_FAULTS, DEFAULT_SEED, DEFAULT_SHIPMENTS
 from recoup.errors import RecoupError
 from recoup.money import from_cents
@@ -21,37 +19,6 @@ from recoup.output import stderr
 if TYPE_CHECKING:
     from recoup.demo.run import DemoResult
 
-MARKER = ".recoup-demo"
-WRITTEN = ("demo.db", "demo.db-wal", "demo.db-shm", "data", "reports", "outbox", MARKER)
-
-
-def _prepare(out: Path | None) -> tuple[Path, bool]:
-    """The demo's folder and whether the demo made it. An existing folder must be empty or hold an
-    earlier demo (whose files are replaced); anything else is refused, never overwritten."""
-    if out is None:
-        return Path(tempfile.mkdtemp(prefix="recoup-demo-")).resolve(), True
-    out = out.expanduser().resolve()
-    if out.exists() and not out.is_dir():
-        raise typer.BadParameter(f"{out} exists and is not a folder", param_hint="--out")
-    created = not out.exists()
-    if not created and any(out.iterdir()):
-        if not (out / MARKER).is_file():
-            raise typer.BadParameter(f"{out} is not empty: give an empty or new folder", param_hint="--out")
-        _remove_written(out)
-    out.mkdir(parents=True, exist_ok=True)
-    return out, created
-
-
-def _remove_written(folder: Path) -> None:
-    for name in WRITTEN:
-        p = folder / name
-        if p.is_dir():
-            shutil.rmtree(p)
-        elif p.exists():
-            p.unlink()
-
-
-@app.command()
 def demo(
     out: Path | None = typer.Option(None, "--out", help="Folder for the demo's database, data and report "
                                     "(default: a new temporary folder)."),
@@ -66,7 +33,7 @@ def demo(
     """End to end on generated sample data in a temporary database: its period replayed day by day through
     the worker's jobs (audit, file claims with the sandbox carrier, follow them, reconcile credits on their
     date), then the monthly report; prints a summary."""
-    from recoup.demo.run import run_demo
+    from recoup.demo.run import mark_folder, prepare_folder, remove_demo, run_demo
     from recoup.sandbox import parse_faults
 
     if fmt not in ("table", "json"):
@@ -75,19 +42,19 @@ def demo(
         parse_faults(faults)
     except RecoupError as e:
         raise typer.BadParameter(str(e), param_hint="--faults") from None
-    folder, created = _prepare(out)
+    try:
+        folder, created = prepare_folder(out)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--out") from None
     err = stderr()
     try:
-        (folder / MARKER).write_text("made by `recoup demo`; safe to delete\n", encoding="utf-8")
+        mark_folder(folder)
         result = run_demo(folder, seed=seed, shipments=shipments, faults=faults,
                           progress=lambda msg: err.print(f"[dim]demo:[/dim] {msg}", soft_wrap=True))
     except (RecoupError, OSError) as e:
         fail(f"demo failed: {e} (its files are in {folder})")
     if not keep:
-        if created:
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            _remove_written(folder)
+        remove_demo(folder, created=created)
     for n in result.notes:
         err.print(f"[yellow]note[/yellow] {n}", soft_wrap=True)
     for p in result.problems:

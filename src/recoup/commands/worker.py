@@ -1,4 +1,4 @@
-"""`recoup worker run|status` and `recoup ingest inbox`."""
+"""`recoup worker run|status`."""
 
 from __future__ import annotations
 
@@ -8,84 +8,15 @@ from typing import Any
 
 import typer
 
-from recoup.cli_base import (
-    AS_OF_HELP,
-    app,
-    check_format,
-    command_clock,
-    ctx_of,
-    fail,
-    guarded,
-    ingest_app,
-    parse_date,
-)
+from recoup.commands.base import AS_OF_HELP, check_format, command_clock, ctx_of, guarded, parse_date
 from recoup.output import emit, stderr
 
-worker_app = typer.Typer(no_args_is_help=True, help="The scheduled worker: run it, see what it did.")
-app.add_typer(worker_app, name="worker")
-
-
-# ----------------------------------------------------------------------------- ingest inbox
-
-@ingest_app.command("inbox")
-@guarded
-def ingest_inbox(ctx: typer.Context, fmt: str = typer.Option("table", "--format", callback=check_format),
-                 as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP)) -> None:
-    """Load every file waiting in the inbox folders (shipments, then scans, then invoices); move each
-    to archive/ or rejected/ beside it; reconcile credits."""
-    from recoup.ingest.inbox import inbox_folders, reason_text, refused_whole, run_inbox
-    from recoup.progress import file_progress
-    from recoup.worker.jobs import JobContext
-    from recoup.worker.scheduler import stop_on_signals
-
-    c = ctx_of(ctx)
-    settings = c.settings
-    folders = inbox_folders(settings)
-    if not folders:
-        fail("no inbox folder configured: set inbox.shipments / inbox.scans / inbox.invoices in the config "
-             "or RECOUP_INBOX__SHIPMENTS / RECOUP_INBOX__SCANS / RECOUP_INBOX__INVOICES")
-    engine = c.engine()
-    contracts = c.contracts() if settings.contracts_dir().is_dir() else None
-    jctx = JobContext(engine, settings, c.contracts, clock_source=command_clock(as_of))
-    from recoup.ingest.inbox import pending_files
-
-    total = sum(len(pending_files(f)) for _k, f in folders)
-    with stop_on_signals(jctx), file_progress(total, "ingest inbox") as tick:
-        run = run_inbox(engine, settings, contracts, clock=jctx.clock(), stop=jctx.stopping,
-                        on_file=lambda s, _d: tick(s.path))
-    err = stderr()
-    bad = False
-    for s in run.files:
-        if s.refused or s.errors:
-            bad = True
-            where = run.moved.get(s.path, s.path)
-            first, *rest = reason_text(s).splitlines()
-            err.print(f"[red]{'refused' if refused_whole(s) else 'rejected rows'}[/red] {s.path} -> {where}: {first}",
-                      soft_wrap=True)
-            for line in rest:
-                err.print(f"  {line}", soft_wrap=True)
-    if run.stopped:
-        err.print("stopped: the files left wait for the next run")
-    if fmt == "json":
-        out: dict[str, Any] = {"files": [{**s.as_dict(), "kind": s.kind, "moved_to": run.moved.get(s.path)}
-                                         for s in run.files]}
-        if run.reconciled is not None:
-            out["reconciled"] = run.reconciled.as_dict()
-        sys.stdout.write(json.dumps(out, indent=1) + "\n")
-    else:
-        emit([{"kind": s.kind, "path": s.path, "format": s.format or "-", "read": s.read, "stored": s.stored,
-               "updated": s.updated, "duplicates": s.duplicates, "rejected": s.rejected + (1 if s.refused else 0),
-               "moved_to": run.moved.get(s.path, "-")} for s in run.files], fmt, title="ingest inbox")
-        if run.reconciled is not None and run.reconciled.matched:
-            err.print(f"reconciled {run.reconciled.matched} credit(s) with claims; "
-                      f"{run.reconciled.unmatched} unmatched")
-    if bad:
-        raise typer.Exit(1)
+app = typer.Typer(no_args_is_help=True, help="The scheduled worker: run it, see what it did.")
 
 
 # ----------------------------------------------------------------------------- worker run
 
-@worker_app.command("run")
+@app.command("run")
 @guarded
 def worker_run(
     ctx: typer.Context,
@@ -136,7 +67,7 @@ def worker_run(
 
 # ----------------------------------------------------------------------------- worker status
 
-@worker_app.command("status")
+@app.command("status")
 @guarded
 def worker_status(ctx: typer.Context, fmt: str = typer.Option("table", "--format", callback=check_format),
                   as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from recoup.cli_base import app, check_format, ctx_of, fail, guarded, parse_date
+from recoup.commands.base import check_format, ctx_of, fail, guarded, parse_date
 from recoup.output import emit, stderr
 
 
@@ -18,7 +18,6 @@ def _because(d: dict[str, object]) -> str:
     return "; ".join(f"{k}: {v}" for k, v in sorted(d.items()))
 
 
-@app.command()
 @guarded
 def backtest(
     ctx: typer.Context,

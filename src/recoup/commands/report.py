@@ -1,25 +1,18 @@
-"""`recoup report monthly` and `recoup sla scorecard`."""
+"""`recoup report monthly|send`."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from recoup.cli_base import app, check_format, command_clock, ctx_of, fail, guarded
-from recoup.output import emit, stderr
+from recoup.commands.base import command_clock, ctx_of, fail, guarded
+from recoup.output import stderr
 
-report_app = typer.Typer(no_args_is_help=True, help="Finance reports.")
-sla_app = typer.Typer(no_args_is_help=True, help="Service levels: how carriers kept their promises.")
-app.add_typer(report_app, name="report")
-app.add_typer(sla_app, name="sla")
-
-SCORECARD_COLUMNS = ["shipments", "delivered", "on_time", "late", "on_time_rate", "lost", "damaged",
-                     "avg_days_late"]
+app = typer.Typer(no_args_is_help=True, help="Finance reports.")
 
 
-@report_app.command("monthly")
+@app.command("monthly")
 @guarded
 def report_monthly(
     ctx: typer.Context,
@@ -54,7 +47,7 @@ def report_monthly(
     stderr().print(f"report {month}: {len(paths)} file(s) in {folder}")
 
 
-@report_app.command("send")
+@app.command("send")
 @guarded
 def report_send(
     ctx: typer.Context,
@@ -68,9 +61,9 @@ def report_send(
 ) -> None:
     """Write the month's report and e-mail it, the files attached, over the SMTP server of the settings
     (notify.smtp_url, from notify.from_email); prints the recipients."""
-    from recoup.reports.monthly import build_monthly, parse_formats, write_monthly
+    from recoup.reports.mail import send_monthly
+    from recoup.reports.monthly import parse_formats
     from recoup.reports.sla import month_bounds
-    from recoup.worker.notify import send_email
 
     try:
         month_bounds(month)
@@ -88,61 +81,6 @@ def report_send(
         fail("no SMTP server: set notify.smtp_url in the config (RECOUP_NOTIFY__SMTP_URL=smtp://host:25)")
     day = command_clock(as_of).today()
     folder = out if out is not None else c.settings.reports_dir
-    engine = c.engine()
-    try:
-        paths = write_monthly(engine, month, folder, formats=fmts, as_of=day, near_days=c.settings.near_deadline_days)
-    except OSError as e:
-        fail(f"cannot write the report into {folder}: {e}")
-    rep = build_monthly(engine, month, as_of=day, near_days=c.settings.near_deadline_days)
-    lines = [f"The recovery report for {month} is attached ({len(paths)} file(s)).", ""]
-    for t in rep.totals:
-        cur = t["currency"]
-        lines.append(f"{cur}: credited {t['credited']:,.2f}, claimed {t['claimed']:,.2f} in {t['claims']:,} claims, "
-                     f"left on the table {t['missed_amount']:,.2f}, leaked {t['leaked_amount']:,.2f}")
-    if not rep.totals:
-        lines.append("Nothing happened in this month: no shipments, invoices, findings, claims or credits.")
-    import smtplib
-
-    try:
-        send_email(c.settings, recipients, f"recoup: recovery report {month}", "\n".join(lines) + "\n", paths)
-    except (OSError, smtplib.SMTPException, ValueError) as e:
-        fail(f"the report was written ({folder}) but not sent: {type(e).__name__}: {e}")
+    paths = send_monthly(c.engine(), c.settings, month, folder, recipients=recipients, formats=fmts, as_of=day)
     typer.echo("\n".join(recipients))
     stderr().print(f"report {month}: sent {len(paths)} file(s) to {len(recipients)} recipient(s)")
-
-
-def _table_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from decimal import Decimal
-
-    out = []
-    for r in rows:
-        rate = r.get("on_time_rate")
-        out.append({**r, "on_time_rate": f"{(rate * 100).quantize(Decimal('0.1'))}%" if rate is not None else None})
-    return out
-
-
-@sla_app.command("scorecard")
-@guarded
-def sla_scorecard(
-    ctx: typer.Context,
-    by: str = typer.Option("carrier", "--by", metavar="[carrier|service|month|lane|weekday]",
-                             help="One row per carrier, service, month, lane or weekday."),
-    month: str | None = typer.Option(None, "--month", help="Only shipments shipped in this month (YYYY-MM)."),
-    fmt: str = typer.Option("table", "--format", callback=check_format),
-) -> None:
-    """On-time rate, late, lost and damaged counts (on_time_rate is a ratio; avg_days_late in days)."""
-    from recoup.reports.sla import BY, KEYS, month_bounds, scorecard
-
-    if by not in BY:
-        raise typer.BadParameter(f"one of {', '.join(BY)}", param_hint="--by")
-    if month is not None:
-        try:
-            month_bounds(month)
-        except ValueError as e:
-            raise typer.BadParameter(str(e), param_hint="--month") from None
-    rows = scorecard(ctx_of(ctx).engine(), by, month=month)
-    cols = [*KEYS[by], *SCORECARD_COLUMNS]
-    if fmt == "table":
-        emit(_table_rows(rows), fmt, columns=cols, title=f"SLA scorecard by {by}" + (f", shipped in {month}" if month else ""))
-    else:
-        emit(rows, fmt, columns=cols)

@@ -1,4 +1,4 @@
-"""`recoup sandbox` and `recoup serve`."""
+"""`recoup serve`: the EasyPost webhook receiver."""
 
 from __future__ import annotations
 
@@ -6,20 +6,8 @@ from pathlib import Path
 
 import typer
 
-from recoup.cli_base import app, ctx_of, fail, guarded
+from recoup.commands.base import ctx_of, fail, guarded
 from recoup.output import stderr
-
-
-@app.command()
-@guarded
-def sandbox(port: int = typer.Option(8765, "--port", help="Port on 127.0.0.1 (0: any free port)."),
-            faults: str = typer.Option("", "--faults", help='e.g. "429=0.2,500=0.1,timeout=0.05,reject=0.1,partial=0.1,seed=7"'),
-            api_key: str | None = typer.Option(None, "--api-key", help="Demand this API key (default: any key)."),
-            hold: float | None = typer.Option(None, "--hold", help="Seconds a timeout fault holds (default 30).")) -> None:
-    """The sandbox carrier server (EasyPost-style claims API with fault injection) on 127.0.0.1."""
-    from recoup.sandbox import serve
-
-    serve(port, faults, api_key=api_key, hold_s=hold)
 
 
 def read_secret_file(path: Path) -> str:
@@ -34,7 +22,6 @@ def read_secret_file(path: Path) -> str:
     return secret
 
 
-@app.command()
 @guarded
 def serve(ctx: typer.Context, host: str = typer.Option("127.0.0.1", "--host", help="Bind address (loopback by default)."),
           port: int = typer.Option(8080, "--port"),

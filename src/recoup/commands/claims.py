@@ -1,4 +1,4 @@
-"""`recoup claims ...` and `recoup recovered`."""
+"""`recoup claims list|show|submit|sync|approve|cancel|retry|update|resume|expire`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from decimal import Decimal, InvalidOperation
 import typer
 
 from recoup.claims.states import ALL
-from recoup.cli_base import (
+from recoup.commands.base import (
     AS_OF_HELP,
-    app,
     carrier_code,
     carrier_help,
     check_format,
@@ -19,12 +18,10 @@ from recoup.cli_base import (
     ctx_of,
     fail,
     guarded,
-    parse_date,
 )
 from recoup.output import emit, stderr
 
-claims_app = typer.Typer(no_args_is_help=True, help="Claims: list, inspect, file, follow, decide.")
-app.add_typer(claims_app, name="claims")
+app = typer.Typer(no_args_is_help=True, help="Claims: list, inspect, file, follow, decide.")
 
 AS_OF = typer.Option(None, "--as-of", help=AS_OF_HELP)
 
@@ -38,7 +35,7 @@ LIST_COLUMNS = ["id", "kind", "carrier", "tracking_number", "status", "channel",
                 "deadline", "filed_at", "carrier_reference"]
 
 
-@claims_app.command("list")
+@app.command("list")
 @guarded
 def claims_list(ctx: typer.Context, status: str | None = typer.Option(None, "--status", help="Claim status, any case: " + ", ".join(ALL) + "."),
                 carrier: str | None = typer.Option(None, "--carrier", help=carrier_help()),
@@ -59,7 +56,7 @@ def claims_list(ctx: typer.Context, status: str | None = typer.Option(None, "--s
     show(rows, fmt, CLAIMS, title="claims", columns=columns, sort=sort, limit=limit, total=p.total if p else None)
 
 
-@claims_app.command("show")
+@app.command("show")
 @guarded
 def claims_show(ctx: typer.Context, claim_id: int = typer.Argument(..., metavar="CLAIM_ID"),
                 fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
@@ -81,7 +78,7 @@ def claims_show(ctx: typer.Context, claim_id: int = typer.Argument(..., metavar=
     emit(hist, "table", title="history")
 
 
-@claims_app.command("submit")
+@app.command("submit")
 @guarded
 def claims_submit(ctx: typer.Context, carrier: str | None = typer.Option(None, "--carrier", help=carrier_help("Only this carrier")),
                   dry_run: bool = typer.Option(False, "--dry-run", help="Print the packets that would be filed."),
@@ -110,7 +107,7 @@ def claims_submit(ctx: typer.Context, carrier: str | None = typer.Option(None, "
         raise typer.Exit(1)
 
 
-@claims_app.command("sync")
+@app.command("sync")
 @guarded
 def claims_sync(ctx: typer.Context, as_of: str | None = AS_OF) -> None:
     """Poll carriers for claim status; reconcile credits from invoices."""
@@ -125,11 +122,11 @@ def claims_sync(ctx: typer.Context, as_of: str | None = AS_OF) -> None:
         raise typer.Exit(1)
 
 
-@claims_app.command("approve")
+@app.command("approve")
 @guarded
 def claims_approve(ctx: typer.Context, ids: list[int] = typer.Argument(..., metavar="CLAIM_ID"), as_of: str | None = AS_OF) -> None:
     """Approve claims above the approval threshold for filing."""
-    from recoup.claims.service import approve
+    from recoup.claims.decide import approve
 
     clock = command_clock(as_of)
     for i in ids:
@@ -137,12 +134,12 @@ def claims_approve(ctx: typer.Context, ids: list[int] = typer.Argument(..., meta
     stderr().print(f"approved {len(ids)} claim(s)")
 
 
-@claims_app.command("cancel")
+@app.command("cancel")
 @guarded
 def claims_cancel(ctx: typer.Context, ids: list[int] = typer.Argument(..., metavar="CLAIM_ID"),
                   reason: str = typer.Option("", "--reason"), as_of: str | None = AS_OF) -> None:
     """Cancel claims (with a reason)."""
-    from recoup.claims.service import cancel
+    from recoup.claims.decide import cancel
 
     clock = command_clock(as_of)
     for i in ids:
@@ -150,11 +147,11 @@ def claims_cancel(ctx: typer.Context, ids: list[int] = typer.Argument(..., metav
     stderr().print(f"cancelled {len(ids)} claim(s)")
 
 
-@claims_app.command("retry")
+@app.command("retry")
 @guarded
 def claims_retry(ctx: typer.Context, ids: list[int] = typer.Argument(..., metavar="CLAIM_ID"), as_of: str | None = AS_OF) -> None:
     """Put claims that need attention (or were rejected/expired) back to ready."""
-    from recoup.claims.service import retry
+    from recoup.claims.decide import retry
 
     clock = command_clock(as_of)
     for i in ids:
@@ -162,14 +159,14 @@ def claims_retry(ctx: typer.Context, ids: list[int] = typer.Argument(..., metava
     stderr().print(f"{len(ids)} claim(s) ready again")
 
 
-@claims_app.command("update")
+@app.command("update")
 @guarded
 def claims_update(ctx: typer.Context, claim_id: int = typer.Argument(..., metavar="CLAIM_ID"),
                   status: str = typer.Option(..., "--status", help="The new status: " + ", ".join(ALL) + "."),
                   amount: str | None = typer.Option(None, "--amount"),
                   reference: str | None = typer.Option(None, "--reference"), as_of: str | None = AS_OF) -> None:
     """Record a carrier's answer by hand."""
-    from recoup.claims.service import update_claim
+    from recoup.claims.decide import update_claim
 
     if status not in ALL:
         raise typer.BadParameter(f"one of {', '.join(ALL)}", param_hint="--status")
@@ -183,7 +180,7 @@ def claims_update(ctx: typer.Context, claim_id: int = typer.Argument(..., metava
     stderr().print(f"claim {claim_id}: {status}")
 
 
-@claims_app.command("resume")
+@app.command("resume")
 @guarded
 def claims_resume(ctx: typer.Context, carrier: str = typer.Argument(..., metavar="CARRIER")) -> None:
     """Resume a carrier's channel paused after an authentication failure."""
@@ -194,7 +191,7 @@ def claims_resume(ctx: typer.Context, carrier: str = typer.Argument(..., metavar
     stderr().print(f"{carrier}: resumed")
 
 
-@claims_app.command("expire")
+@app.command("expire")
 @guarded
 def claims_expire(ctx: typer.Context, as_of: str | None = AS_OF) -> None:
     """Expire unfiled claims whose deadline has passed."""
@@ -203,25 +200,3 @@ def claims_expire(ctx: typer.Context, as_of: str | None = AS_OF) -> None:
     clock = command_clock(as_of)
     n = expire(ctx_of(ctx).engine(), clock.today(), actor_cli(), clock=clock)
     stderr().print(f"{n} claim(s) expired")
-
-
-@app.command()
-@guarded
-def recovered(ctx: typer.Context, by: str = typer.Option("carrier", "--by", metavar="[carrier|month|kind]",
-                                                               help="One row per carrier, month or kind."),
-              date_from: str | None = typer.Option(None, "--from", help="Claims opened on or after this day."),
-              date_to: str | None = typer.Option(None, "--to", help="Claims opened on or before this day."),
-              as_of: str | None = typer.Option(None, "--as-of", help="As known on this day: claims opened and credits "
-                                               "invoiced up to it (the default --to); default: everything."),
-              fmt: str = typer.Option("table", "--format", callback=check_format)) -> None:
-    """Recovered amounts: claimed, approved, credited."""
-    from recoup.queries import recovered as q
-
-    if by not in ("carrier", "month", "kind"):
-        raise typer.BadParameter("one of carrier, month, kind", param_hint="--by")
-    day = parse_date(as_of, "--as-of")
-    to = parse_date(date_to, "--to")
-    if day is not None:
-        to = min(to, day) if to is not None else day
-    rows = q(ctx_of(ctx).engine(), by=by, date_from=parse_date(date_from, "--from"), date_to=to)
-    emit(rows, fmt, columns=[by, "claims", "claimed", "approved", "credited", "currency"], title="recovered")

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import typer
 
-from recoup.cli_base import app, check_format, guarded
+from recoup.commands.base import check_format, guarded
 
 
-@app.command("rules")
 @guarded
 def rules_(fmt: str = typer.Option("table", "--format", callback=check_format, help="table, csv or json.")) -> None:
     """List every audit rule: kind, what it finds, its sources and the contract keys it reads."""
