@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from recoup.reports.cells import force_text
-from recoup.reports.monthly import COLUMNS, DATE_RULES, SECTIONS, TOTAL, Col, MonthlyReport
+from recoup.reports.monthly_model import COLUMNS, DATE_RULES, SECTIONS, TOTAL, Col, MonthlyReport
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
@@ -198,7 +198,7 @@ def write_xlsx(report: MonthlyReport, path: Path) -> Path:
             for k, (what, rule) in enumerate(DATE_RULES, note + 1):
                 ws.cell(row=k, column=1, value=what)
                 ws.cell(row=k, column=4, value=rule)
-            blocks = []
+            blocks: list[tuple[str, int, int]] = []
             for i, r in enumerate(carriers, first):
                 if blocks and blocks[-1][0] == r["currency"]:
                     blocks[-1] = (r["currency"], blocks[-1][1], i)
