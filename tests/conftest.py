@@ -15,10 +15,13 @@ from sqlalchemy.pool import NullPool
 
 from recoup.store.db import init_db, make_engine
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = (ROOT / ".." / "shared").resolve()
-SMALL = SHARED / "acceptance" / "small"
-SMALL_FORMATS = SHARED / "acceptance" / "small-formats"
+# The paths tests share: take them from here (``from ..conftest import SMALL``), never recompute them.
+ROOT = Path(__file__).resolve().parents[1]                  # the repository
+SHARED = (ROOT / ".." / "shared").resolve()                 # the spec, acceptance data and samples
+ACCEPTANCE = SHARED / "acceptance"
+SMALL = ACCEPTANCE / "small"
+SMALL_FORMATS = ACCEPTANCE / "small-formats"
+REAL_FORMATS = ACCEPTANCE / "real-formats"
 SAMPLES = SHARED / "samples"
 
 _PG_STATE: dict[str, str | None] = {}
