@@ -3,6 +3,7 @@ acceptance data, and a CLI runner."""
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -69,6 +70,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     try:
         yield _pg_schema_url(base, schema)
     finally:
+        # A connection this test left open (an engine never disposed) is reported here, at the test
+        # that leaked it, rather than whenever the garbage collector happens to run later.
+        gc.collect()
         with admin.begin() as c:
             c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
