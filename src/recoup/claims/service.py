@@ -279,7 +279,7 @@ def _opened(stack: contextlib.ExitStack, channel: Channel) -> Channel:
     """A channel that is a context manager (the API channel: one HTTP client for the whole run
     instead of one per request) is entered, and closed when the run ends."""
     if hasattr(channel, "__enter__") and hasattr(channel, "__exit__"):
-        return stack.enter_context(channel)  # type: ignore[no-any-return]
+        return stack.enter_context(channel)  # type: ignore[no-any-return,arg-type]
     return channel
 
 
