@@ -33,6 +33,7 @@ then closes it without an answer; ``reset`` closes it abruptly (TCP RST); ``malf
 broken JSON. ``latency`` delays every API request. ``reject`` and ``partial`` decide each
 claim's final status, from the seed and the claim's idempotency key.
 """
+
 from __future__ import annotations
 
 from recoup.sandbox.faults import REQUEST_FAULTS, Faults, parse_faults

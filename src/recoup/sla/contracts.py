@@ -2,7 +2,11 @@
 
 A contract that fails to load names the file, the key and the reason
 (:class:`recoup.errors.ConfigError`); recoup then refuses to audit that carrier rather than guess.
+
+The loader lives here; what a contract holds is :mod:`recoup.sla.model` and the reading of its TOML
+tables, numbers and CSV files :mod:`recoup.sla.reading`. Every name of both is re-exported here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
