@@ -3,6 +3,7 @@ acceptance data, and a CLI runner."""
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -15,10 +16,13 @@ from sqlalchemy.pool import NullPool
 
 from recoup.store.db import init_db, make_engine
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = (ROOT / ".." / "shared").resolve()
-SMALL = SHARED / "acceptance" / "small"
-SMALL_FORMATS = SHARED / "acceptance" / "small-formats"
+# The paths tests share: take them from here (``from ..conftest import SMALL``), never recompute them.
+ROOT = Path(__file__).resolve().parents[1]                  # the repository
+SHARED = (ROOT / ".." / "shared").resolve()                 # the spec, acceptance data and samples
+ACCEPTANCE = SHARED / "acceptance"
+SMALL = ACCEPTANCE / "small"
+SMALL_FORMATS = ACCEPTANCE / "small-formats"
+REAL_FORMATS = ACCEPTANCE / "real-formats"
 SAMPLES = SHARED / "samples"
 
 _PG_STATE: dict[str, str | None] = {}
@@ -66,6 +70,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     try:
         yield _pg_schema_url(base, schema)
     finally:
+        # A connection this test left open (an engine never disposed) is reported here, at the test
+        # that leaked it, rather than whenever the garbage collector happens to run later.
+        gc.collect()
         with admin.begin() as c:
             c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()

@@ -10,7 +10,7 @@ from recoup.cli import app
 from recoup.errors import ConfigError
 from recoup.settings import load_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import ROOT
 
 
 def test_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:

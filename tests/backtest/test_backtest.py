@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from tests.conftest import SMALL
 from typer.testing import CliRunner
 
 from recoup.cli import app
 from recoup.leakage import AMOUNT_UNKNOWN, CHANNEL
 from recoup.store.db import make_engine
 
-SMALL = (Path(__file__).resolve().parents[2] / ".." / "shared" / "acceptance" / "small").resolve()
 PERIOD = ["--from", "2026-08-24", "--to", "2026-11-16"]
 KINDS = {"late_delivery", "lost", "damaged", "void_label", "duplicate_charge", "residential_surcharge",
          "address_correction", "delivery_area_surcharge", "dim_weight", "rate_overcharge", "fuel_surcharge"}

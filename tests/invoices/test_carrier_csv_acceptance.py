@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from recoup.invoices import dhl_mybill, fedex_csv, ups_billing
 
-ROOT = Path(__file__).resolve().parents[2]
-ACCEPTANCE = (ROOT / ".." / "shared" / "acceptance").resolve()
+from ..conftest import ACCEPTANCE
+
 SMALL, SMALL_FORMATS = ACCEPTANCE / "small", ACCEPTANCE / "small-formats"
 READERS = {"ups": ups_billing, "fedex": fedex_csv}
 

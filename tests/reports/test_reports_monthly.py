@@ -39,7 +39,8 @@ from recoup.reports.sla import BY, lane_of, late_seconds, postal_area, scorecard
 from recoup.store.db import make_engine
 from recoup.store.models import Credit, Shipment
 
-SMALL = Path(__file__).resolve().parents[2].parent / "shared" / "acceptance" / "small"
+from ..conftest import SMALL
+
 pytestmark = pytest.mark.skipif(not SMALL.is_dir(), reason=f"acceptance data not found at {SMALL}")
 
 HEADER = "carrier"

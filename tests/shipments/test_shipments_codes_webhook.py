@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import unicodedata
 from importlib import resources
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +14,8 @@ from recoup.errors import ConfigError, FileRefused
 from recoup.shipments import codes, webhook
 from recoup.shipments.codes.jsonscans import load_documents
 
-SAMPLES = (Path(__file__).parents[2] / "../shared/samples").resolve()
+from ..conftest import SAMPLES
+
 EVENT = SAMPLES / "easypost/webhook_event_tracker_updated.json"
 VECTOR = "hmac-sha256-hex=38f3f53c103713df81616a0a186d77141957323ec21d5fe9363db93840f527db"
 

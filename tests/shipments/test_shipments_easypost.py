@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 from datetime import datetime
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,8 +13,8 @@ from recoup.errors import FileRefused
 from recoup.ingest.base import SCAN_COLUMNS
 from recoup.shipments import easypost
 
-SHARED = (Path(__file__).parents[2] / "../shared").resolve()
-SAMPLES = SHARED / "samples"
+from ..conftest import SAMPLES, SHARED
+
 JSONL = SHARED / "acceptance/small-formats/scans/easypost-events.jsonl"
 CANONICAL = SHARED / "acceptance/small/scans.csv"
 FORMATS_CSV = SHARED / "acceptance/small-formats/scans.csv"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,7 +12,8 @@ from recoup.errors import FileRefused
 from recoup.ingest.base import SCAN_COLUMNS
 from recoup.shipments import fedex_track
 
-SAMPLES = (Path(__file__).parents[2] / "../shared/samples").resolve()
+from ..conftest import SAMPLES
+
 SAMPLE = SAMPLES / "tracking/fedex_track_v1_response_776094337676.json"
 
 

@@ -8,7 +8,6 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +17,8 @@ import pytest
 from recoup.errors import CarrierAuthError
 from recoup.shipments import pull
 
-SAMPLES = (Path(__file__).parents[2] / "../shared/samples").resolve()
+from ..conftest import SAMPLES
+
 FEDEX_BODY = json.loads((SAMPLES / "tracking/fedex_track_v1_response_776094337676.json").read_text())
 UPS_BODY = json.loads((SAMPLES / "tracking/ups_track_v1_response_openapi_example.json").read_text())
 EP_RETRIEVE = json.loads((SAMPLES / "easypost/test_tracker_retrieve__2.json").read_text())

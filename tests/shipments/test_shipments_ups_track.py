@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,7 +11,8 @@ from recoup.errors import FileRefused
 from recoup.ingest.base import SCAN_COLUMNS
 from recoup.shipments import ups_track
 
-SAMPLES = (Path(__file__).parents[2] / "../shared/samples").resolve()
+from ..conftest import SAMPLES
+
 SAMPLE = SAMPLES / "tracking/ups_track_v1_response_openapi_example.json"
 
 

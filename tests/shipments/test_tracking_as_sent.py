@@ -16,8 +16,9 @@ from recoup.shipments import canonical, easypost, fedex_track, ups_track, usps_t
 from recoup.shipments.codes import table
 from recoup.shipments.codes.zones import zone_for
 
+from ..conftest import SHARED
+
 HERE = Path(__file__).parents[1] / "fixtures" / "tracking"
-SHARED = (Path(__file__).parents[2] / "../shared").resolve()
 REAL_UPS = sorted((SHARED / "acceptance/real-formats/scans").glob("ups-track-*.json"))
 FEDEX_SAMPLE = SHARED / "samples/tracking/fedex_track_v1_response_776094337676.json"
 CODES = SHARED / "samples/tracking_codes"

@@ -28,11 +28,14 @@ def test_init_twice_leaves_one_schema(cli_env: dict[str, str]) -> None:
     assert second.exit_code == 0, second.output
     assert "up to date" in second.output
     eng = make_engine(cli_env["RECOUP_DATABASE_URL"])
-    with eng.connect() as c:
-        names = set(inspect(c).get_table_names())
-        assert names >= EXPECTED_TABLES
-        assert c.execute(text("select count(*) from alembic_version")).scalar() == 1
-    check_schema(eng)
+    try:
+        with eng.connect() as c:
+            names = set(inspect(c).get_table_names())
+            assert names >= EXPECTED_TABLES
+            assert c.execute(text("select count(*) from alembic_version")).scalar() == 1
+        check_schema(eng)
+    finally:
+        eng.dispose()       # a pooled PostgreSQL connection left to the garbage collector is a leak
 
 
 def test_commands_refuse_a_database_without_schema(cli_env: dict[str, str]) -> None:

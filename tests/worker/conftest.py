@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
+from tests.conftest import SMALL
 
 from recoup.settings import Settings, load_settings
 from recoup.store.db import init_db, make_engine
 from recoup.worker.jobs import JobContext, cached_contracts
 
-SMALL = (Path(__file__).resolve().parents[2] / ".." / "shared" / "acceptance" / "small").resolve()
 CARRIERS = ("ups", "fedex", "dpd_uk", "royal_mail")
 RECOUP = str(Path(sys.executable).parent / "recoup")
 

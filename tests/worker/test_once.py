@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, insert, select
+from tests.conftest import SAMPLES
 from typer.testing import CliRunner
 
 from recoup.cli import app
@@ -149,7 +150,7 @@ def test_monthly_report_written_once(settings: Settings, monkeypatch: pytest.Mon
     assert jobs.previous_month(dt.date(2026, 1, 5)) == "2025-12"
 
 
-EP_TRACKER = json.loads((SMALL.parents[1] / "samples" / "easypost" / "test_tracker_retrieve__2.json").read_text())["response"]["body"]
+EP_TRACKER = json.loads((SAMPLES / "easypost" / "test_tracker_retrieve__2.json").read_text())["response"]["body"]
 
 
 def test_pull_tracking_asks_only_configured_carriers(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from recoup.carriers.base import CarrierSpec, ChannelName
 from recoup.clock import Clock
+
+if TYPE_CHECKING:
+    from recoup.settings import CarrierSettings
 
 ClaimStatus = Literal[
     "ready", "submitting", "submitted", "in_review", "approved", "approved_partial", "rejected",
@@ -105,8 +108,9 @@ class Channel(Protocol):
 
 @dataclass(frozen=True)
 class ChannelConfig:
-    """How one carrier's claims leave; built by the settings layer (``settings.CarrierSettings``
-    has the same field names and defaults) and passed to ``registry.channel_for``.
+    """How one carrier's claims leave; built from the carrier's settings (:meth:`from_settings`:
+    ``settings.CarrierSettings`` has the same field names and defaults) and passed to
+    ``registry.channel_for``.
 
     ``channel`` None means the carrier's ``default_channel`` (the contract's ``claims.channel``
     is passed here by the caller when set). Which fields a channel needs: ``api``: ``api_url``
@@ -134,6 +138,14 @@ class ChannelConfig:
     max_wait_s: float = 60.0                                    # a longer Retry-After: give up for this run
     clock: Clock | None = field(default=None, repr=False, compare=False)   # recoup's clock: dispute file names,
     #                                                              e-mail dates (None: the wall clock)
+
+    @classmethod
+    def from_settings(cls, carrier: CarrierSettings, **overrides: Any) -> ChannelConfig:
+        """The config of one carrier: every field its settings share with this class (same name, same
+        meaning), then ``overrides`` (what the caller resolves beyond the carrier's own settings: the
+        contract's channel, the shared outbox and contact address, the clock)."""
+        shared = {f.name: getattr(carrier, f.name) for f in fields(cls) if f.name in type(carrier).model_fields}
+        return cls(**{**shared, **overrides})
 
 
 def precheck(carrier: CarrierSpec, packet: ClaimPacket) -> SubmitResult | None:

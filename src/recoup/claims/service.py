@@ -64,14 +64,8 @@ def channel_config(settings: Settings, contracts: ContractSet | None, carrier: s
         ks = contracts.for_carrier(carrier)
         if ks:
             channel = ks[0].claims.channel
-    outbox = cs.outbox or settings.outbox
-    return ChannelConfig(channel=channel, api_url=cs.api_url, api_key=cs.api_key,
-                         rate_limit_per_s=cs.rate_limit_per_s, timeout_s=cs.timeout_s,
-                         batch_budget_s=cs.batch_budget_s, max_attempts=cs.max_attempts, smtp_url=cs.smtp_url,
-                         backoff_initial_s=cs.backoff_initial_s, backoff_max_s=cs.backoff_max_s,
-                         max_wait_s=cs.max_wait_s,
-                         claims_email=cs.claims_email, from_email=cs.from_email or settings.contact_email,
-                         outbox=outbox, file_format=cs.file_format)
+    return ChannelConfig.from_settings(cs, channel=channel, from_email=cs.from_email or settings.contact_email,
+                                       outbox=cs.outbox or settings.outbox)
 
 
 def default_factory(carrier: str, config: ChannelConfig) -> Channel:

@@ -17,7 +17,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from recoup.backtest import BacktestResult
-from recoup.reports.monthly import Col
+from recoup.reports.monthly_model import Col
 
 SUMMARY = [
     Col("carrier", "carrier"), Col("kind", "kind"), Col("currency", "currency"), Col("findings", "findings", "int"),

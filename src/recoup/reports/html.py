@@ -21,7 +21,7 @@ from typing import Any
 
 from recoup.money import ZERO
 from recoup.reports.charts import colour, hbars, vbars
-from recoup.reports.monthly import (
+from recoup.reports.monthly_model import (
     COLUMNS,
     DATE_RULES,
     LEAKAGE_GROUPS,

@@ -59,154 +59,48 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from recoup.money import ZERO, from_cents, money
 from recoup.reports.cells import neutralise
+from recoup.reports.monthly_model import (
+    COLUMNS,
+    COUNT_SUMMARY,
+    DATE_RULES,
+    LEAKAGE_GROUPS,
+    MONEY_SUMMARY,
+    SECTIONS,
+    TOTAL,
+    Col,
+    MonthlyReport,
+    leakage_groups,
+)
+from recoup.reports.monthly_queries import (
+    _carrier_currency,
+    _claim_created,
+    _credits,
+    _date,
+    _dec,
+    _finding_dates,
+    _leakage,
+    _shipments,
+    _spend,
+)
 from recoup.reports.sla import month_bounds, parcels, summarise
-from recoup.store.models import Claim, Credit, CreditMatch, Finding, Invoice, InvoiceLine, Shipment
+
+__all__ = [
+    "COLUMNS", "COUNT_SUMMARY", "DATE_RULES", "FORMATS", "LEAKAGE_GROUPS", "MONEY_SUMMARY", "RATE", "SECTIONS",
+    "TOTAL", "WRITERS", "Col", "MonthlyReport", "build_monthly", "csv_path", "leakage_groups", "missed_window",
+    "parse_formats", "plain", "summary_json", "write_csv", "write_csv_files", "write_html", "write_monthly",
+    "write_xlsx",
+]
 
 FORMATS = ("xlsx", "html", "csv")
 RATE = Decimal("0.0001")
-TOTAL = "TOTAL"
-
-
-@dataclass(frozen=True)
-class Col:
-    key: str
-    header: str
-    kind: str = "text"          # text | int | money | rate | date | bool | days
-    width: int | None = None    # XLSX column width override
-
-
-COLUMNS: dict[str, list[Col]] = {
-    "summary": [
-        Col("carrier", "carrier"), Col("currency", "currency"), Col("shipments", "shipments", "int"),
-        Col("spend", "spend audited", "money"), Col("findings", "findings", "int"),
-        Col("findings_amount", "findings amount", "money"), Col("claims", "claims", "int"),
-        Col("claimed", "claimed", "money"), Col("approved", "approved", "money"),
-        Col("credited", "credited", "money"), Col("recovery_rate", "recovery rate", "rate"),
-        Col("claims_credited", "these claims credited to date", "money"), Col("denied", "denied", "int"),
-        Col("denied_amount", "denied amount", "money"),
-        Col("expired", "expired", "int"), Col("expired_amount", "expired amount", "money"),
-        Col("missed_windows", "missed windows", "int"), Col("missed_amount", "left on the table", "money"),
-        Col("unmatched_credits", "unmatched credits", "money"), Col("near_deadline", "near deadline", "int"),
-        Col("leaked", "windows closed unclaimed", "int"), Col("leaked_amount", "leaked", "money"),
-    ],
-    "claims": [
-        Col("id", "claim", "int"), Col("created", "opened", "date"), Col("carrier", "carrier"),
-        Col("kind", "kind"), Col("tracking_number", "tracking number", width=22), Col("status", "status"),
-        Col("channel", "channel"), Col("claimed", "claimed", "money"), Col("approved", "approved", "money"),
-        Col("credited_to_date", "credited to date", "money"), Col("currency", "currency"),
-        Col("deadline", "deadline", "date"), Col("filed", "filed", "date"),
-        Col("carrier_reference", "carrier reference"), Col("near_deadline", "near deadline", "bool"),
-        Col("finding_id", "finding", "int"),
-    ],
-    "findings": [
-        Col("id", "finding", "int"), Col("ship_date", "ship date", "date"), Col("kind", "kind"),
-        Col("carrier", "carrier"), Col("tracking_number", "tracking number", width=22),
-        Col("invoice_number", "invoice"), Col("amount", "amount", "money"), Col("currency", "currency"),
-        Col("claimable", "claimable", "bool"), Col("missed_window", "missed window", "bool"),
-        Col("deadline", "deadline", "date"), Col("claim_id", "claim", "int"), Col("claim_status", "claim status"),
-        Col("reason", "reason", width=70),
-    ],
-    "credits": [
-        Col("id", "credit", "int"), Col("invoice_date", "invoice date", "date"), Col("carrier", "carrier"),
-        Col("invoice_number", "invoice"), Col("tracking_number", "tracking number", width=22),
-        Col("reference", "reference"), Col("description", "description", width=30),
-        Col("amount", "amount", "money"), Col("matched", "matched", "money"),
-        Col("unmatched", "unmatched", "money"), Col("currency", "currency"), Col("claim_ids", "claims"),
-        Col("rules", "matched by"),
-    ],
-    "sla": [
-        Col("group", "group"), Col("carrier", "carrier"), Col("service", "service"),
-        Col("shipments", "shipments", "int"), Col("delivered", "delivered", "int"), Col("on_time", "on time", "int"),
-        Col("late", "late", "int"), Col("on_time_rate", "on-time rate", "rate"), Col("lost", "lost", "int"),
-        Col("damaged", "damaged", "int"), Col("avg_days_late", "avg days late", "days"),
-    ],
-    "leakage": [
-        Col("finding_id", "finding", "int"), Col("deadline", "window closed", "date"), Col("carrier", "carrier"),
-        Col("kind", "kind"), Col("tracking_number", "tracking number", width=22), Col("amount", "amount", "money"),
-        Col("currency", "currency"), Col("reason", "why it leaked", width=60), Col("claim_id", "claim", "int"),
-    ],
-    "near_deadline": [
-        Col("id", "claim", "int"), Col("carrier", "carrier"), Col("tracking_number", "tracking number", width=22),
-        Col("kind", "kind"), Col("status", "status"), Col("deadline", "deadline", "date"),
-        Col("amount", "amount", "money"), Col("currency", "currency"),
-    ],
-}
-COLUMNS["unmatched_credits"] = COLUMNS["credits"]
-
-#: Section key → sheet / heading title, in the order the writers put them.
-SECTIONS = {"summary": "Summary", "claims": "Claims", "findings": "Findings", "credits": "Credits",
-            "unmatched_credits": "Unmatched credits", "sla": "SLA", "near_deadline": "Near deadline",
-            "leakage": "Leakage"}
-#: The date that puts each kind of row in the month, for the notes of the XLSX and the HTML.
-DATE_RULES = (
-    ("shipments", "ship date"),
-    ("spend audited", "invoice date of each positive invoice line"),
-    ("findings", "the parcel's ship date (unmanifested: the invoice line's ship or invoice date)"),
-    ("claims, claimed, approved, denied, expired", "the day the claim was opened (UTC), not cancelled"),
-    ("credited, credits, unmatched credits", "invoice date of the credit line; credited = the matched part"),
-    ("recovery rate", "credited / claimed of the same month (different cohorts: may exceed 100 %)"),
-    ("these claims credited to date", "what the month's claims have been credited so far, whenever"),
-    ("left on the table", "findings not claimable because the filing window had closed"),
-    ("leaked, leakage", "the deadline: windows that closed in the month unclaimed, with the reason"),
-    ("SLA", "ship date; late = delivered with a late-delivery finding"),
-)
-MONEY_SUMMARY = [c.key for c in COLUMNS["summary"] if c.kind == "money"]
-COUNT_SUMMARY = [c.key for c in COLUMNS["summary"] if c.kind == "int"]
-
-
-@dataclass
-class MonthlyReport:
-    month: str
-    first: dt.date
-    last: dt.date
-    as_of: dt.date
-    near_days: int
-    summary: list[dict[str, Any]] = field(default_factory=list)       # per carrier and currency
-    totals: list[dict[str, Any]] = field(default_factory=list)        # per currency, carrier = TOTAL
-    claims: list[dict[str, Any]] = field(default_factory=list)
-    findings: list[dict[str, Any]] = field(default_factory=list)
-    credits: list[dict[str, Any]] = field(default_factory=list)
-    unmatched_credits: list[dict[str, Any]] = field(default_factory=list)
-    leakage: list[dict[str, Any]] = field(default_factory=list)       # windows closed unclaimed, with why
-    sla: list[dict[str, Any]] = field(default_factory=list)           # by carrier, then by service
-    sla_weekday: list[dict[str, Any]] = field(default_factory=list)   # by ship weekday
-    near_deadline: list[dict[str, Any]] = field(default_factory=list)  # every unfiled claim near its deadline
-    trend: list[dict[str, Any]] = field(default_factory=list)         # month, carrier, currency, claimed, credited
-    trend_months: list[str] = field(default_factory=list)             # the months of the trend, oldest first
-
-    def rows(self, section: str) -> list[dict[str, Any]]:
-        """The rows of a section; ``summary`` includes the per-currency total rows last."""
-        if section == "summary":
-            return self.summary + self.totals
-        return list(getattr(self, section))
-
-    @property
-    def currencies(self) -> list[str]:
-        return [t["currency"] for t in self.totals]
-
-
-def _dec(v: str | None) -> Decimal | None:
-    return None if v is None else money(v)
-
-
-def _date(v: Any) -> dt.date | None:
-    if v is None or v == "":
-        return None
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    return dt.date.fromisoformat(str(v)[:10])
 
 
 def _in(d: dt.date | None, first: dt.date, last: dt.date) -> bool:
@@ -220,132 +114,6 @@ def missed_window(f: dict[str, Any]) -> bool:
 
 def _ratio(num: Decimal, den: Decimal) -> Decimal | None:
     return (num / den).quantize(RATE, rounding=ROUND_HALF_UP) if den else None
-
-
-def _carrier_currency(conn: Any) -> dict[str, str]:
-    """Each carrier's billing currency: the most frequent currency of its invoice lines."""
-    lt = InvoiceLine.__table__  # type: ignore[attr-defined]
-    it = Invoice.__table__  # type: ignore[attr-defined]
-    cur = func.coalesce(lt.c.currency, it.c.currency)
-    counts: dict[str, tuple[int, str]] = {}
-    for r in conn.execute(select(lt.c.carrier, cur.label("cur"), func.count().label("n"))
-                          .select_from(lt.join(it, it.c.id == lt.c.invoice_id))
-                          .group_by(lt.c.carrier, cur)):
-        if r.cur and (r.carrier not in counts or (r.n, r.cur) > counts[r.carrier]):
-            counts[r.carrier] = (int(r.n), r.cur)
-    return {k: v[1] for k, v in counts.items()}
-
-
-def _finding_dates(conn: Any) -> dict[int, dt.date | None]:
-    """Finding id → the ship date of its parcel (see the module docstring for the fallbacks)."""
-    ft = Finding.__table__  # type: ignore[attr-defined]
-    st = Shipment.__table__  # type: ignore[attr-defined]
-    lt = InvoiceLine.__table__  # type: ignore[attr-defined]
-    q = (select(ft.c.id, ft.c.first_seen, st.c.ship_date, lt.c.ship_date.label("line_ship"),
-                lt.c.invoice_date.label("line_date"))
-         .select_from(ft.outerjoin(st, (st.c.carrier == ft.c.carrier) & (st.c.tracking_number == ft.c.tracking_number))
-                      .outerjoin(lt, lt.c.id == ft.c.invoice_line_id)))
-    return {r.id: _date(r.ship_date or r.line_ship or r.line_date or r.first_seen) for r in conn.execute(q)}
-
-
-def _claim_created(conn: Any) -> dict[int, dt.date]:
-    ct = Claim.__table__  # type: ignore[attr-defined]
-    return {r.id: r.created_at.date() for r in conn.execute(select(ct.c.id, ct.c.created_at))}
-
-
-def _credits(conn: Any, first: dt.date, last: dt.date) -> tuple[list[dict[str, Any]], dict[tuple[str, str], int]]:
-    """Credit lines of the month with what matched them; and matched cents per claim carrier and currency."""
-    crt = Credit.__table__  # type: ignore[attr-defined]
-    mt = CreditMatch.__table__  # type: ignore[attr-defined]
-    ct = Claim.__table__  # type: ignore[attr-defined]
-    it = Invoice.__table__  # type: ignore[attr-defined]
-    rows = list(conn.execute(
-        select(crt, it.c.currency.label("inv_currency"))
-        .select_from(crt.outerjoin(it, (it.c.carrier == crt.c.carrier) & (it.c.invoice_number == crt.c.invoice_number)))
-        .where(crt.c.invoice_date >= first).where(crt.c.invoice_date <= last)
-        .order_by(crt.c.invoice_date, crt.c.carrier, crt.c.invoice_number, crt.c.id)))
-    matches: dict[int, list[Any]] = {}
-    by_claim: dict[tuple[str, str], int] = {}
-    for m in conn.execute(
-            select(mt.c.credit_id, mt.c.claim_id, mt.c.amount_cents, mt.c.rule, ct.c.carrier, ct.c.currency)
-            .select_from(mt.join(crt, crt.c.id == mt.c.credit_id).join(ct, ct.c.id == mt.c.claim_id))
-            .where(crt.c.invoice_date >= first).where(crt.c.invoice_date <= last).order_by(mt.c.id)):
-        matches.setdefault(m.credit_id, []).append(m)
-        k = (m.carrier, m.currency)
-        by_claim[k] = by_claim.get(k, 0) + int(m.amount_cents)
-    out = []
-    for r in rows:
-        ms = matches.get(r.id, [])
-        matched = sum(int(m.amount_cents) for m in ms)
-        currency = r.currency or r.inv_currency or (ms[0].currency if ms else None) or ""
-        out.append({
-            "id": r.id, "invoice_date": r.invoice_date, "carrier": r.carrier, "invoice_number": r.invoice_number,
-            "tracking_number": r.tracking_number, "reference": r.reference, "description": r.description,
-            "amount": from_cents(int(r.amount_cents)), "matched": from_cents(matched),
-            "unmatched": from_cents(int(r.amount_cents) - matched), "currency": currency,
-            "claim_ids": ", ".join(str(m.claim_id) for m in ms),
-            "rules": ", ".join(sorted({m.rule for m in ms})),
-        })
-    return out, by_claim
-
-
-def _leakage(conn: Any, first: dt.date, last: dt.date, as_of: dt.date) -> list[dict[str, Any]]:
-    """Recoverable findings whose window closed in the month (deadline in it, before ``as_of``)
-    without a claim filed by then, with the reason (:func:`recoup.leakage.judge_all`)."""
-    from recoup.leakage import judge_all
-
-    return [{"finding_id": j.finding_id, "deadline": j.deadline, "carrier": j.carrier, "kind": j.kind,
-             "tracking_number": j.tracking_number, "amount": from_cents(j.amount_cents), "currency": j.currency,
-             "reason": j.reason, "claim_id": j.claim_id}
-            for j in judge_all(conn, as_of, deadline_from=first, deadline_to=last) if j.state == "leaked"]
-
-
-LEAKAGE_GROUPS = [Col("carrier", "carrier"), Col("kind", "kind"), Col("currency", "currency"),
-                  Col("reason", "why it leaked", width=60), Col("windows", "windows", "int"),
-                  Col("amount", "leaked", "money")]
-
-
-def leakage_groups(rep: MonthlyReport) -> list[dict[str, Any]]:
-    """The leakage per carrier, kind, currency and reason, then a TOTAL row per currency (each the sum of
-    the detail rows, so the summary's ``leaked_amount`` reconciles to the cent)."""
-    groups: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    totals: dict[str, dict[str, Any]] = {}
-    for lk in rep.leakage:
-        g = groups.setdefault((lk["carrier"], lk["kind"], lk["currency"], lk["reason"]),
-                              {"carrier": lk["carrier"], "kind": lk["kind"], "currency": lk["currency"],
-                               "reason": lk["reason"], "windows": 0, "amount": ZERO})
-        t = totals.setdefault(lk["currency"], {"carrier": TOTAL, "kind": "", "currency": lk["currency"],
-                                               "reason": "", "windows": 0, "amount": ZERO})
-        for r in (g, t):
-            r["windows"] += 1
-            r["amount"] += lk["amount"]
-    return [groups[k] for k in sorted(groups)] + [totals[k] for k in sorted(totals)]
-
-
-def _spend(conn: Any, first: dt.date, last: dt.date, fallback: dict[str, str]) -> dict[tuple[str, str], int]:
-    lt = InvoiceLine.__table__  # type: ignore[attr-defined]
-    it = Invoice.__table__  # type: ignore[attr-defined]
-    cur = func.coalesce(lt.c.currency, it.c.currency)
-    out: dict[tuple[str, str], int] = {}
-    for r in conn.execute(select(lt.c.carrier, cur.label("cur"), func.sum(lt.c.amount_cents).label("cents"))
-                          .select_from(lt.join(it, it.c.id == lt.c.invoice_id))
-                          .where(lt.c.amount_cents > 0)
-                          .where(lt.c.invoice_date >= first).where(lt.c.invoice_date <= last)
-                          .group_by(lt.c.carrier, cur)):
-        k = (r.carrier, r.cur or fallback.get(r.carrier, ""))
-        out[k] = out.get(k, 0) + int(r.cents)
-    return out
-
-
-def _shipments(conn: Any, first: dt.date, last: dt.date, fallback: dict[str, str]) -> dict[tuple[str, str], int]:
-    st = Shipment.__table__  # type: ignore[attr-defined]
-    out: dict[tuple[str, str], int] = {}
-    for r in conn.execute(select(st.c.carrier, st.c.currency, func.count().label("n"))
-                          .where(st.c.ship_date >= first).where(st.c.ship_date <= last)
-                          .group_by(st.c.carrier, st.c.currency)):
-        k = (r.carrier, fallback.get(r.carrier) or r.currency or "")
-        out[k] = out.get(k, 0) + int(r.n)
-    return out
 
 
 def build_monthly(engine: Engine, month: str, *, as_of: dt.date | None = None,

@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from recoup.reports.cells import force_text
-from recoup.reports.monthly import COLUMNS, DATE_RULES, SECTIONS, TOTAL, Col, MonthlyReport
+from recoup.reports.monthly_model import COLUMNS, DATE_RULES, SECTIONS, TOTAL, Col, MonthlyReport
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")

@@ -47,16 +47,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
 from recoup.ingest.reader import Format
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, easypost_carrier, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
-    bad_records,
-    carrier_error,
+    TrackingFile,
     dig,
-    error_line,
+    each_event,
     error_reason,
     has_key,
     head_text,
@@ -64,6 +62,7 @@ from recoup.shipments.codes.jsonscans import (
     parse_instant,
     placeholder_reason,
     read_bytes,
+    refuse_number,
     text,
 )
 
@@ -96,28 +95,23 @@ def parse(data: bytes, *, require_trackers: bool = True) -> ReadResult:
 
 def parse_documents(docs: Iterable[tuple[int, Any]], *, require_trackers: bool = True) -> ReadResult:
     """Parse already-decoded JSON values, each with its record number."""
-    out = ScanCollector(FORMAT)
+    file = TrackingFile(FORMAT)
+    out = file.out
     skipped: Counter[str] = Counter()
-    trackers = 0
-    error_bodies: list[tuple[str, str | None, str | None]] = []
-    for record, doc in bad_records(docs, out):
-        body = carrier_error(doc)
+    for record, doc in file.records(docs):
+        body = file.error_body(doc)
         if body is not None:
-            error_bodies.append(body)
             out.error(record, "error", error_reason(*body))
             continue
         for tracker in _trackers(doc, skipped):
-            trackers += 1
+            file.responses += 1
             _tracker(tracker, record, out)
     if skipped:
         parts = ", ".join(f"{k}: {n}" for k, n in sorted(skipped.items()))
         out.notes.append(f"skipped {sum(skipped.values())} values that are not trackers ({parts})")
-    if not trackers and require_trackers and error_bodies:
-        raise FileRefused(error_line(*error_bodies[0]))
-    if not trackers and require_trackers:
-        found = f" (found {', '.join(sorted(skipped))})" if skipped else ""
-        raise FileRefused(f"no EasyPost Tracker or tracker.* Event in the file{found}")
-    return out.result()
+    found = f" (found {', '.join(sorted(skipped))})" if skipped else ""
+    file.refuse_if_empty(require_trackers, f"no EasyPost Tracker or tracker.* Event in the file{found}")
+    return file.result()
 
 
 def _trackers(doc: Any, skipped: Counter[str]) -> list[Mapping[str, Any]]:
@@ -151,9 +145,7 @@ def _tracker(tracker: Mapping[str, Any], record: int, out: ScanCollector) -> Non
     tracking_number = text(tracker.get("tracking_code"))
     bad_number = placeholder_reason(tracking_number)
     if tracking_number is None or bad_number is not None:
-        out.read += len(details)
-        out.error(record, "tracking_code", f"record {record}: refused, {bad_number or 'missing'}: "
-                  f"{len(details)} events left out")
+        refuse_number(out, record, "tracking_code", bad_number, details)
         return
     carrier_name = text(tracker.get("carrier"))
     carrier = easypost_carrier(carrier_name) if carrier_name else None
@@ -163,12 +155,7 @@ def _tracker(tracker: Mapping[str, Any], record: int, out: ScanCollector) -> Non
         out.error(record, "carrier", f"{tracking_number}: unknown EasyPost carrier {carrier_name!r} "
                   f"(not in codes/easypost_carriers.csv): {len(details)} events left out")
         return
-    for i, detail in enumerate(details):
-        out.read += 1
-        where = f"tracking_details[{i}]"
-        if not isinstance(detail, Mapping):
-            out.error(record, where, f"{tracking_number}: not an object")
-            continue
+    for where, detail in each_event(out, record, tracking_number, details, "tracking_details"):
         mapped = _status(detail, out)
         if mapped is None:
             continue

@@ -52,16 +52,15 @@ from typing import Any
 
 import pandas as pd
 
-from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
 from recoup.ingest.reader import Format
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
-    bad_records,
-    carrier_error,
+    TrackingFile,
     dig,
-    error_line,
+    each_event,
+    error_text,
     has_key,
     head_text,
     load_documents,
@@ -94,24 +93,21 @@ def parse(data: bytes, *, require_results: bool = True) -> ReadResult:
 
 
 def parse_documents(docs: Iterable[tuple[int, Any]], *, require_results: bool = True) -> ReadResult:
-    out = ScanCollector(FORMAT)
+    file = TrackingFile(FORMAT)
+    out = file.out
     record = 0
-    responses = 0
     unique_ids: dict[str, set[str]] = defaultdict(set)
-    error_bodies: list[tuple[str, str | None, str | None]] = []
-    for _, doc in bad_records(docs, out):
+    for _, doc in file.records(docs):
         complete = dig(doc, "output", "completeTrackResults")
         if not isinstance(complete, list):
             errors = dig(doc, "errors")
             if isinstance(errors, list):
-                body = carrier_error(doc)
-                if body is not None:
-                    error_bodies.append(body)
-                out.notes.append("FedEx error response: " + "; ".join(_error_text(e) for e in errors))
+                file.error_body(doc)
+                out.notes.append("FedEx error response: " + "; ".join(error_text(e) for e in errors))
             else:
                 out.notes.append("skipped a JSON value that is not a FedEx Track response")
             continue
-        responses += 1
+        file.responses += 1
         for ctr in complete:
             results = dig(ctr, "trackResults")
             asked = text(dig(ctr, "trackingNumber"))
@@ -134,39 +130,26 @@ def parse_documents(docs: Iterable[tuple[int, Any]], *, require_results: bool = 
                 if unique:
                     unique_ids[number].add(unique)
                 _result(result, number, record, out)
-    if not responses and require_results and error_bodies:
-        raise FileRefused(error_line(*error_bodies[0]))
-    if not responses and require_results:
-        detail = f": {out.notes[0]}" if out.notes else ""
-        raise FileRefused(f"no FedEx Track API response (output.completeTrackResults) in the file{detail}")
+    detail = f": {out.notes[0]}" if out.notes else ""
+    file.refuse_if_empty(require_results,
+                         f"no FedEx Track API response (output.completeTrackResults) in the file{detail}")
     for number, ids in sorted(unique_ids.items()):
         if len(ids) > 1:
             out.notes.append(f"{number}: FedEx answered with {len(ids)} shipments under this number "
                              f"({', '.join(sorted(ids))}); their events are merged")
-    return out.result()
-
-
-def _error_text(error: Any) -> str:
-    if isinstance(error, Mapping):
-        return ": ".join(t for t in (text(error.get("code")), text(error.get("message"))) if t) or "?"
-    return str(error)
+    return file.result()
 
 
 def _result(result: Mapping[str, Any], number: str, record: int, out: ScanCollector) -> None:
     if isinstance(result.get("error"), Mapping):
-        out.error(record, "error", f"{number}: {_error_text(result['error'])}")
+        out.error(record, "error", f"{number}: {error_text(result['error'])}")
         return
     events = result.get("scanEvents") or []
     if not isinstance(events, list):
         out.error(record, "scanEvents", f"{number}: not a list")
         events = []
     known = _known_offsets(result, events)
-    for j, event in enumerate(events):
-        out.read += 1
-        where = f"scanEvents[{j}]"
-        if not isinstance(event, Mapping):
-            out.error(record, where, f"{number}: not an object")
-            continue
+    for where, event in each_event(out, record, number, events, "scanEvents"):
         mapped = _status(event, out)
         if mapped is None:
             continue

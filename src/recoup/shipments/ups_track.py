@@ -56,22 +56,22 @@ from typing import Any
 
 import pandas as pd
 
-from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
 from recoup.ingest.reader import Format
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
-    bad_records,
-    carrier_error,
+    TrackingFile,
     dig,
-    error_line,
+    each_event,
+    error_text,
     has_key,
     head_text,
     load_documents,
     placeholder_reason,
     read_bytes,
     text,
+    utc_offset,
 )
 from recoup.shipments.codes.zones import local_to_utc, zone_for
 
@@ -83,7 +83,6 @@ _DATE = re.compile(r"^\d{8}$")
 _TIME = re.compile(r"^\d{6}$")
 _GMT_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
 _GMT_TIME = re.compile(r"^(\d{2}):?(\d{2}):?(\d{2})$")
-_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 __all__ = ["FORMAT", "parse", "parse_documents", "read", "sniff"]
 
@@ -103,45 +102,33 @@ def parse(data: bytes, *, require_results: bool = True) -> ReadResult:
 
 
 def parse_documents(docs: Iterable[tuple[int, Any]], *, require_results: bool = True) -> ReadResult:
-    out = ScanCollector(FORMAT)
+    file = TrackingFile(FORMAT)
+    out = file.out
     record = 0
-    responses = 0
-    error_bodies: list[tuple[str, str | None, str | None]] = []
-    for doc_record, doc in bad_records(docs, out):
+    for doc_record, doc in file.records(docs):
         shipments = dig(doc, "trackResponse", "shipment")
         if not isinstance(shipments, list):
             errors = dig(doc, "response", "errors")
             if isinstance(errors, list):
-                body = carrier_error(doc)
-                if body is not None:
-                    error_bodies.append(body)
+                file.error_body(doc)
                 for error in errors:
-                    out.error(doc_record, "response.errors", f"UPS: {_error_text(error)}")
+                    out.error(doc_record, "response.errors", f"UPS: {error_text(error)}")
             else:
                 out.notes.append("skipped a JSON value that is not a UPS Track response")
             continue
-        responses += 1
+        file.responses += 1
         for shipment in shipments:
             inquiry = text(dig(shipment, "inquiryNumber"))
             for warning in dig(shipment, "warnings") or []:
-                out.notes.append(f"UPS warning for {inquiry or '?'}: {_error_text(warning)}")
+                out.notes.append(f"UPS warning for {inquiry or '?'}: {error_text(warning)}")
             packages = dig(shipment, "package")
             if not isinstance(packages, list):
                 continue
             for package in packages:
                 record += 1
                 _package(package, inquiry, record, out)
-    if not responses and error_bodies and require_results:
-        raise FileRefused(error_line(*error_bodies[0]))
-    if not responses and require_results:
-        raise FileRefused("no UPS Track API response (trackResponse.shipment) in the file")
-    return out.result()
-
-
-def _error_text(error: Any) -> str:
-    if isinstance(error, Mapping):
-        return ": ".join(t for t in (text(error.get("code")), text(error.get("message"))) if t) or "?"
-    return str(error)
+    file.refuse_if_empty(require_results, "no UPS Track API response (trackResponse.shipment) in the file")
+    return file.result()
 
 
 def _tracking_number(package: Mapping[str, Any], inquiry: str | None, record: int,
@@ -171,12 +158,7 @@ def _package(package: Any, inquiry: str | None, record: int, out: ScanCollector)
     if number is None:
         out.read += len(activities)
         return
-    for j, activity in enumerate(activities):
-        out.read += 1
-        where = f"activity[{j}]"
-        if not isinstance(activity, Mapping):
-            out.error(record, where, f"{number}: not an object")
-            continue
+    for where, activity in each_event(out, record, number, activities, "activity"):
         raw_status = activity.get("status")
         status_obj: Mapping[str, Any] = raw_status if isinstance(raw_status, Mapping) else {}
         mapped = _status(status_obj, out)
@@ -210,7 +192,7 @@ def _when(activity: Mapping[str, Any], address: Mapping[str, Any]
     (None, None, local wall-clock time) for the ingest service to resolve. Raises ValueError."""
     gmt_date, gmt_time = text(activity.get("gmtDate")), text(activity.get("gmtTime"))
     gmt_offset = text(activity.get("gmtOffset"))
-    offset = _offset(gmt_offset) if gmt_offset else None
+    offset = utc_offset(gmt_offset, "gmtOffset") if gmt_offset else None
     if gmt_date or gmt_time:
         instant = _gmt_instant(gmt_date, gmt_time)
         if offset is None:
@@ -242,14 +224,6 @@ def _gmt_instant(date: str | None, time: str | None) -> pd.Timestamp:
         return pd.Timestamp(f"{d[1]}-{d[2]}-{d[3]}T{t[1]}:{t[2]}:{t[3]}", tz="UTC")
     except ValueError as exc:
         raise ValueError(f"gmtDate {date} gmtTime {time} is not a valid date and time") from exc
-
-
-def _offset(value: str) -> int:
-    m = _OFFSET.match(value)
-    if m is None or int(m[2]) > 14 or int(m[3]) >= 60:
-        raise ValueError(f"gmtOffset is not +HH:MM: {value!r}")
-    minutes = int(m[2]) * 60 + int(m[3])
-    return -minutes if m[1] == "-" else minutes
 
 
 def _local_time(date: Any, time: Any) -> pd.Timestamp:

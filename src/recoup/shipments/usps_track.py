@@ -42,29 +42,28 @@ from typing import Any
 
 import pandas as pd
 
-from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
 from recoup.ingest.reader import Format
 from recoup.shipments.codes import NOT_A_SCAN, UNKNOWN, reason_from_text, table
 from recoup.shipments.codes.jsonscans import (
     ScanCollector,
-    bad_records,
-    carrier_error,
-    error_line,
+    TrackingFile,
+    each_event,
     error_reason,
     has_key,
     head_text,
     load_documents,
     placeholder_reason,
     read_bytes,
+    refuse_number,
     text,
+    utc_offset,
 )
 from recoup.shipments.codes.zones import local_to_utc, zone_for
 
 FORMAT = "usps"
 CARRIER = "usps"
 _WHAT = "USPS Tracking API"
-_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 __all__ = ["FORMAT", "parse", "parse_documents", "read", "sniff"]
 
@@ -86,25 +85,21 @@ def parse(data: bytes, *, require_results: bool = True) -> ReadResult:
 
 
 def parse_documents(docs: Iterable[tuple[int, Any]], *, require_results: bool = True) -> ReadResult:
-    out = ScanCollector(FORMAT)
-    responses = 0
-    error_bodies: list[tuple[str, str | None, str | None]] = []
-    for record, doc in bad_records(docs, out):
+    file = TrackingFile(FORMAT)
+    out = file.out
+    for record, doc in file.records(docs):
         if isinstance(doc, Mapping) and isinstance(doc.get("trackingEvents"), list):
-            responses += 1
+            file.responses += 1
             _response(doc, record, out)
             continue
-        body = carrier_error(doc)
+        body = file.error_body(doc)
         if body is not None:
-            error_bodies.append(body)
             out.error(record, "error", error_reason(*body))
         else:
             out.notes.append("skipped a JSON value that is not a USPS Tracking response")
-    if not responses and require_results and error_bodies:
-        raise FileRefused(error_line(*error_bodies[0]))
-    if not responses and require_results:
-        raise FileRefused("no USPS Tracking API response (trackingNumber with trackingEvents) in the file")
-    return out.result()
+    file.refuse_if_empty(require_results,
+                         "no USPS Tracking API response (trackingNumber with trackingEvents) in the file")
+    return file.result()
 
 
 def _response(doc: Mapping[str, Any], record: int, out: ScanCollector) -> None:
@@ -112,16 +107,9 @@ def _response(doc: Mapping[str, Any], record: int, out: ScanCollector) -> None:
     number = text(doc.get("trackingNumber"))
     bad = placeholder_reason(number)
     if number is None or bad is not None:
-        out.read += len(events)
-        out.error(record, "trackingNumber", f"record {record}: refused, {bad or 'missing'}: "
-                  f"{len(events)} events left out")
+        refuse_number(out, record, "trackingNumber", bad, events)
         return
-    for j, event in enumerate(events):
-        out.read += 1
-        where = f"trackingEvents[{j}]"
-        if not isinstance(event, Mapping):
-            out.error(record, where, f"{number}: not an object")
-            continue
+    for where, event in each_event(out, record, number, events, "trackingEvents"):
         mapped = _status(event, out)
         if mapped is None:
             continue
@@ -145,7 +133,7 @@ def _response(doc: Mapping[str, Any], record: int, out: ScanCollector) -> None:
 def _when(event: Mapping[str, Any], country: str
           ) -> tuple[pd.Timestamp | None, int | None, pd.Timestamp | None]:
     raw_offset = text(event.get("GMTOffset"))
-    offset = _offset(raw_offset) if raw_offset else None
+    offset = utc_offset(raw_offset, "GMTOffset") if raw_offset else None
     gmt = text(event.get("GMTTimestamp"))
     local_raw = text(event.get("eventTimestamp"))
     local: pd.Timestamp | None = None
@@ -181,14 +169,6 @@ def _iso(value: str, field: str) -> datetime:
         return datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValueError(f"{field} is not an ISO 8601 date-time: {raw!r}") from exc
-
-
-def _offset(value: str) -> int:
-    m = _OFFSET.match(value)
-    if m is None or int(m[2]) > 14 or int(m[3]) >= 60:
-        raise ValueError(f"GMTOffset is not +HH:MM: {value!r}")
-    minutes = int(m[2]) * 60 + int(m[3])
-    return -minutes if m[1] == "-" else minutes
 
 
 def _status(event: Mapping[str, Any], out: ScanCollector) -> tuple[str, str | None] | None:

@@ -1,8 +1,12 @@
-"""What the JSON tracking readers (EasyPost, FedEx Track, UPS Track) share.
+"""What the JSON tracking readers (EasyPost, FedEx Track, UPS Track, USPS Tracking) share.
 
 Reading the bytes into JSON documents (one value, an array, or JSON Lines) with a clear refusal for
 anything else, parsing instants, and collecting canonical scan rows with the within-file dedupe
-(the same carrier, tracking number, instant and status once) into a frame of ``SCAN_COLUMNS``.
+(the same carrier, tracking number, instant and status once) into a frame of ``SCAN_COLUMNS``; the
+scaffolding around each carrier's mapping (:class:`TrackingFile`: the records, the carrier error
+bodies seen and the refusal of a file of nothing else; :func:`each_event`, :func:`refuse_number`,
+:func:`error_text`, :func:`utc_offset`). Each carrier's module keeps its own mapping (what a
+response is, how an event becomes a scan) and its public ``sniff``/``read``/``parse``.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -367,3 +371,77 @@ def promised_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             dtype="datetime64[ns, UTC]"),
         "utc_offset_min": pd.array([r["utc_offset_min"] for r in rows], dtype="Int64"),
     })
+
+
+# ----------------------------------------------------------------------------- the readers' scaffolding
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+
+
+class TrackingFile:
+    """One file being read: the scans collected (``out``), how many carrier responses were found
+    and the carrier error bodies seen, for the refusal of a file with nothing to load."""
+
+    def __init__(self, fmt: str) -> None:
+        self.out = ScanCollector(fmt)
+        self.responses = 0
+        self.error_bodies: list[tuple[str, str | None, str | None]] = []
+
+    def records(self, docs: Iterable[tuple[int, Any]]) -> list[tuple[int, Any]]:
+        """The decodable documents; each record that is not valid JSON is that record's error."""
+        return bad_records(docs, self.out)
+
+    def error_body(self, doc: Any) -> tuple[str, str | None, str | None] | None:
+        """(carrier, code, message) when ``doc`` is a carrier API error body, remembered for the refusal."""
+        body = carrier_error(doc)
+        if body is not None:
+            self.error_bodies.append(body)
+        return body
+
+    def refuse_if_empty(self, required: bool, reason: str) -> None:
+        """When results are required and the file held none: refuse it, with the carrier's first error
+        when it answered one (the file is an error response), else with ``reason``."""
+        if self.responses or not required:
+            return
+        if self.error_bodies:
+            raise FileRefused(error_line(*self.error_bodies[0]))
+        raise FileRefused(reason)
+
+    def result(self) -> ReadResult:
+        return self.out.result()
+
+
+def each_event(out: ScanCollector, record: int, number: str, items: Iterable[Any], name: str
+               ) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Each event of a carrier's list with where it is (``name[j]``), counted as read; one that is
+    not an object is that record's error."""
+    for j, item in enumerate(items):
+        out.read += 1
+        where = f"{name}[{j}]"
+        if not isinstance(item, Mapping):
+            out.error(record, where, f"{number}: not an object")
+            continue
+        yield where, item
+
+
+def refuse_number(out: ScanCollector, record: int, column: str, reason: str | None, events: list[Any]) -> None:
+    """A response whose tracking number is missing or not one: its events are read and left out, and
+    the record's error says why."""
+    out.read += len(events)
+    out.error(record, column, f"record {record}: refused, {reason or 'missing'}: {len(events)} events left out")
+
+
+def error_text(error: Any) -> str:
+    """A carrier's error object as ``code: message`` (``?`` when it holds neither)."""
+    if isinstance(error, Mapping):
+        return ": ".join(t for t in (text(error.get("code")), text(error.get("message"))) if t) or "?"
+    return str(error)
+
+
+def utc_offset(value: str, field: str) -> int:
+    """``+HH:MM`` (or ``+HHMM``) as minutes east of UTC; ValueError naming ``field`` otherwise."""
+    m = _OFFSET.match(value)
+    if m is None or int(m[2]) > 14 or int(m[3]) >= 60:
+        raise ValueError(f"{field} is not +HH:MM: {value!r}")
+    minutes = int(m[2]) * 60 + int(m[3])
+    return -minutes if m[1] == "-" else minutes
