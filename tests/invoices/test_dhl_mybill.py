@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 
 from recoup.errors import FileRefused
-from recoup.ingest.base import CHARGE_TYPES, INVOICE_COLUMNS, ReadResult
+from recoup.ingest.base import INVOICE_COLUMNS, ReadResult
 from recoup.invoices import dhl_mybill, fedex_csv, ups_billing
+from recoup.vocabulary import CHARGE_TYPES
 
 SAMPLE = Path(__file__).parent / "fixtures" / "dhl" / "mybill_sample.csv"
 

@@ -8,8 +8,8 @@ from importlib import resources
 import pytest
 
 from recoup.errors import ConfigError
-from recoup.ingest.base import CHARGE_TYPES
 from recoup.invoices.charges import DISCOUNT, charge_map
+from recoup.vocabulary import CHARGE_TYPES
 
 TABLES = ["ups_charges.csv", "fedex_charges.csv", "dhl_charges.csv"]
 

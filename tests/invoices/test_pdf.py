@@ -22,9 +22,10 @@ import pandas as pd
 import pytest
 
 from recoup.errors import FileRefused
-from recoup.ingest.base import CHARGE_TYPES, INVOICE_COLUMNS
+from recoup.ingest.base import INVOICE_COLUMNS
 from recoup.invoices import pdf
 from recoup.invoices.pdf import pool
+from recoup.vocabulary import CHARGE_TYPES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "invoices"
 SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "samples" / "pdf"

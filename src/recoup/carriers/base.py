@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from recoup.vocabulary import CHARGE_KINDS, LATE_KINDS
+
 
 class Carrier(Protocol):
     """A carrier module: `code`, `name`, what it accepts and how its claims are shaped.
@@ -47,7 +49,6 @@ ChannelName = Literal["api", "email", "file"]
 # ---------------------------------------------------------------------------------------------
 
 #: a guaranteed-service refund: ``late_delivery`` and its first-attempt variant (docs/rules)
-LATE_KINDS = frozenset({"late_delivery", "late_delivery_first_attempt"})
 SERVICE_KINDS = LATE_KINDS | {"lost", "damaged"}
 #: a charge disputed on the carrier's invoice: the billing kinds of audits.md, then the kinds of
 #: docs/rules that a carrier refunds on a billing dispute (tests/carriers/test_registry.py checks
@@ -57,10 +58,7 @@ RULE_BILLING_KINDS = frozenset({
     "charge_correction", "peak_surcharge", "return_charge", "missing_incentive", "zone_mismatch",
     "minimum_charge", "signature",
 })
-BILLING_KINDS = frozenset({
-    "void_label", "duplicate_charge", "residential_surcharge", "address_correction",
-    "delivery_area_surcharge", "dim_weight", "rate_overcharge", "fuel_surcharge",
-}) | RULE_BILLING_KINDS
+BILLING_KINDS = frozenset({"void_label", *CHARGE_KINDS}) | RULE_BILLING_KINDS
 ALL_KINDS = SERVICE_KINDS | BILLING_KINDS
 
 CLAIM_TYPES: Mapping[str, str] = {

@@ -16,14 +16,11 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from recoup.carriers.base import CarrierSpec, ChannelName
 from recoup.clock import Clock
+from recoup.vocabulary import ClaimStatus
 
 if TYPE_CHECKING:
     from recoup.settings import CarrierSettings
 
-ClaimStatus = Literal[
-    "ready", "submitting", "submitted", "in_review", "approved", "approved_partial", "rejected",
-    "credited", "prepared", "expired", "cancelled", "needs_attention",
-]
 
 
 AttachmentRole = Literal["supporting_documentation", "invoice", "email_evidence"]

@@ -3,8 +3,9 @@ imports, so that the CLI can list them in its help without loading the store."""
 
 from __future__ import annotations
 
+from recoup.vocabulary import CLAIM_STATUSES
+
 UNFILED = ("ready", "needs_attention")
 FILED = ("submitting", "submitted", "in_review", "prepared", "approved", "approved_partial", "rejected")
 FINAL = ("credited", "expired", "cancelled", "rejected")
-ALL = ("ready", "submitting", "submitted", "in_review", "approved", "approved_partial", "rejected",
-       "credited", "prepared", "expired", "cancelled", "needs_attention")
+ALL = CLAIM_STATUSES

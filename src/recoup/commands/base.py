@@ -19,6 +19,7 @@ from recoup.clock import Clock, clock_for
 from recoup.errors import RecoupError, driver_message
 from recoup.output import FORMATS, stderr
 from recoup.redact import mask_urls
+from recoup.vocabulary import FINDING_KINDS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -180,18 +181,14 @@ def finding_kind(value: str | None, engine: Engine | None = None, hint: str = "-
     """A finding kind (case-insensitive); an unknown one is a usage error listing the kinds."""
     if value is None:
         return None
-    from recoup.audit.rules import BILLING_KINDS, SERVICE_KINDS
-    from recoup.carriers.base import ALL_KINDS
     from recoup.queries import stored_kinds
 
-    return _known_code(value, set(SERVICE_KINDS) | set(BILLING_KINDS) | set(ALL_KINDS),
+    return _known_code(value, set(FINDING_KINDS),
                        (lambda: stored_kinds(engine)) if engine is not None else None, "finding kind", hint)
 
 
 def kind_help() -> str:
-    from recoup.carriers.base import ALL_KINDS
-
-    return "Finding kind, any case: " + ", ".join(sorted(ALL_KINDS)) + "."
+    return "Finding kind, any case: " + ", ".join(sorted(FINDING_KINDS)) + "."
 
 
 def carrier_help(what: str = "Carrier code") -> str:

@@ -33,12 +33,13 @@ from recoup.demo import DEFAULT_FAULTS
 from recoup.demo.generate import DEFAULT_SEED, DEFAULT_SHIPMENTS, GeneratedData, generate
 from recoup.errors import RecoupError
 from recoup.settings import CarrierSettings, Settings
+from recoup.vocabulary import FINDING_KINDS
 
 ACTOR = "cli:demo"
 SYNC_WEEKDAYS = (0, 3)      # the replay asks the sandbox for claim statuses on Mondays and Thursdays (and the
 #                             last day): every day would poll each approved claim daily, ten thousand requests
-KIND_ORDER = ("late_delivery", "lost", "damaged", "void_label", "duplicate_charge", "residential_surcharge",
-              "address_correction", "delivery_area_surcharge", "dim_weight", "rate_overcharge", "fuel_surcharge")
+#: the demo's summary lists late deliveries first, then the other kinds in the order the audit judges them
+KIND_ORDER = ("late_delivery", *(k for k in FINDING_KINDS if k != "late_delivery"))
 
 Progress = Callable[[str], None]
 

@@ -33,7 +33,7 @@ INVOICE_COLUMNS
                      str or None
     billed_weight    str (a decimal as text) or None
     ship_date        datetime64[ns] (naive, midnight) or NaT
-    adjustment       what an adjustment row is, beside its charge type, or None: one of ADJUSTMENTS
+    adjustment       what an adjustment row is, beside its charge type, or None: one of ``recoup.vocabulary.ADJUSTMENTS``
                      (charge_correction, residential_adjustment, address_correction, return, void,
                      refund)
     line             int: 1-based line in the file
@@ -65,21 +65,7 @@ INVOICE_COLUMNS = [
     "charge_type", "amount_cents", "billed_weight", "weight_unit", "zone", "service", "ship_date",
     "reference", "description", "adjustment", "line",
 ]
-STATUSES = frozenset({
-    "label_created", "picked_up", "in_transit", "out_for_delivery", "delivery_attempted",
-    "delivered", "available_for_pickup", "exception", "damaged", "lost", "returned_to_sender",
-})
-EXCEPTION_REASONS = frozenset({"weather", "address", "customer", "customs", "carrier", "damage"})
-CHARGE_TYPES = frozenset({
-    "transportation", "fuel", "residential", "delivery_area", "address_correction",
-    "additional_handling", "large_package", "saturday", "declared_value", "signature",
-    "late_payment", "other", "credit",
-})
 
-
-ADJUSTMENTS = frozenset({
-    "charge_correction", "residential_adjustment", "address_correction", "return", "void", "refund",
-})
 
 
 @dataclass

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from recoup.ingest.base import ADJUSTMENTS, CHARGE_TYPES, INVOICE_COLUMNS, ReadResult
+from recoup.ingest.base import INVOICE_COLUMNS, ReadResult
 from recoup.ingest.csvutil import Checker, column_notes, header_of, load_csv, none_if_empty
 from recoup.ingest.reader import Format
+from recoup.vocabulary import ADJUSTMENTS, CHARGE_TYPES
 
 REQUIRED = ["invoice_number", "invoice_date", "carrier", "tracking_number", "charge_type", "amount"]
 OPTIONAL = ["account_number", "currency", "billed_weight", "weight_unit", "zone", "service", "ship_date",

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from recoup.ingest.base import EXCEPTION_REASONS, SCAN_COLUMNS, STATUSES, ReadResult
+from recoup.ingest.base import SCAN_COLUMNS, ReadResult
 from recoup.ingest.csvutil import Checker, column_notes, header_of, load_csv, none_if_empty
 from recoup.ingest.reader import Format
 from recoup.ingest.stream import CHUNK_BYTES, CsvChunks
 from recoup.money import VALUE_LIMIT_CENTS
 from recoup.shipments.codes.jsonscans import placeholder_reason
+from recoup.vocabulary import EXCEPTION_REASONS, SCAN_STATUSES
 
 SHIPMENT_REQUIRED = ["tracking_number", "carrier", "service", "ship_date", "dest_postal", "dest_country"]
 SHIPMENT_OPTIONAL = [
@@ -127,7 +128,7 @@ def _scans_of(df: pd.DataFrame, *, notes: bool) -> ReadResult:
     reasons = numbers.map(verdict).astype(object)
     bad_number = reasons.notna()
     ck.flag(bad_number, "tracking_number", reasons.where(bad_number, ""))
-    status = ck.choice("status", STATUSES)
+    status = ck.choice("status", SCAN_STATUSES)
     reason = ck.choice("exception_reason", EXCEPTION_REASONS)
     utc, offset = ck.instant("occurred_at")
     out = pd.DataFrame({

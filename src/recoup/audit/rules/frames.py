@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 
 from recoup.audit.rules._vector import _txt
+from recoup.vocabulary import CHARGE_KINDS, PARCEL_KINDS
 
-SERVICE_KINDS = ("lost", "damaged", "void_label", "late_delivery")
-BILLING_KINDS = ("duplicate_charge", "residential_surcharge", "address_correction", "delivery_area_surcharge",
-                 "dim_weight", "rate_overcharge", "fuel_surcharge")
+SERVICE_KINDS = PARCEL_KINDS   # judged per parcel, the first that applies (recoup.vocabulary)
+BILLING_KINDS = CHARGE_KINDS   # the billing kinds of spec/audits.md (recoup.vocabulary)
 FINAL_STATUSES = ("delivered", "returned_to_sender", "available_for_pickup")
 FINDING_COLUMNS = ["key", "kind", "carrier", "tracking_number", "invoice_number", "invoice_line_id",
                    "amount_cents", "currency", "deadline", "claimable", "reason", "evidence"]

@@ -11,7 +11,7 @@ charge is) and a ``source`` (where the code comes from). Conventions:
   any other match column is a code compared trimmed and case-insensitively (digit-only codes also
   ignore leading zeros: UPS ``"003"`` is ``"3"``). Lookups name a pattern column without its
   suffix: ``lookup(description=...)`` for ``description_pattern``.
-- ``charge_type`` is one of :data:`recoup.ingest.base.CHARGE_TYPES`, or ``discount``: a discount
+- ``charge_type`` is one of :data:`recoup.vocabulary.CHARGE_TYPES`, or ``discount``: a discount
   that readers fold into the transportation line (rate cards hold net prices, formats.md).
 - Nothing matches → the reader keeps the charge as ``other`` with the carrier's text in
   ``description`` and counts it in ``ReadResult.unknown_codes`` (``"ups:XYZ"``): never silently
@@ -36,7 +36,7 @@ from functools import cache
 from importlib import resources
 
 from recoup.errors import ConfigError
-from recoup.ingest.base import CHARGE_TYPES
+from recoup.vocabulary import CHARGE_TYPES
 
 DISCOUNT = "discount"
 _WILDCARDS = frozenset({"", "*"})

@@ -33,7 +33,7 @@ from functools import cache
 from importlib import resources
 
 from recoup.errors import ConfigError
-from recoup.ingest.base import EXCEPTION_REASONS, STATUSES
+from recoup.vocabulary import EXCEPTION_REASONS, SCAN_STATUSES
 
 NOT_A_SCAN = "-"
 UNKNOWN = "*"
@@ -87,7 +87,7 @@ def table(name: str) -> CodeTable:
         if not clean.get("source"):
             raise ConfigError(f"{where}: no source")
         status = clean.get("status", "")
-        if status and status != NOT_A_SCAN and status not in STATUSES:
+        if status and status != NOT_A_SCAN and status not in SCAN_STATUSES:
             raise ConfigError(f"{where}: unknown status {status!r}")
         reason = clean.get("exception_reason", "")
         if reason and reason not in EXCEPTION_REASONS:
