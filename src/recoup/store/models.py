@@ -12,10 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from recoup.store.types import UTCDateTime
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model, typed (SQLModel leaves ``Model.__table__`` untyped)."""
+    t = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(t, Table)
+    return t
 
 
 def _ts(nullable: bool = True, index: bool = False) -> Column:  # type: ignore[type-arg]
