@@ -116,3 +116,22 @@ def changed_keys(conn: Connection, state: dict[str, str], as_of: dt.date) -> tup
         keys |= {tuple(k.split("\x1f", 1)) for k in due}  # type: ignore[misc]
         notes.append(f"{len(closing)} with a window closing, {len(due)} turning lost or void since {last}")
     return keys, "; ".join(notes), new_mark
+
+
+def nothing_new(conn: Connection, contracts: ContractSet, as_of: dt.date) -> str | None:
+    """Why an incremental audit as of ``as_of`` would judge no shipment at all, or None when it may
+    have something to judge: the same audit date as the last run (a day passing is something new:
+    windows close, parcels turn lost), the same contracts and rules, all of them loaded, and no
+    scan, invoice line or ingested file since the last run's marks. Every manifest row is written
+    with the id of the file that brought it (a new ``ingested_file`` row), so an unchanged file mark
+    means no manifest row changed either."""
+    state = read_state(conn)
+    if contracts.errors or K_AS_OF not in state or K_SCAN not in state or K_FILE not in state:
+        return None
+    if state[K_AS_OF] != as_of.isoformat() or state.get(K_PRINT) != fingerprint(contracts):
+        return None
+    now = marks(conn, ship=False)
+    if any(now[k] != state.get(k) for k in (K_SCAN, K_LINE, K_FILE)):
+        return None
+    return (f"nothing new since the last audit (as of {as_of}): no new scan, invoice line or file, "
+            "the same contracts and rules")

@@ -48,6 +48,7 @@ from recoup.worker.locks import (
     close_orphaned_runs,
     pg_try_lock,
 )
+from recoup.worker.unchanged import skip_reason
 
 __all__ = ["HEARTBEAT_S", "ORPHAN_AFTER_BEATS", "WORKER_STATE_PREFIX", "Held", "SingleWorkerLock",
            "Worker", "close_orphaned_runs", "fire_times", "latest_fire", "pg_try_lock", "stop_on_signals",
@@ -225,7 +226,8 @@ class Worker:
                     self.log.info("%s for %s: started", job, key, extra=extra)
                     ctx.lock_check = got.still_held      # the job stops at its next unit of work if lost
                     try:
-                        res = call_job(ctx, job)
+                        why = skip_reason(ctx, job, rid)
+                        res = JobResult(job, "skipped", detail=why) if why else call_job(ctx, job)
                     finally:
                         ctx.lock_check = None
                     if got.lost:
