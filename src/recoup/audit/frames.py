@@ -127,9 +127,13 @@ def _concat(parts: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def by_keys(conn: Connection, sql: str, keys: Iterable[Key], lead: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+def by_keys(conn: Connection, sql: str, keys: Iterable[Key], lead: Sequence[object] = (), *,
+            by_number: bool = False) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` (ending in a WHERE clause) for (carrier, tracking_number) keys, a chunk at a time,
-    through the (carrier, tracking_number) indexes."""
+    through the (carrier, tracking_number) indexes. ``by_number``: the table has separate indexes on
+    the carrier and on the tracking number (``finding``): SQLite, without statistics, would walk every
+    row of the carrier for each chunk; the unary + keeps it on the tracking number's index."""
+    carrier_col = "+carrier" if by_number and conn.dialect.name == "sqlite" else "carrier"
     by_carrier: dict[str, list[str]] = {}
     for c, t in keys:
         by_carrier.setdefault(c, []).append(t)
@@ -139,7 +143,8 @@ def by_keys(conn: Connection, sql: str, keys: Iterable[Key], lead: Sequence[obje
         for i in range(0, len(tns), CHUNK):
             part = tns[i:i + CHUNK]
             marks = ", ".join("?" for _ in part)
-            out += raw_rows(conn, f"{sql} carrier = ? AND tracking_number IN ({marks})", [*lead, carrier, *part])
+            out += raw_rows(conn, f"{sql} {carrier_col} = ? AND tracking_number IN ({marks})",
+                            [*lead, carrier, *part])
     return out
 
 
@@ -186,7 +191,9 @@ def load(conn: Connection, keys: set[Key] | None, all_scans: bool, ranges: Seque
         parcels = {k for k in keys if k[1] != ""}
         ships = _compact(by_keys(conn, _SHIP_SQL + " AND", parcels, [true]), SHIPMENT_FIELDS)
         scans = _compact(by_keys(conn, _SCAN_SQL + " WHERE", parcels), SCAN_FIELDS)
-        lines = _compact(by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND tracking_number IS NOT NULL AND",
+        # no "tracking_number IS NOT NULL" here (the IN list says it): SQLite would take it for a range
+        # on the (carrier, tracking_number) index and walk the carrier's every line for each chunk
+        lines = _compact(by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND",
                                   parcels), LINE_FIELDS)
         accounts = sorted({c for c, t in keys if t == ""})
         if accounts:

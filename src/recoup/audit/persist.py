@@ -62,7 +62,7 @@ def _existing(conn: Connection, scope: set[Key] | None, carriers: set[str]) -> l
         marks = ", ".join("?" for _ in carriers)
         rows = raw_rows(conn, f"{sql} carrier IN ({marks})", sorted(carriers)) if carriers else []
     else:
-        rows = by_keys(conn, sql, ((c, t) for c, t in scope if c in carriers))
+        rows = by_keys(conn, sql, ((c, t) for c, t in scope if c in carriers), by_number=True)
     out = []
     for r in rows:
         d = dict(zip(cols, r, strict=True))
