@@ -51,7 +51,12 @@ class IngestedFile(SQLModel, table=True):
 
 class Shipment(SQLModel, table=True):
     __tablename__ = "shipment"
-    __table_args__ = (UniqueConstraint("carrier", "tracking_number", name="uq_shipment"),)
+    __table_args__ = (
+        UniqueConstraint("carrier", "tracking_number", name="uq_shipment"),
+        # the incremental audit's "manifest rows changed since the last run" (0004)
+        Index("ix_shipment_updated_at", "updated_at"),
+        Index("ix_shipment_file_id", "file_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     carrier: str
     tracking_number: str
