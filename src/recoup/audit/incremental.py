@@ -89,8 +89,9 @@ def changed_keys(conn: Connection, state: dict[str, str], as_of: dt.date) -> tup
     billed = {(r[0], r[1]) for r in rows}
     keys |= billed
     # new account-level lines: their carrier's account findings (tracking number "") are judged again
+    # (no DISTINCT in SQL: SQLite would answer it by walking the whole parcel index, not the new ids)
     keys |= {(str(r[0]), "") for r in raw_rows(
-        conn, "SELECT DISTINCT carrier FROM invoice_line WHERE id > ? AND tracking_number IS NULL", [int(state[K_LINE])])}
+        conn, "SELECT carrier FROM invoice_line WHERE id > ? AND tracking_number IS NULL", [int(state[K_LINE])])}
     n_scan, n_line = len(scanned), len(billed)
     q = select(SHT.c.carrier, SHT.c.tracking_number, SHT.c.updated_at)
     if state.get(K_SHIP):
