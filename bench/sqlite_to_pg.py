@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
+import recoup.store.models  # noqa: F401 - registers the tables (init_db of an up-to-date database does not)
 from recoup.store.db import init_db, make_engine
 
 
