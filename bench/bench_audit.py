@@ -5,6 +5,8 @@ after a day of new data (1%: time, peak memory), then the next day's incremental
     python bench/bench_audit.py --shipments 100000 --profile
     python bench/bench_audit.py --data /tmp/audit_1m.db      # reuse generated data (it is copied)
     python bench/bench_audit.py --shipments 20000 --check    # also: incremental == full on the result
+    python bench/bench_audit.py --url postgresql+psycopg://postgres@127.0.0.1:5432/bench \
+        --append-from /tmp/audit_1m_plus.db                  # PostgreSQL (data copied by sqlite_to_pg.py)
 
 Data comes from ``bench/gen_audit_data.py`` (10 scans and 4 charges a shipment, SQLite, written
 through the bulk path) before any clock starts. Each audit runs in its own process; peak memory is
@@ -89,7 +91,7 @@ class _Sampler:
         self._t.join()
 
 
-def phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path | None,
+def phase(db: Path | str, contracts: Path, as_of: dt.date, full: bool, profile: Path | None,
           workers: int | None = None) -> dict[str, object]:
     """One audit in this process: its time, this process's peak memory and the peak of it and its workers."""
     from recoup.audit.service import audit
@@ -97,7 +99,7 @@ def phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path |
     from recoup.sla.contracts import load_contracts
     from recoup.store.db import make_engine
 
-    eng = make_engine(f"sqlite:///{db}")
+    eng = make_engine(str(db) if "://" in str(db) else f"sqlite:///{db}")
     cs = load_contracts(contracts)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     prof = None
@@ -123,7 +125,7 @@ def phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path |
             "claims_opened": s.claims_opened, "by_kind": dict(sorted(s.by_kind.items()))}
 
 
-def run_phase(db: Path, contracts: Path, as_of: dt.date, full: bool, profile: Path | None,
+def run_phase(db: Path | str, contracts: Path, as_of: dt.date, full: bool, profile: Path | None,
               workers: int | None = None) -> dict[str, object]:
     cmd = [sys.executable, __file__, "--phase", "full" if full else "incremental", "--work", str(db),
            "--contracts", str(contracts), "--as-of", as_of.isoformat()]
@@ -160,14 +162,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true", help="write cProfile stats of each audit next to the data")
     ap.add_argument("--check", action="store_true", help="also compare the incremental result with a full audit")
     ap.add_argument("--workers", type=int, help="processes for the full audit (default: the audit's own choice)")
+    ap.add_argument("--url", help="audit this database instead (PostgreSQL: loaded by sqlite_to_pg.py; not copied)")
+    ap.add_argument("--append-from", type=Path, help="with --url: a SQLite copy of the data with a day appended "
+                    "(gen_audit_data.py --append); its new rows are copied in before the incremental audit")
     ap.add_argument("--phase", choices=["full", "incremental"], help=argparse.SUPPRESS)
-    ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--work", help=argparse.SUPPRESS)   # a path or a database URL (a Path would fold its //)
     ap.add_argument("--profile-out", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     as_of = dt.date.fromisoformat(a.as_of)
     if a.phase:
         print(json.dumps(phase(a.work, a.contracts, as_of, a.phase == "full", a.profile_out, a.workers)))
         return 0
+    if a.url:
+        return on_url(a, as_of)
 
     tmp = Path(tempfile.mkdtemp(prefix="recoup-bench-audit-"))
     data = a.data or tmp / f"audit_{a.shipments}.db"
@@ -212,6 +219,34 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"full": full, "incremental": inc, "next_day": nxt}, default=str))
     if not a.profile:
         shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def on_url(a: argparse.Namespace, as_of: dt.date) -> int:
+    """Full audit, a day of new data (copied from ``--append-from``), incremental audit, next day."""
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; database {a.url.split('@')[-1]}")
+    full = run_phase(a.url, a.contracts, as_of, True, None, a.workers)
+    print(f"full audit        {full['seconds']:7.1f} s  peak {full['peak_mb']:6} MB  "
+          f"{full['shipments']:,} shipments, {full['findings']:,} findings")
+    out = {"full": full}
+    if a.append_from:
+        spec = importlib.util.spec_from_file_location("sqlite_to_pg", HERE / "sqlite_to_pg.py")
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        got = mod.copy(a.append_from, a.url, above=True)
+        print("new data          " + ", ".join(f"{k} {v:,}" for k, v in got.items() if v))
+        inc = run_phase(a.url, a.contracts, as_of, False, None)
+        share = 100 * float(inc["seconds"]) / max(float(full["seconds"]), 1e-9)
+        print(f"incremental audit {inc['seconds']:7.1f} s  peak {inc['peak_mb']:6} MB  "
+              f"{inc['shipments']:,} shipments re-judged ({share:.1f}% of the full time); {inc['why']}")
+        out["incremental"] = inc
+    nxt = run_phase(a.url, a.contracts, as_of + dt.timedelta(days=1), False, None)
+    share2 = 100 * float(nxt["seconds"]) / max(float(full["seconds"]), 1e-9)
+    print(f"next day (no data){nxt['seconds']:7.1f} s  peak {nxt['peak_mb']:6} MB  "
+          f"{nxt['shipments']:,} shipments re-judged ({share2:.1f}%); {nxt['why']}")
+    out["next_day"] = nxt
+    print(json.dumps(out, default=str))
     return 0
 
 

@@ -245,7 +245,7 @@ def test_parallel_full_run_equals_one_process(kit: Any, tmp_path: Path, engine: 
 
 def test_batched_reads_unite_categories(kit: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # found by the 1M benchmark: categories united over read batches, then over the two scan reads
-    import recoup.audit.service as service
+    import recoup.audit.frames as frames
 
     kit.contract()
     w = World(kit, 12)
@@ -254,7 +254,7 @@ def test_batched_reads_unite_categories(kit: Any, tmp_path: Path, monkeypatch: p
     eng = _engine(tmp_path / "db.db")
     w.load(eng, "0")
     whole = load_frames(eng)
-    monkeypatch.setattr(service, "BATCH", 7)
+    monkeypatch.setattr(frames, "BATCH", 7)
     batched = load_frames(eng)
     for name in ("shipments", "scans", "lines"):
         a, b = getattr(whole, name), getattr(batched, name)

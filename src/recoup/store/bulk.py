@@ -1,5 +1,7 @@
-"""Bulk writes for the hot paths: SQLite executemany of tuples, PostgreSQL COPY into a temporary
-table then one INSERT ... ON CONFLICT DO NOTHING. No per-row ORM objects."""
+"""Bulk reads and writes for the hot paths: SQLite executemany of tuples, PostgreSQL COPY into a
+temporary table then one INSERT ... ON CONFLICT DO NOTHING; rows of a query as plain tuples through
+the driver's cursor. No per-row ORM objects. The one place where recoup talks to the driver below
+SQLAlchemy (ingest and the audit's findings and claims alike)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, bindparam, insert, update
 
 _SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -164,3 +166,83 @@ def insert_ignore(conn: Connection, table: str, columns: Sequence[str], rows: li
         except Exception:
             continue
     return n
+
+
+# ----------------------------------------------------------------------------- rows of dicts (the audit's writes)
+
+def raw_rows(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    """Rows as plain tuples through the driver's cursor (no per-row SQLAlchemy objects). ``?``
+    placeholders are translated for drivers that use ``%s``."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    if conn.dialect.paramstyle in ("format", "pyformat"):
+        sql = sql.replace("%", "%%").replace("?", "%s")
+    cur = raw.cursor()
+    try:
+        cur.execute(sql, tuple(params))
+        return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
+def _sqlite_value(v: Any) -> Any:
+    if isinstance(v, dt.datetime):
+        return v.astimezone(dt.UTC).strftime(_SQLITE_TS)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, bool):
+        return int(v)
+    return v
+
+
+def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert: the driver's executemany of tuples on SQLite, SQLAlchemy's executemany elsewhere."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(table), rows)
+        return
+    cols = list(rows[0])
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cur = raw.cursor()
+    cur.executemany(f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                    _sqlite_tuples(rows, cols))
+    cur.close()
+
+
+def _sqlite_tuples(rows: list[dict[str, Any]], cols: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Rows as tuples for sqlite3, dates and instants as the text SQLAlchemy stores (each distinct
+    value converted once: a run writes one ``now`` and few deadlines)."""
+    columns = []
+    for c in cols:
+        vals = [r[c] for r in rows]
+        sample = next((v for v in vals if v is not None), None)     # a column holds one type
+        if isinstance(sample, (dt.date, bool)):
+            seen: dict[Any, Any] = {}
+            conv = []
+            for v in vals:
+                k = (type(v), v)
+                if k not in seen:
+                    seen[k] = _sqlite_value(v)
+                conv.append(seen[k])
+            vals = conv
+        columns.append(vals)
+    return list(zip(*columns, strict=True))
+
+
+def update_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Bulk update by id (``b_id`` in each row) of the other columns given."""
+    if not rows:
+        return
+    cols = [c for c in rows[0] if c != "b_id"]
+    if conn.dialect.name != "sqlite":
+        conn.execute(update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(c) for c in cols}),
+                     rows)
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cur = raw.cursor()
+    cur.executemany(f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
+                    _sqlite_tuples(rows, [*cols, "b_id"]))
+    cur.close()

@@ -12,10 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from recoup.store.types import UTCDateTime
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model, typed (SQLModel leaves ``Model.__table__`` untyped)."""
+    t = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(t, Table)
+    return t
 
 
 def _ts(nullable: bool = True, index: bool = False) -> Column:  # type: ignore[type-arg]
@@ -44,7 +51,12 @@ class IngestedFile(SQLModel, table=True):
 
 class Shipment(SQLModel, table=True):
     __tablename__ = "shipment"
-    __table_args__ = (UniqueConstraint("carrier", "tracking_number", name="uq_shipment"),)
+    __table_args__ = (
+        UniqueConstraint("carrier", "tracking_number", name="uq_shipment"),
+        # the incremental audit's "manifest rows changed since the last run" (0004)
+        Index("ix_shipment_updated_at", "updated_at"),
+        Index("ix_shipment_file_id", "file_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     carrier: str
     tracking_number: str

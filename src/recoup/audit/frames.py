@@ -1,0 +1,231 @@
+"""Reading the store into the audit's frames (:class:`~recoup.audit.rules.AuditFrames`).
+
+A full load reads only the scans the rules need: every scan of a parcel without a final event
+(delivered, returned, available for pickup), and for the others their final, lost and damaged
+events and those with an exception reason (``relevant_scans`` in audit/rules/core.py says why that
+is enough); the invoice lines with a positive amount, the account-level ones (no tracking number)
+included. An incremental load reads the rows of the given (carrier, tracking number) keys through
+the indexes. Rows come through the driver's cursor a batch at a time and are kept as compact
+columns (integers, categories, dates), never one Python object per row for long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
+
+from recoup.audit.rules import (
+    FINAL_STATUSES,
+    LINE_FIELDS,
+    SCAN_FIELDS,
+    SHIPMENT_FIELDS,
+    AuditFrames,
+    prepare_frames,
+)
+from recoup.store.bulk import raw_rows
+
+Key = tuple[str, str]
+Range = tuple[str, str | None, str | None]     # carrier, tracking numbers from (inclusive), to (exclusive)
+
+CHUNK = 900                     # keys per IN list (SQLite's variable limit is 32766; keep it modest)
+FULL_SCAN_SHARE = 0.3           # when more parcels than this lack a final event, read every scan at once
+
+
+def _frame(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
+    """Plain object columns (no string dtype conversion: the rules work on object arrays)."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    a = np.array(rows, dtype=object)
+    if a.ndim != 2:   # pragma: no cover - rows of sequences numpy could not stack
+        a = np.array([tuple(r) for r in rows] + [(None,) * len(columns)], dtype=object)[:-1]
+    return pd.DataFrame({c: pd.Series(a[:, j], dtype=object, copy=False) for j, c in enumerate(columns)})
+
+
+# How the audit's columns are kept: i int64, I nullable Int64, c category, s object text, d date, t instant,
+# b optional bool. Categories make the frames small and the rules' sorting, grouping and copying cheap.
+KINDS = {
+    "id": "i", "line_no": "i", "amount_cents": "i", "utc_offset_min": "I", "declared_value_cents": "I",
+    "item_value_cents": "I", "tracking_number": "s", "promised_delivery": "s", "ship_date": "d",
+    "invoice_date": "d", "occurred_at": "t", "dest_residential": "b", "address_validated": "b",
+}
+BATCH = 200_000
+
+
+def _column(values: np.ndarray, kind: str) -> Any:
+    if kind == "i":
+        return values.astype(np.int64)
+    if kind == "I":
+        missing = pd.isna(values)
+        return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+    if kind == "s":
+        return values
+    if kind == "b":
+        return np.array([None if v is None else bool(v) for v in values], dtype=object)
+    if kind == "t":
+        return pd.to_datetime(values, utc=True, format="ISO8601")
+    codes, uniq = pd.factorize(values)       # c, and d on its distinct values
+    if kind == "d":
+        days = pd.to_datetime(pd.Series(uniq, dtype=object), format="ISO8601").to_numpy(dtype="datetime64[ns]")
+        return np.where(codes >= 0, days[np.maximum(codes, 0)] if len(days) else np.datetime64("NaT"),
+                        np.datetime64("NaT")).astype("datetime64[ns]")
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object))
+
+
+def _fetch(conn: Connection, sql: str, params: Sequence[object], columns: Sequence[str]) -> pd.DataFrame:
+    """A query's rows as compact columns (KINDS; other columns categories), a batch at a time."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    if conn.dialect.paramstyle in ("format", "pyformat"):
+        sql = sql.replace("%", "%%").replace("?", "%s")
+    cur = raw.cursor()
+    parts: list[pd.DataFrame] = []
+    try:
+        cur.execute(sql, tuple(params))
+        while True:
+            rows = cur.fetchmany(BATCH)
+            if not rows:
+                break
+            parts.append(_compact(list(rows), columns))
+            del rows
+    finally:
+        cur.close()
+    return _concat(parts, columns)
+
+
+def _compact(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
+    if not rows:
+        return _frame([], columns)
+    a = np.array(rows, dtype=object)
+    return pd.DataFrame({c: _column(a[:, j], KINDS.get(c, "c")) for j, c in enumerate(columns)})
+
+
+def _objcat(cat: Any) -> pd.Categorical:
+    """The same categorical with plain object categories (a union may infer another string dtype)."""
+    return pd.Categorical.from_codes(np.asarray(cat.codes), categories=pd.Index(
+        np.asarray(cat.categories, dtype=object), dtype=object))
+
+
+def _concat(parts: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
+    """Frames of one shape, categories united."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _frame([], columns)
+    if len(parts) == 1:
+        return parts[0]
+    out = {}
+    for c in columns:
+        vals = [p[c] for p in parts]
+        if all(isinstance(v.dtype, pd.CategoricalDtype) for v in vals):
+            out[c] = pd.Series(_objcat(pd.api.types.union_categoricals([_objcat(v.array) for v in vals])))
+        else:
+            out[c] = pd.concat(vals, ignore_index=True)
+    return pd.DataFrame(out)
+
+
+def by_keys(conn: Connection, sql: str, keys: Iterable[Key], lead: Sequence[object] = (), *,
+            by_number: bool = False) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (ending in a WHERE clause) for (carrier, tracking_number) keys, a chunk at a time,
+    through the (carrier, tracking_number) indexes. ``by_number``: the table has separate indexes on
+    the carrier and on the tracking number (``finding``): SQLite, without statistics, would walk every
+    row of the carrier for each chunk; the unary + keeps it on the tracking number's index."""
+    carrier_col = "+carrier" if by_number and conn.dialect.name == "sqlite" else "carrier"
+    by_carrier: dict[str, list[str]] = {}
+    for c, t in keys:
+        by_carrier.setdefault(c, []).append(t)
+    out: list[tuple[Any, ...]] = []
+    for carrier, tns in sorted(by_carrier.items()):
+        tns = sorted(set(tns))
+        for i in range(0, len(tns), CHUNK):
+            part = tns[i:i + CHUNK]
+            marks = ", ".join("?" for _ in part)
+            out += raw_rows(conn, f"{sql} {carrier_col} = ? AND tracking_number IN ({marks})",
+                            [*lead, carrier, *part])
+    return out
+
+
+_SHIP_SQL = f"SELECT {', '.join(SHIPMENT_FIELDS)} FROM shipment WHERE manifested = ? AND ship_date IS NOT NULL"
+_SCAN_SQL = f"SELECT {', '.join(SCAN_FIELDS)} FROM scan_event"
+# account-level lines (no tracking number: fees, service and pickup charges) belong to no parcel
+_LINE_SQL = f"SELECT {', '.join(LINE_FIELDS)} FROM invoice_line"
+_ACCOUNT_SQL = _LINE_SQL + " WHERE amount_cents > 0 AND tracking_number IS NULL"
+_SPECIAL = tuple(dict.fromkeys((*FINAL_STATUSES, "lost", "damaged")))
+
+
+def load_frames(engine: Engine, keys: Iterable[Key] | None = None, *, all_scans: bool = False) -> AuditFrames:
+    """The audit's frames: every manifested shipment, or those of ``keys``. A full load reads only the
+    scans the rules need (see the module docstring) unless ``all_scans``."""
+    with engine.connect() as conn:
+        return load(conn, None if keys is None else set(keys), all_scans)
+
+
+def _range_sql(conn: Connection, ranges: Sequence[Range] | None) -> tuple[str, list[object]]:
+    """A filter on a slice of the parcels. On SQLite the unary + keeps it off the indexes: one pass over the
+    table is cheaper than an index walk with a table lookup per row."""
+    if ranges is None:
+        return "", []
+    plus = "+" if conn.dialect.name == "sqlite" else ""
+    terms: list[str] = []
+    params: list[object] = []
+    for carrier, lo, hi in ranges:
+        t = [f"{plus}carrier = ?"]
+        params.append(carrier)
+        if lo is not None:
+            t.append(f"{plus}tracking_number >= ?")
+            params.append(lo)
+        if hi is not None:
+            t.append(f"{plus}tracking_number < ?")
+            params.append(hi)
+        terms.append("(" + " AND ".join(t) + ")")
+    return " AND (" + " OR ".join(terms) + ")", params
+
+
+def load(conn: Connection, keys: set[Key] | None, all_scans: bool, ranges: Sequence[Range] | None = None
+          ) -> AuditFrames:
+    true = True
+    if keys is not None:
+        parcels = {k for k in keys if k[1] != ""}
+        ships = _compact(by_keys(conn, _SHIP_SQL + " AND", parcels, [true]), SHIPMENT_FIELDS)
+        scans = _compact(by_keys(conn, _SCAN_SQL + " WHERE", parcels), SCAN_FIELDS)
+        # no "tracking_number IS NOT NULL" here (the IN list says it): SQLite would take it for a range
+        # on the (carrier, tracking_number) index and walk the carrier's every line for each chunk
+        lines = _compact(by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND",
+                                  parcels), LINE_FIELDS)
+        accounts = sorted({c for c, t in keys if t == ""})
+        if accounts:
+            marks = ", ".join("?" for _ in accounts)
+            acct = _compact(raw_rows(conn, f"{_ACCOUNT_SQL} AND carrier IN ({marks})", accounts), LINE_FIELDS)
+            lines = _concat([lines, acct], LINE_FIELDS)
+        return prepare_frames(ships, scans, lines)
+    where, wp = _range_sql(conn, ranges)
+    ships = _fetch(conn, _SHIP_SQL + where, [true, *wp], SHIPMENT_FIELDS)
+    lines = _fetch(conn, _LINE_SQL + " WHERE amount_cents > 0 AND tracking_number IS NOT NULL" + where, wp, LINE_FIELDS)
+    # account-level lines: read by the one slice of each carrier that starts at its first tracking number
+    acct_carriers = None if ranges is None else sorted({c for c, lo, _ in ranges if lo is None})
+    if acct_carriers is None or acct_carriers:
+        a_where = "" if acct_carriers is None else f" AND carrier IN ({', '.join('?' for _ in acct_carriers)})"
+        acct = _fetch(conn, _ACCOUNT_SQL + a_where, acct_carriers or [], LINE_FIELDS)
+        lines = _concat([lines, acct], LINE_FIELDS)
+    if all_scans:
+        return prepare_frames(ships, _fetch(conn, _SCAN_SQL + " WHERE 1 = 1" + where, wp, SCAN_FIELDS), lines)
+    marks = ", ".join("?" for _ in _SPECIAL)
+    special = _fetch(conn, f"{_SCAN_SQL} WHERE (status IN ({marks}) OR exception_reason IS NOT NULL){where}",
+                     [*_SPECIAL, *wp], SCAN_FIELDS)
+    fin = special[np.isin(special["status"].to_numpy(dtype=object), FINAL_STATUSES)]
+    final_keys = set((fin["carrier"].to_numpy(dtype=object) + "\x1f"
+                      + fin["tracking_number"].to_numpy(dtype=object)).tolist())
+    ship_keys = ships["carrier"].to_numpy(dtype=object) + "\x1f" + ships["tracking_number"].to_numpy(dtype=object)
+    open_ = ships[np.array([k not in final_keys for k in ship_keys.tolist()], dtype=bool)]
+    if len(open_) > FULL_SCAN_SHARE * max(len(ships), 1):
+        scans = _fetch(conn, _SCAN_SQL + " WHERE 1 = 1" + where, wp, SCAN_FIELDS)
+    else:
+        rest = _compact(by_keys(conn, _SCAN_SQL + " WHERE", zip(open_["carrier"].to_numpy(dtype=object),
+                                                                  open_["tracking_number"].to_numpy(dtype=object),
+                                                                  strict=True)), SCAN_FIELDS)
+        scans = _concat([special, rest], SCAN_FIELDS)
+        scans = scans[~scans["id"].duplicated()].reset_index(drop=True)
+    return prepare_frames(ships, scans, lines)
