@@ -138,3 +138,14 @@ def test_commands_hold_no_sql() -> None:
     found = sorted(f"{m} imports {n}" for m in COMMANDS for n in _all_imports(MODULES[m])
                    if n == "recoup.store.models" or n.startswith(sql))
     assert found == []
+
+
+MAX_LINES = 500
+
+
+def test_no_source_file_is_too_long_to_read() -> None:
+    """A module a newcomer reads in one sitting: none over ~500 lines (the generated migrations excepted);
+    a longer one is split along its seams (CONTRIBUTING.md "Where things live")."""
+    long = sorted(f"{m}: {n} lines" for m, path in MODULES.items()
+                  if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES)
+    assert long == []

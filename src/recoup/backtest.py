@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import Column, Date, MetaData, Table, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
 
 from recoup.channels.base import ChannelConfig, ClaimPacket, StatusResult, SubmitResult
 from recoup.clock import Clock, ReplayClock
@@ -55,6 +56,7 @@ from recoup.store.models import (
     InvoiceLine,
     ScanEvent,
     Shipment,
+    table_of,
 )
 
 #: The worker's jobs a replayed day runs, in the worker's order (ingest_inbox is the day's arrivals;
@@ -62,7 +64,7 @@ from recoup.store.models import (
 DAY_JOBS = ("audit", "expire_claims", "submit_claims", "sync_claims")
 DRY_RUN = "dry_run"
 UNFILED = "not filed before the window closed (a job failed)"
-STAGED = {"shipment": Shipment, "scan_event": ScanEvent, "invoice": Invoice, "invoice_line": InvoiceLine}
+STAGED: dict[str, type[SQLModel]] = {"shipment": Shipment, "scan_event": ScanEvent, "invoice": Invoice, "invoice_line": InvoiceLine}
 CHUNK = 20_000
 QUIET = logging.getLogger("recoup.replay")    # a replayed day's job logs: what failed is in Replay.problems
 QUIET.addHandler(logging.NullHandler())
@@ -159,7 +161,7 @@ def _staging_tables(meta: MetaData) -> dict[str, Table]:
     """bt_<table>: the source table's columns without constraints, plus ``arrives`` (ISO day)."""
     out = {}
     for name, model in STAGED.items():
-        src = model.__table__  # type: ignore[attr-defined]
+        src = table_of(model)
         cols = [Column(c.name, c.type) for c in src.columns]
         out[name] = Table(f"bt_{name}", meta, *cols, Column("arrives", Date, index=True))
     return out
@@ -196,7 +198,7 @@ def _stage(source: Engine, scratch: Engine) -> dict[str, int]:
     else:
         with source.connect() as sconn, scratch.begin() as conn:
             for name, t in tables.items():
-                src = STAGED[name].__table__  # type: ignore[attr-defined]
+                src = table_of(STAGED[name])
                 result = sconn.execution_options(stream_results=True, yield_per=CHUNK).execute(select(src))
                 for part in result.partitions(CHUNK):
                     conn.execute(insert(t), [dict(r._mapping) for r in part])
@@ -216,7 +218,7 @@ def drop_staging(engine: Engine) -> None:
 
 
 def _cols(model: Any, skip: Sequence[str]) -> list[str]:
-    return [c.name for c in model.__table__.columns if c.name not in skip]
+    return [c.name for c in table_of(model).columns if c.name not in skip]
 
 
 def _arrive(conn: Connection, lo: dt.date | None, hi: dt.date, now: dt.datetime, label: str = "backtest"
@@ -225,7 +227,7 @@ def _arrive(conn: Connection, lo: dt.date | None, hi: dt.date, now: dt.datetime,
     when = {"hi": hi.isoformat(), "lo": (lo or dt.date.min).isoformat()}
     window = "arrives > :lo AND arrives <= :hi"
     n = {}
-    ift = IngestedFile.__table__  # type: ignore[attr-defined]
+    ift = table_of(IngestedFile)
     key = conn.execute(insert(ift).values(path=f"{label}:{hi.isoformat()}", sha256=f"{label}:{hi.isoformat()}",
                                           kind=label, format=label, outcome="loaded", at=now)).inserted_primary_key
     assert key is not None
@@ -241,7 +243,7 @@ def _arrive(conn: Connection, lo: dt.date | None, hi: dt.date, now: dt.datetime,
     n["scans"] = conn.execute(text(
         f"INSERT OR IGNORE INTO scan_event ({c}, file_id) SELECT {c}, :fid FROM bt_scan_event "
         f"WHERE {window} ORDER BY occurred_at, id"), {**when, "fid": fid}).rowcount
-    before = conn.execute(select(func.max(Invoice.__table__.c.id))).scalar() or 0  # type: ignore[attr-defined]
+    before = conn.execute(select(func.max(table_of(Invoice).c.id))).scalar() or 0
     cols = _cols(Invoice, ("id", "file_id", "loaded_at"))
     c = ", ".join(cols)
     n["invoices"] = conn.execute(text(
@@ -269,10 +271,10 @@ def _arrive(conn: Connection, lo: dt.date | None, hi: dt.date, now: dt.datetime,
 
 def _unknowable(source: Engine, date_from: dt.date, date_to: dt.date) -> list[str]:
     """Facts of the real store the replay cannot rebuild, said as notes."""
-    ct = Claim.__table__  # type: ignore[attr-defined]
-    et = ClaimEvent.__table__  # type: ignore[attr-defined]
-    mt = CreditMatch.__table__  # type: ignore[attr-defined]
-    st = Shipment.__table__  # type: ignore[attr-defined]
+    ct = table_of(Claim)
+    et = table_of(ClaimEvent)
+    mt = table_of(CreditMatch)
+    st = table_of(Shipment)
     notes = []
     with source.connect() as conn:
         by_hand = conn.execute(

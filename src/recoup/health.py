@@ -273,14 +273,14 @@ def worker_check(engine: Engine, settings: Settings, now: dt.datetime, wall: dt.
                  alive: list[dict[str, Any]] | None = None) -> Check:
     """A worker is running when one beats (``worker run``), or, run from cron (``--once``), when a
     job ran recently on recoup's clock."""
-    from recoup.store.models import JobRun
+    from recoup.store.models import JobRun, table_of
 
     if alive is None:
         alive = [w for w in heartbeats(engine, wall) if w["alive"]]
     if alive:
         w = alive[0]
         return Check("worker", OK, f"{len(alive)} running; {w['worker']} beat at {w['heartbeat']}")
-    t = JobRun.__table__  # type: ignore[attr-defined]
+    t = table_of(JobRun)
     with engine.connect() as conn:
         last = conn.execute(select(t.c.job, t.c.started_at).order_by(t.c.started_at.desc(), t.c.id.desc())
                             .limit(1)).first()
@@ -300,10 +300,10 @@ def worker_check(engine: Engine, settings: Settings, now: dt.datetime, wall: dt.
 
 
 def heartbeats(engine: Engine, wall: dt.datetime) -> list[dict[str, Any]]:
-    from recoup.store.models import AuditState
+    from recoup.store.models import AuditState, table_of
     from recoup.worker.scheduler import HEARTBEAT_S, WORKER_STATE_PREFIX
 
-    t = AuditState.__table__  # type: ignore[attr-defined]
+    t = table_of(AuditState)
     out = []
     with engine.connect() as conn:
         for r in conn.execute(select(t).where(t.c.key.like(WORKER_STATE_PREFIX + "%")).order_by(t.c.key)):

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from recoup.store.models import Claim, Finding
+from recoup.store.models import Claim, Finding, table_of
 
 DATA_LATE = "data arrived after the window"
 AMOUNT_UNKNOWN = "amount unknown until the invoice came"
@@ -118,8 +118,8 @@ def judge_all(conn: Connection, day: dt.date, *, dead_channels: Iterable[str] = 
     """Every open finding of the store, judged as of ``day``; optionally only those whose deadline
     is in [deadline_from, deadline_to] (findings without a deadline pass a ``deadline_from`` filter
     but not a ``deadline_to`` one)."""
-    ft = Finding.__table__  # type: ignore[attr-defined]
-    ct = Claim.__table__  # type: ignore[attr-defined]
+    ft = table_of(Finding)
+    ct = table_of(Claim)
     q = (select(ft.c.id, ft.c.kind, ft.c.carrier, ft.c.tracking_number, ft.c.amount_cents, ft.c.currency,
                 ft.c.deadline, ft.c.claimable, ft.c.reason, ft.c.status,
                 ct.c.id.label("claim_id"), ct.c.status.label("claim_status"), ct.c.filed_at, ct.c.claimed_cents,

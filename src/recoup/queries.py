@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Engine
 
 from recoup.money import fmt
-from recoup.store.models import Claim, Finding
+from recoup.store.models import Claim, Finding, table_of
 
 #: the columns a listing's ``--sort`` is pushed down to SQL for (any other is sorted in Python, over every row)
 FINDING_SORT = frozenset({"id", "kind", "carrier", "tracking_number", "amount", "deadline", "claim_id"})
@@ -48,8 +48,8 @@ def list_findings(engine: Engine, *, kind: str | None = None, carrier: str | Non
                   claimable: bool | None = None, include_withdrawn: bool = False,
                   page: Page | None = None) -> list[dict[str, Any]]:
     """Findings by id; ``page`` pushes a sort on a column of :data:`FINDING_SORT` and a limit down to SQL."""
-    ft = Finding.__table__  # type: ignore[attr-defined]
-    ct = Claim.__table__  # type: ignore[attr-defined]
+    ft = table_of(Finding)
+    ct = table_of(Claim)
     q = select(ft, ct.c.id.label("claim_id"), ct.c.status.label("claim_status")).outerjoin(ct, ct.c.finding_id == ft.c.id)
     if not include_withdrawn:
         q = q.where(ft.c.status == "open")
@@ -78,7 +78,7 @@ def list_findings(engine: Engine, *, kind: str | None = None, carrier: str | Non
 def list_claims(engine: Engine, *, status: str | None = None, carrier: str | None = None,
                 claim_id: int | None = None, page: Page | None = None) -> list[dict[str, Any]]:
     """Claims by id; ``page`` pushes a sort on a column of :data:`CLAIM_SORT` and a limit down to SQL."""
-    ct = Claim.__table__  # type: ignore[attr-defined]
+    ct = table_of(Claim)
     q = select(ct)
     if status:
         q = q.where(ct.c.status == status)
@@ -108,12 +108,12 @@ def stored_carriers(engine: Engine) -> set[str]:
     """The carrier codes of the shipments in the store (a carrier no module describes included)."""
     from recoup.store.models import Shipment
 
-    return _distinct(engine, Shipment.__table__.c.carrier)  # type: ignore[attr-defined]
+    return _distinct(engine, table_of(Shipment).c.carrier)
 
 
 def stored_kinds(engine: Engine) -> set[str]:
     """The finding kinds in the store."""
-    return _distinct(engine, Finding.__table__.c.kind)  # type: ignore[attr-defined]
+    return _distinct(engine, table_of(Finding).c.kind)
 
 
 def _distinct(engine: Engine, column: Any) -> set[str]:
@@ -124,7 +124,7 @@ def _distinct(engine: Engine, column: Any) -> set[str]:
 def claim_history(engine: Engine, claim_id: int) -> list[dict[str, Any]]:
     from recoup.store.models import ClaimEvent
 
-    et = ClaimEvent.__table__  # type: ignore[attr-defined]
+    et = table_of(ClaimEvent)
     with engine.connect() as conn:
         return [{"at": r.at.isoformat(), "from": r.from_status, "to": r.to_status, "actor": r.actor,
                  "detail": r.detail} for r in conn.execute(select(et).where(et.c.claim_id == claim_id)
@@ -140,9 +140,9 @@ def recovered(engine: Engine, *, by: str = "carrier", date_from: Any = None, dat
     """
     from recoup.store.models import Credit, CreditMatch
 
-    ct = Claim.__table__  # type: ignore[attr-defined]
-    mt = CreditMatch.__table__  # type: ignore[attr-defined]
-    crt = Credit.__table__  # type: ignore[attr-defined]
+    ct = table_of(Claim)
+    mt = table_of(CreditMatch)
+    crt = table_of(Credit)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
 
     def key_of(carrier: str, kind: str, day: Any) -> str:

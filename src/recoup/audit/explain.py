@@ -21,7 +21,16 @@ from sqlalchemy.engine import Engine
 from recoup.errors import RecoupError
 from recoup.money import fmt
 from recoup.sla.contracts import Contract, ContractSet
-from recoup.store.models import Claim, ClaimEvent, Finding, FindingHistory, InvoiceLine, ScanEvent, Shipment
+from recoup.store.models import (
+    Claim,
+    ClaimEvent,
+    Finding,
+    FindingHistory,
+    InvoiceLine,
+    ScanEvent,
+    Shipment,
+    table_of,
+)
 
 # the charge type each billing kind of audits.md judges (None: every charge), for "no: no ... charge billed"
 _CHARGE = {"duplicate_charge": None, "residential_surcharge": "residential",
@@ -37,7 +46,7 @@ def last_audit_date(engine: Engine) -> dt.date | None:
     them on that day, not on today."""
     from recoup.store.models import AuditState
 
-    t = AuditState.__table__  # type: ignore[attr-defined]
+    t = table_of(AuditState)
     with engine.connect() as conn:
         v = conn.execute(select(t.c.value).where(t.c.key == "last_as_of")).scalar()
     try:
@@ -55,8 +64,8 @@ def _rows(engine: Engine, table: Any, carrier: str, tn: str, *order: Any) -> lis
 def _carriers_of(engine: Engine, tn: str) -> list[str]:
     found: set[str] = set()
     with engine.connect() as conn:
-        for t in (Shipment.__table__, ScanEvent.__table__, InvoiceLine.__table__,  # type: ignore[attr-defined]
-                  Finding.__table__):  # type: ignore[attr-defined]
+        for t in (table_of(Shipment), table_of(ScanEvent), table_of(InvoiceLine),
+                  table_of(Finding)):
             found |= {r[0] for r in conn.execute(select(t.c.carrier).where(t.c.tracking_number == tn).distinct())}
     return sorted(found)
 
@@ -83,19 +92,19 @@ def build_report(engine: Engine, contracts: ContractSet, tn: str, carrier: str |
     else:
         carrier = known[0]
     assert carrier is not None
-    ships = _rows(engine, Shipment.__table__, carrier, tn)  # type: ignore[attr-defined]
+    ships = _rows(engine, table_of(Shipment), carrier, tn)
     ship = ships[0] if ships else None
     manifested = bool(ship and ship["manifested"] and ship["ship_date"] is not None)
     contract = contracts.match(carrier, ship["account_number"] if ship else None)
     tz = (ship or {}).get("dest_timezone") or (contract.calendar.timezone if contract else "UTC")
 
-    scans = _rows(engine, ScanEvent.__table__, carrier, tn, ScanEvent.occurred_at, ScanEvent.id)  # type: ignore[attr-defined]
+    scans = _rows(engine, table_of(ScanEvent), carrier, tn, ScanEvent.occurred_at, ScanEvent.id)
     local = format_local(np.array([pd.Timestamp(s["occurred_at"]).value for s in scans], dtype=np.int64),
                          [s["utc_offset_min"] for s in scans], tz)
     events = [{"at": at, "status": s["status"], "code": s["carrier_status_code"], "description": s["description"],
                "city": s["city"], "exception_reason": s["exception_reason"], "source": s["source"], "id": s["id"]}
               for s, at in zip(scans, local, strict=True)]
-    lines = _rows(engine, InvoiceLine.__table__, carrier, tn, InvoiceLine.invoice_date,  # type: ignore[attr-defined]
+    lines = _rows(engine, table_of(InvoiceLine), carrier, tn, InvoiceLine.invoice_date,
                   InvoiceLine.invoice_number, InvoiceLine.line_no)
 
     result = None
@@ -193,10 +202,10 @@ def _terms(c: Any) -> dict[str, Any]:
 
 
 def _stored(engine: Engine, carrier: str, tn: str) -> dict[str, Any]:
-    findings = _rows(engine, Finding.__table__, carrier, tn, Finding.id)  # type: ignore[attr-defined]
-    claims = _rows(engine, Claim.__table__, carrier, tn, Claim.id)  # type: ignore[attr-defined]
-    ht = FindingHistory.__table__  # type: ignore[attr-defined]
-    et = ClaimEvent.__table__  # type: ignore[attr-defined]
+    findings = _rows(engine, table_of(Finding), carrier, tn, Finding.id)
+    claims = _rows(engine, table_of(Claim), carrier, tn, Claim.id)
+    ht = table_of(FindingHistory)
+    et = table_of(ClaimEvent)
     with engine.connect() as conn:
         hist: dict[int, list[dict[str, Any]]] = {}
         for r in conn.execute(select(ht).where(ht.c.finding_id.in_([f["id"] for f in findings])).order_by(ht.c.id)):

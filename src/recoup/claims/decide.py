@@ -14,11 +14,11 @@ from recoup.claims.lifecycle import UNFILED, TransitionError, move, record
 from recoup.clock import Clock
 from recoup.errors import RecoupError
 from recoup.money import to_cents
-from recoup.store.models import Claim
+from recoup.store.models import Claim, table_of
 
 
 def _claims_table() -> Any:
-    return Claim.__table__  # type: ignore[attr-defined]
+    return table_of(Claim)
 
 
 def _one(conn: Connection, claim_id: int) -> Any:

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, insert, update
 
 from recoup.claims.states import ALL, FILED, FINAL, UNFILED  # noqa: F401  (the names, light for the CLI)
 from recoup.errors import RecoupError
-from recoup.store.models import Claim, ClaimEvent
+from recoup.store.models import Claim, ClaimEvent, table_of
 
 TRANSITIONS: dict[str, set[str]] = {
     "ready": {"submitting", "prepared", "expired", "cancelled", "needs_attention", "credited", "submitted"},
@@ -70,7 +70,7 @@ def move(conn: Connection, claim_id: int, current: str, to: str, actor: str, det
     """Transition a claim at ``now`` (guarded by its current status, so two workers cannot both move it)."""
     if to != current and to not in TRANSITIONS.get(current, set()):
         raise TransitionError(f"claim {claim_id}: cannot go from {current} to {to}")
-    t = Claim.__table__  # type: ignore[attr-defined]
+    t = table_of(Claim)
     res = conn.execute(update(t).where(t.c.id == claim_id).where(t.c.status == current)
                        .values(status=to, updated_at=now, **values))
     if res.rowcount != 1:

@@ -12,20 +12,20 @@ from sqlalchemy import Connection, select
 
 from recoup.channels.base import Attachment, ClaimPacket
 from recoup.money import from_cents
-from recoup.store.models import Finding, InvoiceLine, ScanEvent, Shipment
+from recoup.store.models import Finding, InvoiceLine, ScanEvent, Shipment, table_of
 
 
 def build_packet(conn: Connection, claim: Any, contact_email: str | None) -> ClaimPacket:
-    ft = Finding.__table__  # type: ignore[attr-defined]
-    st = Shipment.__table__  # type: ignore[attr-defined]
+    ft = table_of(Finding)
+    st = table_of(Shipment)
     f = conn.execute(select(ft).where(ft.c.id == claim.finding_id)).one()
     sh = conn.execute(select(st).where(st.c.carrier == claim.carrier)
                       .where(st.c.tracking_number == claim.tracking_number)).first()
     evidence = json.loads(f.evidence or "{}")
-    lt = InvoiceLine.__table__  # type: ignore[attr-defined]
+    lt = table_of(InvoiceLine)
     lines = list(conn.execute(select(lt).where(lt.c.carrier == claim.carrier)
                               .where(lt.c.tracking_number == claim.tracking_number).order_by(lt.c.invoice_date, lt.c.id)))
-    et = ScanEvent.__table__  # type: ignore[attr-defined]
+    et = table_of(ScanEvent)
     scans = list(conn.execute(select(et).where(et.c.carrier == claim.carrier)
                               .where(et.c.tracking_number == claim.tracking_number).order_by(et.c.occurred_at)))
     buf = io.StringIO()

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 from recoup.claims.lifecycle import record
 from recoup.clock import Clock
 from recoup.money import fmt
-from recoup.store.models import Claim, Credit, CreditMatch
+from recoup.store.models import Claim, Credit, CreditMatch, table_of
 
 KIND_TABLE = Path(__file__).parent / "data" / "credit_kinds.csv"
 
@@ -74,8 +74,8 @@ def reconcile(engine: Engine, *, clock: Clock) -> ReconcileSummary:
 
 def _reconcile(conn: Connection, *, now: dt.datetime) -> ReconcileSummary:
     s = ReconcileSummary()
-    crt = Credit.__table__  # type: ignore[attr-defined]
-    ct = Claim.__table__  # type: ignore[attr-defined]
+    crt = table_of(Credit)
+    ct = table_of(Claim)
     credits = list(conn.execute(select(crt).where(crt.c.matched_cents < crt.c.amount_cents)
                                 .order_by(crt.c.invoice_date, crt.c.invoice_number, crt.c.id)))
     if not credits:

@@ -31,7 +31,7 @@ from recoup.errors import ConfigError, RecoupError
 from recoup.money import from_cents, to_cents
 from recoup.settings import Settings
 from recoup.sla.contracts import ContractSet
-from recoup.store.models import CarrierPause, Claim
+from recoup.store.models import CarrierPause, Claim, table_of
 
 log = logging.getLogger(__name__)
 ChannelFactory = Callable[[str, ChannelConfig], Channel]
@@ -75,11 +75,11 @@ def default_factory(carrier: str, config: ChannelConfig) -> Channel:
 
 
 def _claims_table() -> Any:
-    return Claim.__table__  # type: ignore[attr-defined]
+    return table_of(Claim)
 
 
 def paused_carriers(conn: Connection) -> dict[str, str]:
-    t = CarrierPause.__table__  # type: ignore[attr-defined]
+    t = table_of(CarrierPause)
     return {r.carrier: r.reason for r in conn.execute(select(t))}
 
 
@@ -276,14 +276,14 @@ def _recover(engine: Engine, channel: Channel, c: Any, settings: Settings, actor
 
 
 def _pause(engine: Engine, carrier: str, reason: str, now: dt.datetime) -> None:
-    t = CarrierPause.__table__  # type: ignore[attr-defined]
+    t = table_of(CarrierPause)
     with engine.begin() as conn:
         conn.execute(delete(t).where(t.c.carrier == carrier))
         conn.execute(insert(t).values(carrier=carrier, reason=reason or "authentication refused", at=now))
 
 
 def resume(engine: Engine, carrier: str) -> bool:
-    t = CarrierPause.__table__  # type: ignore[attr-defined]
+    t = table_of(CarrierPause)
     with engine.begin() as conn:
         return bool(conn.execute(delete(t).where(t.c.carrier == carrier)).rowcount)
 

@@ -300,18 +300,18 @@ def write_report(engine: Engine, out: Path, month: str, as_of: dt.date) -> tuple
 # ----------------------------------------------------------------------------- the summary
 
 def _statuses(engine: Engine) -> dict[str, int]:
-    from recoup.store.models import Claim
+    from recoup.store.models import Claim, table_of
 
-    ct = Claim.__table__  # type: ignore[attr-defined]
+    ct = table_of(Claim)
     with engine.connect() as conn:
         n = Counter(str(r.status) for r in conn.execute(select(ct.c.status)))
     return dict(sorted(n.items()))
 
 
 def _findings(engine: Engine) -> list[dict[str, Any]]:
-    from recoup.store.models import Finding
+    from recoup.store.models import Finding, table_of
 
-    ft = Finding.__table__  # type: ignore[attr-defined]
+    ft = table_of(Finding)
     rows: dict[str, dict[str, Any]] = {}
     with engine.connect() as conn:
         for r in conn.execute(select(ft.c.kind, ft.c.claimable, ft.c.amount_cents, ft.c.currency)
@@ -329,9 +329,9 @@ def _findings(engine: Engine) -> list[dict[str, Any]]:
 
 def _claims(engine: Engine) -> list[dict[str, Any]]:
     """Per currency: claims opened, filed, approved (count, cents), rejected, credited (count, cents)."""
-    from recoup.store.models import Claim
+    from recoup.store.models import Claim, table_of
 
-    ct = Claim.__table__  # type: ignore[attr-defined]
+    ct = table_of(Claim)
     out: dict[str, dict[str, Any]] = {}
     with engine.connect() as conn:
         for r in conn.execute(select(ct).where(ct.c.status != "cancelled")):
@@ -358,9 +358,9 @@ def _claims(engine: Engine) -> list[dict[str, Any]]:
 
 
 def _unmatched(engine: Engine) -> dict[str, int]:
-    from recoup.store.models import Credit
+    from recoup.store.models import Credit, table_of
 
-    crt = Credit.__table__  # type: ignore[attr-defined]
+    crt = table_of(Credit)
     out: dict[str, int] = {}
     with engine.connect() as conn:
         for r in conn.execute(select(crt.c.amount_cents, crt.c.matched_cents, crt.c.currency)):

@@ -27,7 +27,7 @@ from recoup.ingest.stream import CHUNK_BYTES
 from recoup.money import LINE_LIMIT_CENTS, from_cents, limit_text
 from recoup.sla.contracts import ContractSet
 from recoup.store.bulk import frame_rows, insert_frame, insert_ignore
-from recoup.store.models import IngestedFile, Invoice, Shipment
+from recoup.store.models import IngestedFile, Invoice, Shipment, table_of
 
 CHUNK = 5000
 
@@ -229,7 +229,7 @@ def _inserted_id(res: CursorResult[Any]) -> int:
 
 
 def _file_row(conn: Connection, path: Path, digest: str, kind: str, fmt: str, now: dt.datetime) -> int:
-    res = conn.execute(IngestedFile.__table__.insert().values(  # type: ignore[attr-defined]
+    res = conn.execute(table_of(IngestedFile).insert().values(
         path=str(path), sha256=digest, kind=kind, format=fmt, outcome="loading", at=now))
     return _inserted_id(res)
 
@@ -245,7 +245,7 @@ def _record_refusal(engine: Engine, path: Path, digest: str | None, kind: str, s
                     now: dt.datetime) -> None:
     try:
         with engine.begin() as conn:
-            conn.execute(IngestedFile.__table__.insert().values(  # type: ignore[attr-defined]
+            conn.execute(table_of(IngestedFile).insert().values(
                 path=str(path), sha256=digest or "", kind=kind, format=s.format, outcome="refused",
                 read=s.read, message=s.refused, at=now))
     except Exception:
@@ -283,7 +283,7 @@ def _store_shipments(conn: Connection, df: pd.DataFrame, fid: int, s: FileSummar
             changed.append(dict(zip(_SHIP_DB_COLS, merged, strict=True)))
     s.duplicates += len(old) - len(changed)
     if changed:
-        t = Shipment.__table__  # type: ignore[attr-defined]
+        t = table_of(Shipment)
         stmt = (t.update().where(t.c.carrier == bindparam("b_carrier"))
                 .where(t.c.tracking_number == bindparam("b_tn"))
                 .values({c: bindparam(c) for c in _SHIP_DB_COLS if c not in ("carrier", "tracking_number")}
@@ -321,7 +321,7 @@ def _norm(v: Any) -> Any:
 
 
 def _existing_shipments(conn: Connection, df: pd.DataFrame) -> dict[str, tuple[Any, ...]]:
-    t = Shipment.__table__  # type: ignore[attr-defined]
+    t = table_of(Shipment)
     out: dict[str, tuple[Any, ...]] = {}
     tns = df["tracking_number"].unique().tolist()
     for i in range(0, len(tns), CHUNK):
@@ -362,7 +362,7 @@ def _resolve_local(conn: Connection, df: pd.DataFrame, local: pd.Series, contrac
     scans whose location names no single zone): in the manifest's dest_timezone, else the contract's
     calendar.timezone; never UTC by assumption. The offset used is stored as utc_offset_min. Ambiguous times at the autumn change are
     taken as the first (daylight) occurrence; times skipped in spring move forward."""
-    t = Shipment.__table__  # type: ignore[attr-defined]
+    t = table_of(Shipment)
     tns = df.loc[local, "tracking_number"].unique().tolist()
     zones: dict[tuple[str, str], str | None] = {}
     accounts: dict[tuple[str, str], str | None] = {}
@@ -427,7 +427,7 @@ def _store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSumma
     df = df.reindex(columns=INVOICE_COLUMNS).copy()
     df["line_no"] = np.arange(len(df))
     dialect = conn.dialect.name
-    it = Invoice.__table__  # type: ignore[attr-defined]
+    it = table_of(Invoice)
     for (carrier, number), g in df.groupby(["carrier", "invoice_number"], sort=False):
         if number in bad_invoices:
             s.errors.append(RowError(None if g.empty else int(g["line"].iloc[0]), "invoice_number",

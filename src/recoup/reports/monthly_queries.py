@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from recoup.money import from_cents, money
-from recoup.store.models import Claim, Credit, CreditMatch, Finding, Invoice, InvoiceLine, Shipment
+from recoup.store.models import Claim, Credit, CreditMatch, Finding, Invoice, InvoiceLine, Shipment, table_of
 
 
 def _dec(v: str | None) -> Decimal | None:
@@ -31,8 +31,8 @@ def _date(v: Any) -> dt.date | None:
 
 def _carrier_currency(conn: Any) -> dict[str, str]:
     """Each carrier's billing currency: the most frequent currency of its invoice lines."""
-    lt = InvoiceLine.__table__  # type: ignore[attr-defined]
-    it = Invoice.__table__  # type: ignore[attr-defined]
+    lt = table_of(InvoiceLine)
+    it = table_of(Invoice)
     cur = func.coalesce(lt.c.currency, it.c.currency)
     counts: dict[str, tuple[int, str]] = {}
     for r in conn.execute(select(lt.c.carrier, cur.label("cur"), func.count().label("n"))
@@ -45,9 +45,9 @@ def _carrier_currency(conn: Any) -> dict[str, str]:
 
 def _finding_dates(conn: Any) -> dict[int, dt.date | None]:
     """Finding id → the ship date of its parcel (see the module docstring for the fallbacks)."""
-    ft = Finding.__table__  # type: ignore[attr-defined]
-    st = Shipment.__table__  # type: ignore[attr-defined]
-    lt = InvoiceLine.__table__  # type: ignore[attr-defined]
+    ft = table_of(Finding)
+    st = table_of(Shipment)
+    lt = table_of(InvoiceLine)
     q = (select(ft.c.id, ft.c.first_seen, st.c.ship_date, lt.c.ship_date.label("line_ship"),
                 lt.c.invoice_date.label("line_date"))
          .select_from(ft.outerjoin(st, (st.c.carrier == ft.c.carrier) & (st.c.tracking_number == ft.c.tracking_number))
@@ -56,16 +56,16 @@ def _finding_dates(conn: Any) -> dict[int, dt.date | None]:
 
 
 def _claim_created(conn: Any) -> dict[int, dt.date]:
-    ct = Claim.__table__  # type: ignore[attr-defined]
+    ct = table_of(Claim)
     return {r.id: r.created_at.date() for r in conn.execute(select(ct.c.id, ct.c.created_at))}
 
 
 def _credits(conn: Any, first: dt.date, last: dt.date) -> tuple[list[dict[str, Any]], dict[tuple[str, str], int]]:
     """Credit lines of the month with what matched them; and matched cents per claim carrier and currency."""
-    crt = Credit.__table__  # type: ignore[attr-defined]
-    mt = CreditMatch.__table__  # type: ignore[attr-defined]
-    ct = Claim.__table__  # type: ignore[attr-defined]
-    it = Invoice.__table__  # type: ignore[attr-defined]
+    crt = table_of(Credit)
+    mt = table_of(CreditMatch)
+    ct = table_of(Claim)
+    it = table_of(Invoice)
     rows = list(conn.execute(
         select(crt, it.c.currency.label("inv_currency"))
         .select_from(crt.outerjoin(it, (it.c.carrier == crt.c.carrier) & (it.c.invoice_number == crt.c.invoice_number)))
@@ -109,8 +109,8 @@ def _leakage(conn: Any, first: dt.date, last: dt.date, as_of: dt.date) -> list[d
 
 
 def _spend(conn: Any, first: dt.date, last: dt.date, fallback: dict[str, str]) -> dict[tuple[str, str], int]:
-    lt = InvoiceLine.__table__  # type: ignore[attr-defined]
-    it = Invoice.__table__  # type: ignore[attr-defined]
+    lt = table_of(InvoiceLine)
+    it = table_of(Invoice)
     cur = func.coalesce(lt.c.currency, it.c.currency)
     out: dict[tuple[str, str], int] = {}
     for r in conn.execute(select(lt.c.carrier, cur.label("cur"), func.sum(lt.c.amount_cents).label("cents"))
@@ -124,7 +124,7 @@ def _spend(conn: Any, first: dt.date, last: dt.date, fallback: dict[str, str]) -
 
 
 def _shipments(conn: Any, first: dt.date, last: dt.date, fallback: dict[str, str]) -> dict[tuple[str, str], int]:
-    st = Shipment.__table__  # type: ignore[attr-defined]
+    st = table_of(Shipment)
     out: dict[tuple[str, str], int] = {}
     for r in conn.execute(select(st.c.carrier, st.c.currency, func.count().label("n"))
                           .where(st.c.ship_date >= first).where(st.c.ship_date <= last)

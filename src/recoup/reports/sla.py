@@ -47,7 +47,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from recoup.store.models import Finding, ScanEvent, Shipment
+from recoup.store.models import Finding, ScanEvent, Shipment, table_of
 
 BY = ("carrier", "service", "month", "lane", "weekday")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -148,9 +148,9 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
 
 def parcels(engine: Engine, *, month: str | None = None) -> list[Parcel]:
     """Every shipment (of the ship month, if given) with its delivery and service findings."""
-    st = Shipment.__table__  # type: ignore[attr-defined]
-    et = ScanEvent.__table__  # type: ignore[attr-defined]
-    ft = Finding.__table__  # type: ignore[attr-defined]
+    st = table_of(Shipment)
+    et = table_of(ScanEvent)
+    ft = table_of(Finding)
     q = select(st.c.carrier, st.c.tracking_number, st.c.service, st.c.ship_date, st.c.origin_postal,
                st.c.origin_country, st.c.dest_postal, st.c.dest_country)
     if month:

@@ -38,7 +38,7 @@ from recoup.clock import SYSTEM, Clock, as_clock, replay_clock
 from recoup.errors import CarrierAuthError, RecoupError
 from recoup.settings import Settings
 from recoup.sla.contracts import ContractSet
-from recoup.store.models import AuditState
+from recoup.store.models import AuditState, table_of
 
 log = logging.getLogger("recoup.worker")
 
@@ -390,14 +390,14 @@ def run_once(ctx: JobContext, runner: Callable[[str], JobResult | None] | None =
 # ----------------------------------------------------------------------------------------- state
 
 def get_state(engine: Engine, key: str) -> str | None:
-    t = AuditState.__table__  # type: ignore[attr-defined]
+    t = table_of(AuditState)
     with engine.connect() as conn:
         row = conn.execute(select(t.c.value).where(t.c.key == key)).first()
     return None if row is None else str(row[0])
 
 
 def set_state(engine: Engine, key: str, value: str) -> None:
-    t = AuditState.__table__  # type: ignore[attr-defined]
+    t = table_of(AuditState)
     with engine.begin() as conn:
         if conn.execute(update(t).where(t.c.key == key).values(value=value)).rowcount == 0:
             conn.execute(insert(t).values(key=key, value=value))

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from recoup.clock import wall_now
 from recoup.settings import Settings
-from recoup.store.models import AuditState, CarrierPause, IngestedFile, JobRun
+from recoup.store.models import AuditState, CarrierPause, IngestedFile, JobRun, table_of
 
 log = logging.getLogger("recoup.worker.notify")
 
@@ -61,7 +61,7 @@ def configured(settings: Settings) -> bool:
 # ----------------------------------------------------------------------------------------- what
 
 def paused_carriers(engine: Engine) -> list[dict[str, Any]]:
-    t = CarrierPause.__table__  # type: ignore[attr-defined]
+    t = table_of(CarrierPause)
     with engine.connect() as conn:
         return [{"carrier": r.carrier, "reason": r.reason, "at": r.at.isoformat()}
                 for r in conn.execute(select(t).order_by(t.c.carrier))]
@@ -69,7 +69,7 @@ def paused_carriers(engine: Engine) -> list[dict[str, Any]]:
 
 def failing_jobs(engine: Engine, threshold: int = 1) -> list[dict[str, Any]]:
     """Jobs whose last ``threshold`` or more finished runs all failed, with the streak."""
-    t = JobRun.__table__  # type: ignore[attr-defined]
+    t = table_of(JobRun)
     out = []
     with engine.connect() as conn:
         jobs = [r[0] for r in conn.execute(select(t.c.job).distinct())]
@@ -91,7 +91,7 @@ def failing_jobs(engine: Engine, threshold: int = 1) -> list[dict[str, Any]]:
 def rejected_files(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
     """Files refused whole or loaded with rows rejected (tracking pulls left out: a parcel the API
     does not know is not a person's job)."""
-    t = IngestedFile.__table__  # type: ignore[attr-defined]
+    t = table_of(IngestedFile)
     with engine.connect() as conn:
         rows = conn.execute(select(t).where(t.c.outcome.in_(("refused", "rejected", "partial")))
                             .where(t.c.path.not_like("pull:%")).order_by(t.c.id.desc()).limit(limit))
@@ -125,7 +125,7 @@ def collect(engine: Engine, settings: Settings, as_of: dt.date) -> list[Alert]:
 # ----------------------------------------------------------------------------------------- dedupe
 
 def _claim(engine: Engine, alert: Alert, now: dt.datetime) -> bool:
-    t = AuditState.__table__  # type: ignore[attr-defined]
+    t = table_of(AuditState)
     try:
         with engine.begin() as conn:
             conn.execute(insert(t).values(key=PREFIX + alert.key, value=json.dumps({"sent_at": now.isoformat()})))
@@ -135,14 +135,14 @@ def _claim(engine: Engine, alert: Alert, now: dt.datetime) -> bool:
 
 
 def _unclaim(engine: Engine, alerts: Sequence[Alert]) -> None:
-    t = AuditState.__table__  # type: ignore[attr-defined]
+    t = table_of(AuditState)
     with engine.begin() as conn:
         for a in alerts:
             conn.execute(delete(t).where(t.c.key == PREFIX + a.key))
 
 
 def already_sent(engine: Engine) -> set[str]:
-    t = AuditState.__table__  # type: ignore[attr-defined]
+    t = table_of(AuditState)
     with engine.connect() as conn:
         return {r[0][len(PREFIX):] for r in conn.execute(select(t.c.key).where(t.c.key.like(PREFIX + "%")))}
 

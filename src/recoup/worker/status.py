@@ -20,7 +20,7 @@ from recoup.health import FAIL, Check
 from recoup.ingest.inbox import REJECTED, inbox_folders, pending_files
 from recoup.money import fmt
 from recoup.settings import Settings
-from recoup.store.models import Claim, JobRun
+from recoup.store.models import Claim, JobRun, table_of
 from recoup.worker.jobs import ORDER
 from recoup.worker.notify import failing_jobs, paused_carriers
 from recoup.worker.scheduler import triggers
@@ -32,7 +32,7 @@ def _iso(t: dt.datetime | None) -> str | None:
 
 def job_rows(engine: Engine, settings: Settings, now: dt.datetime) -> list[dict[str, Any]]:
     trig = triggers(settings)
-    t = JobRun.__table__  # type: ignore[attr-defined]
+    t = table_of(JobRun)
     out = []
     with engine.connect() as conn:
         for job in ORDER:
@@ -73,7 +73,7 @@ def rejected_inbox_files(settings: Settings) -> list[dict[str, Any]]:
 
 def awaiting_approval(engine: Engine) -> list[dict[str, Any]]:
     """Claims above the approval threshold that wait for `recoup claims approve`."""
-    ct = Claim.__table__  # type: ignore[attr-defined]
+    ct = table_of(Claim)
     with engine.connect() as conn:
         rows = conn.execute(select(ct).where(ct.c.needs_approval.is_(True)).where(ct.c.approved_by.is_(None))
                             .where(ct.c.status.in_(UNFILED)).order_by(ct.c.deadline, ct.c.id))
@@ -83,7 +83,7 @@ def awaiting_approval(engine: Engine) -> list[dict[str, Any]]:
 
 
 def needs_attention_claims(engine: Engine) -> list[dict[str, Any]]:
-    ct = Claim.__table__  # type: ignore[attr-defined]
+    ct = table_of(Claim)
     with engine.connect() as conn:
         rows = conn.execute(select(ct).where(ct.c.status == "needs_attention").order_by(ct.c.id))
         return [{"id": r.id, "carrier": r.carrier, "tracking_number": r.tracking_number,
@@ -92,7 +92,7 @@ def needs_attention_claims(engine: Engine) -> list[dict[str, Any]]:
 
 def at_stake(engine: Engine) -> list[dict[str, Any]]:
     """Money claimed and not yet settled (claims not in a final state), per currency."""
-    ct = Claim.__table__  # type: ignore[attr-defined]
+    ct = table_of(Claim)
     with engine.connect() as conn:
         rows = conn.execute(select(ct.c.currency, func.count(), func.sum(ct.c.claimed_cents - ct.c.credited_cents))
                             .where(ct.c.status.not_in(FINAL)).group_by(ct.c.currency).order_by(ct.c.currency))
@@ -117,7 +117,7 @@ def problems(engine: Engine, settings: Settings, now: dt.datetime, jobs: list[di
         elif j["outcome"] == "failed":
             out.append(Check(f"job {j['job']}", FAIL, f"last run ({j['last_tick']}) failed: {j['detail']}",
                              "see the worker's log; `recoup doctor` checks the setup"))
-    ct = Claim.__table__  # type: ignore[attr-defined]
+    ct = table_of(Claim)
     with engine.connect() as conn:
         waiting = [r[0] for r in conn.execute(select(ct.c.carrier).where(ct.c.status.in_(("ready", "submitting")))
                                               .distinct())]
