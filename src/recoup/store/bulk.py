@@ -40,7 +40,7 @@ def _cell(v: Any, dialect: str) -> Any:
 
 def frame_rows(df: pd.DataFrame, columns: Sequence[str], dialect: str) -> list[tuple[Any, ...]]:
     """DataFrame -> list of tuples of plain Python values ready for the driver."""
-    cols = []
+    cols: list[list[Any]] = []
     for c in columns:
         s = df[c]
         if isinstance(s.dtype, pd.DatetimeTZDtype):
@@ -51,14 +51,14 @@ def frame_rows(df: pd.DataFrame, columns: Sequence[str], dialect: str) -> list[t
         elif s.dtype.kind == "M":  # naive datetime64: a date column
             cols.append([None if pd.isna(x) else x.date() for x in s])
         elif isinstance(s.dtype, pd.Int64Dtype):
-            cols.append(s.to_numpy(dtype=object, na_value=None).tolist())
+            cols.append(s.to_numpy(dtype=object, na_value=None).tolist())  # type: ignore[call-overload]
         elif s.dtype.kind in "iu":
             cols.append(s.astype(object).tolist())
         elif s.dtype.kind == "b":
             cols.append([bool(x) for x in s])
         else:
             o = s.astype(object)
-            vals = np.where(pd.isna(o).to_numpy(), None, o.to_numpy()).tolist()
+            vals = np.where(pd.isna(o).to_numpy(), None, o.to_numpy()).tolist()  # type: ignore[call-overload]
             if any(not isinstance(v, (str, type(None))) for v in vals[:50]):
                 vals = [_cell(x, dialect) for x in vals]
             cols.append(vals)
@@ -99,11 +99,11 @@ def insert_frame(conn: Connection, table: str, columns: Sequence[str], df: pd.Da
         else:
             # text: None/NaN are NULL; anything else as its str (quoted: an empty text stays empty)
             o = s.astype(object)
-            vals = np.where(pd.isna(o).to_numpy(), None, o.to_numpy())
+            vals = np.where(pd.isna(o).to_numpy(), None, o.to_numpy())  # type: ignore[call-overload]
             data[c] = pa.array(vals, type=pa.string(), from_pandas=True)
     buf = io.BytesIO()
     pacsv.write_csv(pa.table(data), buf, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
-    raw = conn.connection.dbapi_connection
+    raw: Any = conn.connection.dbapi_connection   # psycopg's: the DBAPI protocol has no copy() nor `with`
     assert raw is not None
     cols = ", ".join(columns)
     with raw.cursor() as cur:
@@ -129,8 +129,8 @@ def insert_ignore(conn: Connection, table: str, columns: Sequence[str], rows: li
         return 0
     dialect = conn.dialect.name
     cols = ", ".join(columns)
+    raw: Any = conn.connection.dbapi_connection   # the driver's own: the DBAPI protocol has no copy() nor `with`
     if dialect == "sqlite":
-        raw = conn.connection.dbapi_connection
         assert raw is not None
         before = raw.total_changes
         cur = raw.cursor()
@@ -138,7 +138,6 @@ def insert_ignore(conn: Connection, table: str, columns: Sequence[str], rows: li
         cur.executemany(f"INSERT OR IGNORE INTO {table} ({cols}) VALUES ({marks})", rows)
         return int(raw.total_changes - before)
     if dialect == "postgresql":
-        raw = conn.connection.dbapi_connection
         assert raw is not None
         with raw.cursor() as cur:
             tmp = f"tmp_{table}"
@@ -173,7 +172,7 @@ def insert_ignore(conn: Connection, table: str, columns: Sequence[str], rows: li
 def raw_rows(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
     """Rows as plain tuples through the driver's cursor (no per-row SQLAlchemy objects). ``?``
     placeholders are translated for drivers that use ``%s``."""
-    raw = conn.connection.dbapi_connection
+    raw: Any = conn.connection.dbapi_connection   # psycopg's: the DBAPI protocol has no copy() nor `with`
     assert raw is not None
     if conn.dialect.paramstyle in ("format", "pyformat"):
         sql = sql.replace("%", "%%").replace("?", "%s")
@@ -203,7 +202,7 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         conn.execute(insert(table), rows)
         return
     cols = list(rows[0])
-    raw = conn.connection.dbapi_connection
+    raw: Any = conn.connection.dbapi_connection   # psycopg's: the DBAPI protocol has no copy() nor `with`
     assert raw is not None
     cur = raw.cursor()
     cur.executemany(f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
@@ -240,7 +239,7 @@ def update_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         conn.execute(update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(c) for c in cols}),
                      rows)
         return
-    raw = conn.connection.dbapi_connection
+    raw: Any = conn.connection.dbapi_connection   # psycopg's: the DBAPI protocol has no copy() nor `with`
     assert raw is not None
     cur = raw.cursor()
     cur.executemany(f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
