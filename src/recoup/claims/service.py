@@ -92,15 +92,21 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
     between claims: the claim in hand is finished, the rest wait for the next run."""
     s = SubmitSummary()
     ct = _claims_table()
+    waiting = ct.c.status.in_(("ready", "submitting"))
     with engine.connect() as conn:
         paused = paused_carriers(conn)
-        q = select(ct).where(ct.c.status.in_(("ready", "submitting"))).order_by(ct.c.deadline, ct.c.id)
+        q = select(ct.c.carrier).where(waiting).group_by(ct.c.carrier)
         if carrier:
             q = q.where(ct.c.carrier == carrier)
-        rows = list(conn.execute(q))
-    by_carrier: dict[str, list[Any]] = {}
-    for r in rows:
-        by_carrier.setdefault(r.carrier, []).append(r)
+        carriers = sorted(r.carrier for r in conn.execute(q))
+
+    def waiting_claims(code: str) -> list[Any]:
+        """A carrier's claims to file, read only once its channel is known to open (a carrier whose
+        channel cannot file keeps its claims ready: reading them all on every tick cost seconds)."""
+        with engine.connect() as conn:
+            return list(conn.execute(select(ct).where(waiting).where(ct.c.carrier == code)
+                                     .order_by(ct.c.deadline, ct.c.id)))
+
     stack = contextlib.ExitStack()   # channels that hold a connection keep it for the run
     leases = None if dry_run else Leases(engine)
     if leases is not None:
@@ -117,7 +123,7 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
         return _current(engine, c.id)
 
     try:
-        for code, claims in sorted(by_carrier.items()):
+        for code in carriers:
             if stop is not None and stop():
                 break
             if code in paused:
@@ -131,7 +137,7 @@ def submit(engine: Engine, settings: Settings, contracts: ContractSet | None, as
                 s.problems.append(f"{code}: {e}")
                 continue
             todo = []
-            for c in claims:
+            for c in waiting_claims(code):
                 c = hold(c)
                 if c is None or c.status not in ("ready", "submitting"):
                     continue  # another submitter is on it, or it moved on since we looked
