@@ -185,3 +185,20 @@ def test_the_job_and_the_command_reconcile_after_invoices(settings: Settings, in
     res = CliRunner().invoke(app, ["ingest", "inbox", "--format", "json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["reconciled"]["credits"] > 0
+
+
+def test_contracts_are_loaded_only_when_a_file_is(settings: Settings, inbox: Inbox) -> None:
+    """An empty inbox (most worker ticks) does not load the contracts; the first file does, once."""
+    eng = engine_for(settings)
+    calls: list[int] = []
+
+    def contracts() -> None:
+        calls.append(1)
+
+    assert run_inbox(eng, settings, contracts, clock=SYSTEM).files == []
+    assert calls == []
+    write(inbox.shipments / "a.csv", LINES[1])
+    write(inbox.shipments / "b.csv", LINES[2])
+    run = run_inbox(eng, settings, contracts, clock=SYSTEM)
+    assert [s.stored for s in run.files] == [1, 1]
+    assert calls == [1]

@@ -113,15 +113,23 @@ def ingest_file(*args: Any, **kwargs: Any) -> FileSummary:
     return load(*args, **kwargs)
 
 
-def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None, *, clock: Clock,
+def run_inbox(engine: Engine, settings: Settings,
+              contracts: ContractSet | Callable[[], ContractSet | None] | None, *, clock: Clock,
               stop: Callable[[], bool] | None = None,
               on_file: Callable[[FileSummary, str], None] | None = None) -> InboxRun:
     """As :func:`ingest_inbox`, with where each file went.
 
+    ``contracts`` may be a function that loads them: it is called once, when the first file is loaded,
+    so that an empty inbox (the worker's every tick) costs neither the contracts nor the ingest service.
     ``stop`` is checked between files: when it says so, the run ends after the file in hand (loaded
     and moved), leaving the rest for the next run.
     """
-    from recoup.ingest.service import FileSummary
+    loaded: list[ContractSet | None] = []
+
+    def contracts_now() -> ContractSet | None:
+        if not loaded:
+            loaded.append(contracts() if callable(contracts) else contracts)
+        return loaded[0]
 
     run = InboxRun()
     folders = inbox_folders(settings)
@@ -135,8 +143,10 @@ def run_inbox(engine: Engine, settings: Settings, contracts: ContractSet | None,
                 run.stopped = True
                 break
             try:
-                summary = ingest_file(engine, kind, path, clock=clock, contracts=contracts)
+                summary = ingest_file(engine, kind, path, clock=clock, contracts=contracts_now())
             except Exception as e:  # one file's failure is that file's, never the inbox's (issue 15)
+                from recoup.ingest.service import FileSummary
+
                 summary = FileSummary(path=str(path), kind=kind)
                 if transient(e):
                     # disk full, database unavailable or locked: nothing was stored (the file's

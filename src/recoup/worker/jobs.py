@@ -163,8 +163,10 @@ def ingest_inbox(ctx: JobContext) -> dict[str, int]:
 
     if not inbox_folders(ctx.settings):
         raise JobSkipped("no inbox folder configured (inbox.shipments / inbox.scans / inbox.invoices)")
-    contracts = _contracts_or_none(ctx)
-    run = run_inbox(ctx.engine, ctx.settings, contracts, clock=ctx.clock(), stop=ctx.stopping)
+    # the contracts are loaded when the first file is (an empty inbox, most ticks, costs neither them
+    # nor the ingest service's imports)
+    run = run_inbox(ctx.engine, ctx.settings, lambda: _contracts_or_none(ctx), clock=ctx.clock(),
+                    stop=ctx.stopping)
     for s in run.files:
         if s.refused:
             ctx.logger.warning("inbox file refused: %s: %s", s.path, s.refused)
