@@ -15,8 +15,14 @@ import numpy as np
 import pandas as pd
 
 from recoup.audit.rules._vector import _str_col
-from recoup.audit.rules.base import EMPTY_I, Facts
-from recoup.audit.weights import billable_increments, compare_billed, weight_text
+from recoup.audit.rules.base import EMPTY_I, Facts, Judged
+from recoup.audit.weights import (
+    as_decimal,
+    billable_increments,
+    billed_weight_in,
+    compare_billed,
+    weight_text,
+)
 from recoup.money import fmt
 from recoup.sla.contracts import Contract, RateCard
 
@@ -50,6 +56,26 @@ def rated(facts: Facts) -> Rated:
 def verdict_for(kind: str, v: str) -> str:
     """The rating's words as the verdict of ``kind``: a "yes" of the other kind is a "no" of this one."""
     return "no: " + v.split(": ", 1)[1] if v.startswith("yes") and kind not in v else v
+
+
+def priced_findings(out: Judged, facts: Facts, contract: Contract, r: Rated, h: np.ndarray) -> Judged:
+    """``out`` with the rated lines ``h`` (indexes into ``r``) as findings: the amount above the rate
+    card's price at the correct billable weight, and the reason dim_weight and rate_overcharge both word."""
+    if not len(h):
+        return out
+    ls, c = facts.lines, contract
+    rows = r.rows[h]
+    out.rows, out.amounts = rows, ls.amount[rows] - r.price[h]
+    billed_w = _str_col(ls.frame["billed_weight"])[rows]
+    billed_u = _str_col(ls.frame["weight_unit"])[rows]
+    for x, j, bw, bu in zip(h.tolist(), rows.tolist(), billed_w, billed_u, strict=True):
+        cw = weight_text(int(r.k[x]), c.weight_increment)
+        got = billed_weight_in(bw, bu, c.weight_unit, c.weight_increment)
+        shown = cw if got is None else format(as_decimal(got).normalize(), "f")
+        out.reasons.append(f"billed {shown} {c.weight_unit}, correct billable weight {cw}: "
+                           f"{fmt(int(ls.amount[j]))} vs rate card {fmt(int(r.price[x]))} (zone {r.zone[x]})")
+        out.evidence.append({"correct_weight": cw, "rate": fmt(int(r.price[x]))})
+    return out
 
 
 def _rate(facts: Facts) -> Rated:
