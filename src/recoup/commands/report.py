@@ -23,17 +23,9 @@ def report_monthly(
                                    "12:00 UTC of it); default today (UTC)."),
 ) -> None:
     """Write recovery-YYYY-MM.xlsx, .html and .csv; prints the paths written."""
-    from recoup.reports.monthly import parse_formats, write_monthly
-    from recoup.reports.sla import month_bounds
+    from recoup.reports.monthly import write_monthly
 
-    try:
-        month_bounds(month)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="--month") from None
-    try:
-        fmts = parse_formats(formats)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="--format") from None
+    fmts = _month_and_formats(month, formats)
     c = ctx_of(ctx)
     day = command_clock(as_of).today()
     folder = out if out is not None else c.settings.reports_dir
@@ -62,17 +54,8 @@ def report_send(
     """Write the month's report and e-mail it, the files attached, over the SMTP server of the settings
     (notify.smtp_url, from notify.from_email); prints the recipients."""
     from recoup.reports.mail import send_monthly
-    from recoup.reports.monthly import parse_formats
-    from recoup.reports.sla import month_bounds
 
-    try:
-        month_bounds(month)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="--month") from None
-    try:
-        fmts = parse_formats(formats)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="--format") from None
+    fmts = _month_and_formats(month, formats)
     c = ctx_of(ctx)
     recipients = list(to) or list(c.settings.finance_email)
     if not recipients:
@@ -84,3 +67,18 @@ def report_send(
     paths = send_monthly(c.engine(), c.settings, month, folder, recipients=recipients, formats=fmts, as_of=day)
     typer.echo("\n".join(recipients))
     stderr().print(f"report {month}: sent {len(paths)} file(s) to {len(recipients)} recipient(s)")
+
+
+def _month_and_formats(month: str, formats: str) -> list[str]:
+    """--month checked (YYYY-MM) and --format parsed; either wrong is a usage error naming the option."""
+    from recoup.reports.monthly import parse_formats
+    from recoup.reports.sla import month_bounds
+
+    try:
+        month_bounds(month)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--month") from None
+    try:
+        return parse_formats(formats)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--format") from None
