@@ -331,23 +331,38 @@ def drop_ragged(result: ReadResult, path: Path, sep: str, width: int) -> ReadRes
     """Rows with fewer or more fields than the header (``width``) become row errors and their lines
     leave the frame (issue 15: a row cut mid-amount must never load as a smaller amount). The row's
     invoice, when it was read, is named, so the invoice is refused whole."""
-    counts = field_counts(path, sep)
+    return drop_ragged_lines(result, Ragged(path, sep), width)
+
+
+class Ragged:
+    """The number of fields on each line of a file (:func:`field_counts`) and whether its last line
+    is cut short (no line end)."""
+
+    def __init__(self, path: Path, sep: str) -> None:
+        self.counts = field_counts(path, sep)
+        with open(text_path(Path(path)), "rb") as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(size - 1, 0))
+            self.ends_cut = size > 0 and f.read(1) not in (b"\n", b"\r")
+
+
+def drop_ragged_lines(result: ReadResult, ragged_info: Ragged, width: int, lines: range | None = None) -> ReadResult:
+    """:func:`drop_ragged` with the counts read, for the physical ``lines`` (all when None)."""
+    counts = ragged_info.counts
     ragged = np.flatnonzero((counts != width) & (counts > 0))
     ragged = ragged[ragged > 0] + 1          # physical line numbers; line 1 is the header
+    if lines is not None:
+        ragged = ragged[(ragged >= lines.start) & (ragged < lines.stop)]
     if not len(ragged):
         return result
     frame = result.frame
     at = frame["line"].isin(ragged.tolist())
     invoice_of = dict(zip(frame.loc[at, "line"].tolist(), frame.loc[at, "invoice_number"].tolist(), strict=True))
-    with open(text_path(Path(path)), "rb") as f:
-        f.seek(0, 2)
-        size = f.tell()
-        f.seek(max(size - 1, 0))
-        ends_cut = size > 0 and f.read(1) not in (b"\n", b"\r")
     last = len(counts)
     for ln in ragged.tolist():
         n = int(counts[ln - 1])
-        why = ragged_reason(n, width, truncated=ends_cut and ln == last and n < width)
+        why = ragged_reason(n, width, truncated=ragged_info.ends_cut and ln == last and n < width)
         result.errors.append(RowError(ln, None, why, invoice_of.get(ln)))
     result.errors.sort(key=lambda e: (e.line or 0))
     result.frame = frame.loc[~at].reset_index(drop=True)
