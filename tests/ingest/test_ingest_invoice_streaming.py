@@ -212,3 +212,13 @@ def test_small_files_keep_the_whole_file_path_by_default(sqlite_engine: Any, tmp
     path = _ups_file(tmp_path / "ups.csv")
     s = ingest_file(sqlite_engine, "invoices", path, clock=CLOCK)     # far below INVOICE_CHUNK_BYTES
     assert streamed == [] and s.stored > 400
+
+
+def test_files_above_the_threshold_are_batched_by_default(sqlite_engine: Any, tmp_path: Path, streamed: list[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from recoup.ingest import service
+
+    path = _ups_file(tmp_path / "ups.csv")
+    monkeypatch.setattr(service, "INVOICE_CHUNK_BYTES", path.stat().st_size - 1)
+    s = ingest_file(sqlite_engine, "invoices", path, clock=CLOCK)
+    assert streamed == ["ups"] and s.stored > 400
