@@ -8,7 +8,7 @@ beside the time of `sqlite3`'s own `.import` of the same file into a table of as
 
 ``--dir PATH`` keeps the generated files there (reused when present). ``--whole`` also times the
 whole-file path (``chunk_bytes=0``, as before issue 17) for the peak it needs. ``--chunk-bytes``
-sets the batch size (default: recoup's ``INVOICE_CHUNK_BYTES``; files above it are batched).
+sets the batch size (default: recoup's ``INVOICE_CHUNK_BYTES``, for files above ``INVOICE_STREAM_ABOVE``).
 
 The files have the shape the readers read. UPS Billing Data: headerless, 250 columns, invoices of
 about 5,000 parcels (one account, weekly), per parcel a transportation row (FRT, billed weight,

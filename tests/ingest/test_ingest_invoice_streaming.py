@@ -210,7 +210,7 @@ def test_files_the_batches_cannot_take_exactly_are_read_whole(db_url: str, tmp_p
 def test_small_files_keep_the_whole_file_path_by_default(sqlite_engine: Any, tmp_path: Path,
                                                          streamed: list[str]) -> None:
     path = _ups_file(tmp_path / "ups.csv")
-    s = ingest_file(sqlite_engine, "invoices", path, clock=CLOCK)     # far below INVOICE_CHUNK_BYTES
+    s = ingest_file(sqlite_engine, "invoices", path, clock=CLOCK)     # far below INVOICE_STREAM_ABOVE
     assert streamed == [] and s.stored > 400
 
 
@@ -219,6 +219,6 @@ def test_files_above_the_threshold_are_batched_by_default(sqlite_engine: Any, tm
     from recoup.ingest import service
 
     path = _ups_file(tmp_path / "ups.csv")
-    monkeypatch.setattr(service, "INVOICE_CHUNK_BYTES", path.stat().st_size - 1)
+    monkeypatch.setattr(service, "INVOICE_STREAM_ABOVE", path.stat().st_size - 1)
     s = ingest_file(sqlite_engine, "invoices", path, clock=CLOCK)
     assert streamed == ["ups"] and s.stored > 400

@@ -114,7 +114,7 @@ def ingest_file(engine: Engine, kind: str, path: Path, *, clock: Clock, input_fo
                                 progress=progress, chunk_bytes=chunk_bytes or CHUNK_BYTES)
             return summary
         if kind == "invoices" and fmt.name in _STREAMED_INVOICES and chunk_bytes != 0 \
-                and path.stat().st_size > (chunk_bytes or INVOICE_CHUNK_BYTES):
+                and path.stat().st_size > (chunk_bytes or INVOICE_STREAM_ABOVE):
             try:
                 _ingest_invoice_stream(engine, path, digest, fmt, summary, now, carrier=carrier, contracts=contracts,
                                        chunk_bytes=chunk_bytes or INVOICE_CHUNK_BYTES)
@@ -175,7 +175,8 @@ def _ingest_scan_stream(engine: Engine, path: Path, digest: str, fmt: Format, s:
         _finish_file_row(conn, fid, s)
 
 
-INVOICE_CHUNK_BYTES = 64 << 20   # invoice files larger than this are read in batches (issue 17)
+INVOICE_STREAM_ABOVE = 64 << 20   # invoice files larger than this are read in batches (issue 17) ...
+INVOICE_CHUNK_BYTES = 16 << 20    # ... of about this many bytes of whole invoices
 
 
 class _WholeFile(Exception):
