@@ -222,3 +222,18 @@ def test_files_above_the_threshold_are_batched_by_default(sqlite_engine: Any, tm
     monkeypatch.setattr(service, "INVOICE_STREAM_ABOVE", path.stat().st_size - 1)
     s = ingest_file(sqlite_engine, "invoices", path, clock=CLOCK)
     assert streamed == ["ups"] and s.stored > 400
+
+
+@pytest.mark.parametrize(("name", "digest"), [
+    ("UPS-20261114-9177.csv", "48431776b7f0084f25e58389ff3166a54fc332585d8cc302471fc0c90c791b68"),
+    ("FEDEX-20261114-4604.csv", "9737cf993a9997fb5f47cfb15043910f97622dd57fbeb849d462e72fe07cee54"),
+])
+def test_the_stored_lines_hash_is_the_one_earlier_versions_stored(sqlite_engine: Any, name: str, digest: str) -> None:
+    """A database loaded by an earlier version must still see a re-sent invoice as a duplicate."""
+    path = REAL / name
+    if not path.exists():
+        pytest.skip("the acceptance sets are not beside the repository")
+    s = ingest_file(sqlite_engine, "invoices", path, clock=CLOCK)
+    assert s.stored
+    with sqlite_engine.connect() as c:
+        assert c.execute(text("SELECT lines_hash FROM invoice")).scalar_one() == digest

@@ -472,10 +472,32 @@ def _resolve_local(conn: Connection, df: pd.DataFrame, local: pd.Series, contrac
 
 # ----------------------------------------------------------------------------------- invoices
 
+_HASH_COLUMNS = ["tracking_number", "charge_type", "amount_cents", "billed_weight", "zone", "reference"]
+
+
+def _cell_json(v: Any) -> str:
+    return json.dumps(None if pd.isna(v) else str(v))
+
+
 def _lines_hash(g: pd.DataFrame) -> str:
-    cols = ["tracking_number", "charge_type", "amount_cents", "billed_weight", "zone", "reference"]
-    rows = sorted(json.dumps([None if pd.isna(v) else str(v) for v in r]) for r in g[cols].itertuples(index=False))
+    """The invoice's lines as a digest, whatever their order: each line's six cells as a JSON list of
+    texts (None for no value), sorted, joined with newlines. Stored in ``invoice.lines_hash``, so it
+    must never change: a re-sent invoice is told from a changed one by it."""
+    encoded = [_encoded_cells(g[c]) for c in _HASH_COLUMNS]
+    rows = sorted(f"[{', '.join(cells)}]" for cells in zip(*encoded, strict=True))
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
+def _encoded_cells(col: pd.Series) -> list[str]:
+    """``json.dumps(None if isna(v) else str(v))`` of each cell, computed once per distinct value where
+    the column holds only texts or only integers (a mixed column, where 1 and 1.0 would be one
+    distinct value, is encoded cell by cell)."""
+    kind = pd.api.types.infer_dtype(col, skipna=True)
+    if kind not in ("string", "integer", "empty"):
+        return [_cell_json(v) for v in col.tolist()]
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    table = np.array([*(_cell_json(u) for u in uniques.tolist()), "null"], dtype=object)
+    return table[codes].tolist()     # code -1 (no value) takes the last slot
 
 
 def _store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummary, fmt: str, now: dt.datetime,
