@@ -113,6 +113,16 @@ def ingest_file(engine: Engine, kind: str, path: Path, *, clock: Clock, input_fo
             _ingest_scan_stream(engine, path, digest, fmt, summary, now, carrier=carrier, contracts=contracts,
                                 progress=progress, chunk_bytes=chunk_bytes or CHUNK_BYTES)
             return summary
+        if kind == "invoices" and fmt.name in _STREAMED_INVOICES and chunk_bytes != 0 \
+                and path.stat().st_size > (chunk_bytes or INVOICE_STREAM_ABOVE):
+            try:
+                _ingest_invoice_stream(engine, path, digest, fmt, summary, now, carrier=carrier, contracts=contracts,
+                                       chunk_bytes=chunk_bytes or INVOICE_CHUNK_BYTES)
+                return summary
+            except (FileRefused, RecoupError, _WholeFile):
+                # nothing of the streamed run is kept (its transaction rolled back): the whole-file
+                # path decides, with its own message for a refused file
+                summary = FileSummary(path=str(path), kind=kind, format=fmt.name)
         result = check_rows(_read(fmt, path, carrier), kind)
         summary.read = result.read
         summary.unknown_codes = result.unknown_codes
@@ -161,6 +171,67 @@ def _ingest_scan_stream(engine: Engine, path: Path, digest: str, fmt: Format, s:
             _store_scans(conn, result, fid, s, contracts)
             advance(result.read, 0)
         s.errors.sort(key=lambda e: e.line or 0)
+        s.rejected = _rejected(s.errors)
+        _finish_file_row(conn, fid, s)
+
+
+INVOICE_STREAM_ABOVE = 64 << 20   # invoice files larger than this are read in batches (issue 17) ...
+INVOICE_CHUNK_BYTES = 16 << 20    # ... of about this many bytes of whole invoices
+
+
+class _WholeFile(Exception):
+    """A file the batched invoice path cannot take exactly: read it whole instead."""
+
+
+def _streamed_invoices() -> dict[str, Callable[..., Any]]:
+    from recoup.invoices import fedex_csv, ups_billing
+
+    return {"ups": ups_billing.read_stream, "fedex": fedex_csv.read_stream}
+
+
+_STREAMED_INVOICES = ("ups", "fedex")
+
+
+def _ingest_invoice_stream(engine: Engine, path: Path, digest: str, fmt: Format, s: FileSummary,
+                           now: dt.datetime, *, carrier: str | None, contracts: ContractSet | None,
+                           chunk_bytes: int) -> None:
+    """UPS Billing Data or FedEx invoices in batches of whole invoices (bounded memory whatever the
+    file's size), one transaction for the file, each batch stored as a whole file's rows are: the
+    same invoices, row errors (in the same order), counts and notes as the whole-file path. A file
+    it cannot take exactly raises _WholeFile (the caller rolls back and reads the file whole): an
+    invoice whose rows are not together, or a bad row whose invoice is unknown (which refuses every
+    invoice of the file)."""
+    from recoup.invoices.charges.columns import NotContiguous
+
+    reader_errors: list[RowError] = []
+    over_errors: list[RowError] = []      # _store_invoices' own: lines over the bound first, then invoices
+    invoice_errors: list[RowError] = []
+    with engine.begin() as conn:
+        fid = _file_row(conn, path, digest, "invoices", fmt.name, now)
+        with _reader_errors(fmt):
+            batches = _streamed_invoices()[fmt.name](path, chunk_bytes=chunk_bytes)
+        try:
+            for batch in _guarded(iter(batches), fmt):
+                batch = check_rows(batch, "invoices")
+                if any(e.invoice_number is None and e.line is not None for e in batch.errors):
+                    raise _WholeFile("a bad row of no known invoice")
+                if carrier and len(batch.frame):
+                    batch.frame["carrier"] = carrier
+                part = FileSummary(path=s.path, kind="invoices", errors=list(batch.errors))
+                _store_invoices(conn, batch, fid, part, fmt.name, now, contracts)
+                reader_errors.extend(batch.errors)
+                for e in part.errors[len(batch.errors):]:
+                    (over_errors if e.column == "amount" else invoice_errors).append(e)
+                s.stored += part.stored
+                s.duplicates += part.duplicates
+                s.invoices.extend(part.invoices)
+        except NotContiguous as e:
+            raise _WholeFile(str(e)) from None
+        total = batches.total()
+        s.read = total.read
+        s.unknown_codes = total.unknown_codes
+        s.notes = list(total.notes)
+        s.errors = reader_errors + over_errors + invoice_errors
         s.rejected = _rejected(s.errors)
         _finish_file_row(conn, fid, s)
 
@@ -401,10 +472,32 @@ def _resolve_local(conn: Connection, df: pd.DataFrame, local: pd.Series, contrac
 
 # ----------------------------------------------------------------------------------- invoices
 
+_HASH_COLUMNS = ["tracking_number", "charge_type", "amount_cents", "billed_weight", "zone", "reference"]
+
+
+def _cell_json(v: Any) -> str:
+    return json.dumps(None if pd.isna(v) else str(v))
+
+
 def _lines_hash(g: pd.DataFrame) -> str:
-    cols = ["tracking_number", "charge_type", "amount_cents", "billed_weight", "zone", "reference"]
-    rows = sorted(json.dumps([None if pd.isna(v) else str(v) for v in r]) for r in g[cols].itertuples(index=False))
+    """The invoice's lines as a digest, whatever their order: each line's six cells as a JSON list of
+    texts (None for no value), sorted, joined with newlines. Stored in ``invoice.lines_hash``, so it
+    must never change: a re-sent invoice is told from a changed one by it."""
+    encoded = [_encoded_cells(g[c]) for c in _HASH_COLUMNS]
+    rows = sorted(f"[{', '.join(cells)}]" for cells in zip(*encoded, strict=True))
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
+def _encoded_cells(col: pd.Series) -> list[str]:
+    """``json.dumps(None if isna(v) else str(v))`` of each cell, computed once per distinct value where
+    the column holds only texts or only integers (a mixed column, where 1 and 1.0 would be one
+    distinct value, is encoded cell by cell)."""
+    kind = pd.api.types.infer_dtype(col, skipna=True)
+    if kind not in ("string", "integer", "empty"):
+        return [_cell_json(v) for v in col.tolist()]
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    table = np.array([*(_cell_json(u) for u in uniques.tolist()), "null"], dtype=object)
+    return table[codes].tolist()     # code -1 (no value) takes the last slot
 
 
 def _store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummary, fmt: str, now: dt.datetime,

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -55,21 +55,28 @@ from recoup.invoices.charges.columns import (
     COMPACT_DATE,
     ISO_DATE,
     NONE,
+    Batches,
     Column,
     DateFormat,
     HeaderLayout,
     Problems,
+    Ragged,
+    Tally,
     best_delimiter,
     date_formats_text,
     drop_ragged,
+    drop_ragged_lines,
     head_lines,
     invoice_frame,
+    iter_columns,
     missing,
     norm_header,
     read_columns,
     read_head,
     refuse_non_text,
+    rows_per_chunk,
     split_line,
+    whole_invoices,
 )
 from recoup.money import from_cents
 
@@ -78,7 +85,7 @@ CARRIER = "fedex"
 CHARGE_TABLE = "fedex_charges.csv"
 DATE_FORMATS = (COMPACT_DATE, ISO_DATE)
 
-__all__ = ["CARRIER", "FORMAT", "parse_columns", "read", "sniff"]
+__all__ = ["CARRIER", "FORMAT", "parse_columns", "read", "read_stream", "sniff"]
 
 # role -> header names it may have (the first present wins)
 _REQUIRED = {
@@ -143,14 +150,55 @@ def read(path: Path) -> ReadResult:
     if isinstance(found, str):
         raise FileRefused(f"not a FedEx Billing Online invoice CSV: {found}")
     layout, sep = found
-    positions = [*layout.position.values(), *(p for pair in layout.pairs for p in pair)]
-    by_position = read_columns(path, sep=sep, width=layout.width, positions=positions,
+    by_position = read_columns(path, sep=sep, width=layout.width, positions=_positions(layout),
                                what="FedEx Billing Online CSV")
-    cols = {role: by_position[pos] for role, pos in layout.position.items()}
-    pairs = [(by_position[d], by_position[a]) for d, a in layout.pairs]
+    cols, pairs = _by_role(layout, by_position)
     if len(cols["invoice_number"]) <= 1:
         raise FileRefused("no invoice rows after the header")
     return drop_ragged(parse_columns(layout, cols, pairs, thousands=sep != ";"), path, sep, layout.width)
+
+
+def _positions(layout: _Layout) -> list[int]:
+    return [*layout.position.values(), *(p for pair in layout.pairs for p in pair)]
+
+
+def _by_role(layout: _Layout, by_position: dict[int, Column]) -> tuple[dict[str, Column], list[tuple[Column, Column]]]:
+    cols = {role: by_position[pos] for role, pos in layout.position.items()}
+    return cols, [(by_position[d], by_position[a]) for d, a in layout.pairs]
+
+
+def read_stream(path: Path, *, chunk_bytes: int) -> Batches:
+    """:func:`read` in batches of whole invoices of about ``chunk_bytes`` each (bounded memory,
+    issue 17; see :func:`recoup.invoices.ups_billing.read_stream`)."""
+    path = Path(path)
+    head = read_head(path)
+    refuse_non_text(head)
+    found = _layout(head)
+    if isinstance(found, str):
+        raise FileRefused(f"not a FedEx Billing Online invoice CSV: {found}")
+    layout, sep = found
+    ragged = Ragged(path, sep)
+    if len(ragged.counts) <= 1:
+        raise FileRefused("no invoice rows after the header")
+    chunks = iter_columns(path, sep=sep, width=layout.width, positions=_positions(layout),
+                          what="FedEx Billing Online CSV", chunk_rows=rows_per_chunk(head, chunk_bytes))
+
+    def after_header() -> Iterator[tuple[int, dict[int, Column]]]:
+        for first, cols in chunks:
+            if first == 1:
+                cols = {pos: c.take(slice(1, len(c))) for pos, c in cols.items()}
+                first = 2
+            if len(next(iter(cols.values()))):
+                yield first, cols
+
+    def parts() -> Iterator[tuple[ReadResult, Tally]]:
+        for first, by_position in whole_invoices(after_header(), layout.position["invoice_number"]):
+            cols, pairs = _by_role(layout, by_position)
+            result, tally = _parse_tallied(layout, cols, pairs, thousands=sep != ";", first_line=first)
+            n = len(cols["invoice_number"])
+            yield drop_ragged_lines(result, ragged, layout.width, range(first, first + n)), tally
+
+    return Batches(FORMAT, parts(), _render_notes)
 
 
 class Names(Protocol):
@@ -171,8 +219,29 @@ def parse_columns(layout: Names, cols: dict[str, Column], pairs: list[tuple[Colu
     the US Billing Online reader and :mod:`recoup.invoices.fedex_intl`. With
     ``stated_total_is_checked``, a row whose charges do not add up to ``net`` is a row error (its
     invoice is refused); otherwise such rows are counted in the notes."""
+    result, tally = _parse_tallied(layout, cols, pairs, thousands=thousands, date_formats=date_formats, fmt=fmt,
+                                   pair_names=pair_names, stated_total_is_checked=stated_total_is_checked)
+    result.notes = tally.render(_render_notes)
+    return result
+
+
+def _render_notes(tally: Tally) -> list[str]:
+    notes: list[str] = []
+    if tally.counts["mismatch"]:
+        notes.append(f"{tally.counts['mismatch']} row(s) where Net Charge Amount is not the sum of the "
+                     "row's charges (lines follow the charges)")
+    if tally.counts["empty"]:
+        notes.append(f"{tally.counts['empty']} row(s) with no non-zero charge")
+    return notes
+
+
+def _parse_tallied(layout: Names, cols: dict[str, Column], pairs: list[tuple[Column, Column]], *,
+                   thousands: bool, date_formats: Sequence[DateFormat] = DATE_FORMATS, fmt: str = FORMAT,
+                   pair_names: Sequence[str] | None = None, stated_total_is_checked: bool = False,
+                   first_line: int = 1) -> tuple[ReadResult, Tally]:
+    """:func:`parse_columns` of rows ``first_line`` on, with the counts its notes are made of."""
     n = len(cols["invoice_number"])
-    lines = np.arange(1, n + 1, dtype=np.int64)
+    lines = np.arange(first_line, first_line + n, dtype=np.int64)
     blank = np.ones(n, dtype=bool)
     for c in [*cols.values(), *(c for pair in pairs for c in pair)]:
         blank &= c.blank()
@@ -312,17 +381,12 @@ def parse_columns(layout: Names, cols: dict[str, Column], pairs: list[tuple[Colu
         line=lines[row],
     )
 
-    notes: list[str] = []
+    tally = Tally({})
     if net is not None and net_bad is not None and not stated_total_is_checked:
-        mismatch = good & ~cols["net"].blank() & (total != net)
-        if mismatch.any():
-            notes.append(f"{int(mismatch.sum())} row(s) where Net Charge Amount is not the sum of the "
-                         "row's charges (lines follow the charges)")
-    empty = good & ~np.isin(np.arange(n), row)
-    if empty.any():
-        notes.append(f"{int(empty.sum())} row(s) with no non-zero charge")
+        tally.counts["mismatch"] = int((good & ~cols["net"].blank() & (total != net)).sum())
+    tally.counts["empty"] = int((good & ~np.isin(np.arange(n), row)).sum())
     return ReadResult(format=fmt, frame=frame, read=int(rows.sum()), errors=problems.errors,
-                      unknown_codes=unknown_codes, notes=notes)
+                      unknown_codes=unknown_codes, notes=[]), tally
 
 
 def _text_or_none(cols: dict[str, Column], role: str, n: int) -> np.ndarray:

@@ -72,18 +72,23 @@ from recoup.invoices.charges.columns import (
     DMY_DATE,
     ISO_DATE,
     NONE,
+    Batches,
     Column,
     Problems,
+    Tally,
     apply_distinct,
     best_delimiter,
     date_formats_text,
     head_lines,
     invoice_frame,
+    iter_columns,
     missing,
     read_columns,
     read_head,
     refuse_non_text,
+    rows_per_chunk,
     split_line,
+    whole_invoices,
 )
 from recoup.money import from_cents
 
@@ -97,7 +102,7 @@ ADJUSTMENT_TABLE = "ups_adjustments.csv"
 # number is an account-level charge (formats.md, Invoices).
 _CATEGORIES = frozenset({"SHP", "ADJ", "RTN", "MIS", "INF", "SVC", "POD", "TAX"})
 
-__all__ = ["CARRIER", "FORMAT", "read", "sniff"]
+__all__ = ["CARRIER", "FORMAT", "read", "read_stream", "sniff"]
 
 # role -> (0-based position, the column's name in UPS Billing Data v2.1)
 _COLUMNS: dict[str, tuple[int, str]] = {
@@ -174,28 +179,71 @@ def _looks_like_amount(text: str) -> bool:
 # ---------------------------------------------------------------- reading
 
 
-def _read_columns(path: Path, sep: str) -> dict[str, Column]:
-    positions = sorted(pos for pos, _ in _COLUMNS.values())
-    by_position = read_columns(path, sep=sep, width=N_COLUMNS, positions=positions, what="UPS Billing Data")
+_POSITIONS = sorted(pos for pos, _ in _COLUMNS.values())
+
+
+def _by_role(by_position: dict[int, Column]) -> dict[str, Column]:
     return {role: by_position[pos] for role, (pos, _) in _COLUMNS.items()}
 
 
-def read(path: Path) -> ReadResult:
-    """Read a UPS Billing Data file. FileRefused when it is not one; bad rows in ``errors``."""
-    path = Path(path)
+def _dialect(path: Path) -> tuple[bytes, str, tuple]:  # type: ignore[type-arg]
+    """(head, delimiter, date formats) of a UPS Billing Data file; FileRefused when it is not one."""
     head = read_head(path)
     refuse_non_text(head)
     why = _not_ups(head)
     if why is not None:
         raise FileRefused(f"not UPS Billing Data: {why}")
     sep = best_delimiter(head_lines(head)[0])
-    date_formats = (ISO_DATE,) if sep == "," else (DMY_DATE, ISO_DATE)
-    return _parse(_read_columns(path, sep), sep, date_formats)
+    return head, sep, (ISO_DATE,) if sep == "," else (DMY_DATE, ISO_DATE)
 
 
-def _parse(cols: dict[str, Column], sep: str, date_formats: tuple) -> ReadResult:  # type: ignore[type-arg]
+def read(path: Path) -> ReadResult:
+    """Read a UPS Billing Data file. FileRefused when it is not one; bad rows in ``errors``."""
+    path = Path(path)
+    _, sep, date_formats = _dialect(path)
+    by_position = read_columns(path, sep=sep, width=N_COLUMNS, positions=_POSITIONS, what="UPS Billing Data")
+    result, tally = _parse(_by_role(by_position), sep, date_formats)
+    result.notes = tally.render(_render_notes)
+    return result
+
+
+def read_stream(path: Path, *, chunk_bytes: int) -> Batches:
+    """:func:`read` in batches of whole invoices of about ``chunk_bytes`` each (bounded memory,
+    issue 17): the batches' frames, errors and counts add up to :func:`read`'s; ``Batches.total()``
+    gives the file's count, unknown codes and notes once the batches are read. NotContiguous (from
+    the iteration) when an invoice's rows are not together in the file."""
+    path = Path(path)
+    head, sep, date_formats = _dialect(path)
+    chunks = iter_columns(path, sep=sep, width=N_COLUMNS, positions=_POSITIONS, what="UPS Billing Data",
+                          chunk_rows=rows_per_chunk(head, chunk_bytes))
+    return Batches(FORMAT, (_parse(_by_role(cols), sep, date_formats, first)
+                            for first, cols in whole_invoices(chunks, _COLUMNS["invoice_number"][0])),
+                   _render_notes)
+
+
+def _render_notes(tally: Tally) -> list[str]:
+    c = tally.counts
+    notes: list[str] = []
+    if c["info"]:
+        notes.append(f"{c['info']} informational (INF) row(s) skipped: not charges")
+    if c["account"]:
+        notes.append(f"{c['account']} account-level row(s) (no tracking number: fees, service "
+                     "and pickup charges) stored as account charges of their invoice")
+    if c["discount"]:
+        notes.append(f"{c['discount']} incentive row(s) folded into their parcel's transportation "
+                     "line (net price)")
+    notes += tally.invoice_notes
+    if c["blank"]:
+        notes.append(f"{c['blank']} blank line(s) skipped")
+    return notes
+
+
+def _parse(cols: dict[str, Column], sep: str, date_formats: tuple,  # type: ignore[type-arg]
+           first_line: int = 1) -> tuple[ReadResult, Tally]:
+    """The rows of ``cols`` (row i: line ``first_line + i``) as canonical lines, and the counts and
+    per-invoice notes the file's notes are made of (:func:`_render_notes`)."""
     n = len(cols["invoice_number"])
-    lines = np.arange(1, n + 1, dtype=np.int64)
+    lines = np.arange(first_line, first_line + n, dtype=np.int64)
     blank = np.ones(n, dtype=bool)
     for c in cols.values():
         blank &= c.blank()
@@ -275,21 +323,12 @@ def _parse(cols: dict[str, Column], sep: str, date_formats: tuple) -> ReadResult
         adjustment=adjustment[idx],
         line=lines[idx],
     )
-    notes: list[str] = []
-    if info.any():
-        notes.append(f"{int(info.sum())} informational (INF) row(s) skipped: not charges")
-    if (good & account).any():
-        notes.append(f"{int((good & account).sum())} account-level row(s) (no tracking number: fees, service "
-                     "and pickup charges) stored as account charges of their invoice")
-    if (good & discount).any():
-        notes.append(f"{int((good & discount).sum())} incentive row(s) folded into their parcel's transportation "
-                     "line (net price)")
-    notes += _total_notes(cols, rows, raw_amount, sep, invoice_numbers)
-    if blank.any():
-        notes.append(f"{int(blank.sum())} blank line(s) skipped")
+    tally = Tally({"info": int(info.sum()), "account": int((good & account).sum()),
+                   "discount": int((good & discount).sum()), "blank": int(blank.sum())},
+                  _total_notes(cols, rows, raw_amount, sep, invoice_numbers))
     errors: list[RowError] = problems.errors
     return ReadResult(format=FORMAT, frame=frame, read=int((~blank).sum()), errors=errors,
-                      unknown_codes=unknown_codes, notes=notes)
+                      unknown_codes=unknown_codes, notes=[]), tally
 
 
 def _fold_discounts(cols: dict[str, Column], amount: np.ndarray, parcel: np.ndarray, frt: np.ndarray,

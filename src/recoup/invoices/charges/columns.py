@@ -17,7 +17,8 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -181,7 +182,22 @@ def read_columns(path: Path, *, sep: str, width: int, positions: Sequence[int], 
     """
     positions = sorted(set(positions))
     parts: dict[int, list[Column]] = {pos: [] for pos in positions}
+    for _, chunk in iter_columns(path, sep=sep, width=width, positions=positions, what=what,
+                                 chunk_rows=chunk_rows):
+        for pos in positions:
+            parts[pos].append(chunk[pos])
+    if not parts[positions[0]]:
+        return {pos: Column(np.zeros(0, dtype=object)) for pos in positions}
+    return {pos: Column.concat(p) for pos, p in parts.items()}
+
+
+def iter_columns(path: Path, *, sep: str, width: int, positions: Sequence[int], what: str,
+                 chunk_rows: int | None = None) -> Iterator[tuple[int, dict[int, Column]]]:
+    """:func:`read_columns` chunk by chunk: ``(first line, columns)``, row ``i`` of a chunk's columns
+    being line ``first + i`` of the file."""
+    positions = sorted(set(positions))
     raw = _Padded(text_path(Path(path)), (sep * (width - 1) + "\n").encode())
+    first = 1
     try:
         with io.BufferedReader(raw, buffer_size=1 << 20) as stream, pd.read_csv(
             stream, sep=sep, header=None, names=list(range(width)), usecols=positions,
@@ -192,12 +208,106 @@ def read_columns(path: Path, *, sep: str, width: int, positions: Sequence[int], 
             for number, chunk in enumerate(chunks):
                 if number == 0:
                     chunk = chunk.iloc[1:]  # the padding line
-                for pos in positions:
-                    parts[pos].append(Column(chunk[pos].to_numpy()))
+                if not len(chunk):
+                    continue
+                cols = {pos: Column(chunk[pos].to_numpy()) for pos in positions}
+                del chunk
+                yield first, cols
+                first += len(cols[positions[0]])
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise FileRefused(f"not readable as {what}: {first}") from None
-    return {pos: Column.concat(p) for pos, p in parts.items()}
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FileRefused(f"not readable as {what}: {first_line}") from None
+
+
+def rows_per_chunk(head: bytes, chunk_bytes: int) -> int:
+    """About how many of the file's lines (judged by its first bytes) make ``chunk_bytes``."""
+    per_line = len(head) / max(head.count(b"\n"), 1)
+    return max(2, int(chunk_bytes / max(per_line, 1.0)))
+
+
+class Tally:
+    """What a reader's notes are made of: counts by kind and per-invoice notes, in file order. The
+    tallies of a file's batches add up to the whole file's (:meth:`add`)."""
+
+    def __init__(self, counts: Mapping[str, int], invoice_notes: Sequence[str] = ()) -> None:
+        self.counts = Counter(counts)
+        self.invoice_notes = list(invoice_notes)
+
+    def add(self, other: Tally) -> None:
+        self.counts.update(other.counts)
+        self.invoice_notes.extend(other.invoice_notes)
+
+    def render(self, fn: Callable[[Tally], list[str]]) -> list[str]:
+        return fn(self)
+
+
+class Batches:
+    """A reader's batches of whole invoices (each a ReadResult with no notes), and once they are
+    read, :meth:`total`: the file's row count, unknown codes and notes, as the whole-file read gives
+    them."""
+
+    def __init__(self, fmt: str, parts: Iterator[tuple[ReadResult, Tally]],
+                 render: Callable[[Tally], list[str]]) -> None:
+        self.format = fmt
+        self._parts = parts
+        self._render = render
+        self._tally = Tally({})
+        self._read = 0
+        self._unknown: Counter[str] = Counter()
+        self.lines = 0
+
+    def __iter__(self) -> Iterator[ReadResult]:
+        for result, tally in self._parts:
+            self._tally.add(tally)
+            self._read += result.read
+            self._unknown.update(result.unknown_codes)
+            yield result
+
+    def total(self) -> ReadResult:
+        return ReadResult(format=self.format, frame=invoice_frame(0, amount_cents=[], line=[]), read=self._read, errors=[],
+                          unknown_codes=self._unknown, notes=self._tally.render(self._render))
+
+
+class NotContiguous(Exception):
+    """An invoice's rows are not together in the file: it cannot be read in batches of whole
+    invoices (the caller reads the whole file instead)."""
+
+
+def whole_invoices(chunks: Iterable[tuple[int, dict[int, Column]]], invoice: int
+                   ) -> Iterator[tuple[int, dict[int, Column]]]:
+    """Chunks of rows regrouped into batches of whole invoices: the rows of a chunk's last invoice
+    (by the column at position ``invoice``; rows with no invoice number go with their neighbours)
+    are carried over to the next chunk. NotContiguous when an invoice comes back after a batch held
+    it. One invoice larger than a chunk is held whole."""
+    carry: dict[int, Column] | None = None
+    carry_first = 1
+    seen: set[str] = set()
+
+    def emit(first: int, cols: dict[int, Column]) -> tuple[int, dict[int, Column]]:
+        numbers = {u for u in cols[invoice].used() if u}
+        if numbers & seen:
+            raise NotContiguous(f"invoice {sorted(numbers & seen)[0]} is not in one run of rows")
+        seen.update(numbers)
+        return first, cols
+
+    for first, cols in chunks:
+        if carry is not None:
+            cols = {pos: Column.concat([carry[pos], c]) for pos, c in cols.items()}
+            first = carry_first
+        inv = cols[invoice]
+        n = len(inv)
+        filled = ~inv.blank()
+        last = np.flatnonzero(filled)
+        cut = n
+        if len(last):
+            others = np.flatnonzero(filled & (inv.codes != inv.codes[last[-1]]))
+            cut = int(others[-1]) + 1 if len(others) else 0
+        if cut:
+            yield emit(first, {pos: c.take(slice(0, cut)) for pos, c in cols.items()})
+        carry = {pos: c.take(slice(cut, n)) for pos, c in cols.items()} if cut < n else None
+        carry_first = first + cut
+    if carry is not None:
+        yield emit(carry_first, carry)
 
 
 def field_counts(path: Path, sep: str) -> np.ndarray:
@@ -221,23 +331,38 @@ def drop_ragged(result: ReadResult, path: Path, sep: str, width: int) -> ReadRes
     """Rows with fewer or more fields than the header (``width``) become row errors and their lines
     leave the frame (issue 15: a row cut mid-amount must never load as a smaller amount). The row's
     invoice, when it was read, is named, so the invoice is refused whole."""
-    counts = field_counts(path, sep)
+    return drop_ragged_lines(result, Ragged(path, sep), width)
+
+
+class Ragged:
+    """The number of fields on each line of a file (:func:`field_counts`) and whether its last line
+    is cut short (no line end)."""
+
+    def __init__(self, path: Path, sep: str) -> None:
+        self.counts = field_counts(path, sep)
+        with open(text_path(Path(path)), "rb") as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(size - 1, 0))
+            self.ends_cut = size > 0 and f.read(1) not in (b"\n", b"\r")
+
+
+def drop_ragged_lines(result: ReadResult, ragged_info: Ragged, width: int, lines: range | None = None) -> ReadResult:
+    """:func:`drop_ragged` with the counts read, for the physical ``lines`` (all when None)."""
+    counts = ragged_info.counts
     ragged = np.flatnonzero((counts != width) & (counts > 0))
     ragged = ragged[ragged > 0] + 1          # physical line numbers; line 1 is the header
+    if lines is not None:
+        ragged = ragged[(ragged >= lines.start) & (ragged < lines.stop)]
     if not len(ragged):
         return result
     frame = result.frame
     at = frame["line"].isin(ragged.tolist())
     invoice_of = dict(zip(frame.loc[at, "line"].tolist(), frame.loc[at, "invoice_number"].tolist(), strict=True))
-    with open(text_path(Path(path)), "rb") as f:
-        f.seek(0, 2)
-        size = f.tell()
-        f.seek(max(size - 1, 0))
-        ends_cut = size > 0 and f.read(1) not in (b"\n", b"\r")
     last = len(counts)
     for ln in ragged.tolist():
         n = int(counts[ln - 1])
-        why = ragged_reason(n, width, truncated=ends_cut and ln == last and n < width)
+        why = ragged_reason(n, width, truncated=ragged_info.ends_cut and ln == last and n < width)
         result.errors.append(RowError(ln, None, why, invoice_of.get(ln)))
     result.errors.sort(key=lambda e: (e.line or 0))
     result.frame = frame.loc[~at].reset_index(drop=True)
@@ -273,6 +398,18 @@ class Column:
 
     def __len__(self) -> int:
         return len(self.codes)
+
+    def take(self, rows: slice | np.ndarray) -> Column:
+        """The column's ``rows``, keeping only the distinct texts they use."""
+        used, codes = np.unique(self.codes[rows], return_inverse=True)
+        out = Column.__new__(Column)
+        out.uniques = np.append(self.uniques[used], "").astype(object)
+        out.codes = codes.reshape(-1).astype(np.int32)
+        return out
+
+    def used(self) -> list[str]:
+        """The distinct trimmed texts that rows hold."""
+        return self.uniques[np.unique(self.codes)].tolist()
 
     def apply(self, fn: Callable[[str], object], dtype: npt.DTypeLike = object) -> np.ndarray:
         """fn of each distinct text, spread to the rows."""
