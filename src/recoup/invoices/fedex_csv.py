@@ -51,17 +51,16 @@ from recoup.errors import FileRefused
 from recoup.ingest.base import ReadResult
 from recoup.ingest.reader import Format
 from recoup.invoices.charges import DISCOUNT, charge_map, norm_text
+from recoup.invoices.charges.batches import Batches, Tally, rows_per_chunk, whole_invoices
 from recoup.invoices.charges.columns import (
     COMPACT_DATE,
     ISO_DATE,
     NONE,
-    Batches,
     Column,
     DateFormat,
     HeaderLayout,
     Problems,
     Ragged,
-    Tally,
     best_delimiter,
     date_formats_text,
     drop_ragged,
@@ -74,9 +73,7 @@ from recoup.invoices.charges.columns import (
     read_columns,
     read_head,
     refuse_non_text,
-    rows_per_chunk,
     split_line,
-    whole_invoices,
 )
 from recoup.money import from_cents
 

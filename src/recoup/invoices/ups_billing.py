@@ -68,14 +68,13 @@ from recoup.errors import ConfigError, FileRefused
 from recoup.ingest.base import ReadResult, RowError
 from recoup.ingest.reader import Format
 from recoup.invoices.charges import DISCOUNT, charge_map, norm_code
+from recoup.invoices.charges.batches import Batches, Tally, rows_per_chunk, whole_invoices
 from recoup.invoices.charges.columns import (
     DMY_DATE,
     ISO_DATE,
     NONE,
-    Batches,
     Column,
     Problems,
-    Tally,
     apply_distinct,
     best_delimiter,
     date_formats_text,
@@ -86,9 +85,7 @@ from recoup.invoices.charges.columns import (
     read_columns,
     read_head,
     refuse_non_text,
-    rows_per_chunk,
     split_line,
-    whole_invoices,
 )
 from recoup.money import from_cents
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import CursorResult, create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
@@ -138,3 +138,11 @@ def check_schema(engine: Engine) -> None:
                          + ": run `recoup init` first")
     if current != head:
         raise StoreError(f"the database is at revision {current}, this recoup needs {head}: run `recoup init` to migrate")
+
+
+def inserted_id(res: CursorResult[Any]) -> int:
+    """The integer key of the one row an INSERT added."""
+    key = res.inserted_primary_key
+    if key is None:  # pragma: no cover - every insert this is used for is of one row with an integer key
+        raise RuntimeError("the database returned no key for the inserted row")
+    return int(key[0])
