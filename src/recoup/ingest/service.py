@@ -26,7 +26,7 @@ from recoup.ingest.formats import Format, detect
 from recoup.ingest.stream import CHUNK_BYTES
 from recoup.money import LINE_LIMIT_CENTS, from_cents, limit_text
 from recoup.sla.contracts import ContractSet
-from recoup.store.bulk import frame_rows, insert_frame, insert_ignore
+from recoup.store.bulk import FrameInserter, frame_rows, insert_ignore
 from recoup.store.models import IngestedFile, Invoice, Shipment
 
 CHUNK = 5000
@@ -149,6 +149,7 @@ def _ingest_scan_stream(engine: Engine, path: Path, digest: str, fmt: Format, s:
     size = path.stat().st_size
     with rows_progress(size if progress else 0, f"ingest {path.name}") as advance, engine.begin() as conn:
         fid = _file_row(conn, path, digest, "scans", fmt.name, now)
+        inserter = _scan_inserter(conn)      # one for the file: it learns whether the file overlaps the store
         blocks = read_scans_chunks(path, chunk_bytes=chunk_bytes, on_bytes=lambda n: advance(0, n))
         for result in _guarded(blocks, fmt):
             result = check_rows(result, "scans")
@@ -158,7 +159,7 @@ def _ingest_scan_stream(engine: Engine, path: Path, digest: str, fmt: Format, s:
             s.errors.extend(result.errors)
             if carrier and len(result.frame):
                 result.frame["carrier"] = carrier
-            _store_scans(conn, result, fid, s, contracts)
+            _store_scans(conn, result, fid, s, contracts, inserter)
             advance(result.read, 0)
         s.errors.sort(key=lambda e: e.line or 0)
         s.rejected = _rejected(s.errors)
@@ -336,8 +337,16 @@ def _existing_shipments(conn: Connection, df: pd.DataFrame) -> dict[str, tuple[A
 
 # ----------------------------------------------------------------------------------- scans
 
+_SCAN_COLUMNS = ["carrier", "tracking_number", "occurred_at", "utc_offset_min", "status", "carrier_status_code",
+                 "description", "city", "postal", "country", "exception_reason", "source", "file_id"]
+
+
+def _scan_inserter(conn: Connection) -> FrameInserter:
+    return FrameInserter(conn, "scan_event", _SCAN_COLUMNS, ["carrier", "tracking_number", "occurred_at", "status"])
+
+
 def _store_scans(conn: Connection, result: ReadResult, fid: int, s: FileSummary,
-                 contracts: ContractSet | None) -> None:
+                 contracts: ContractSet | None, inserter: FrameInserter | None = None) -> None:
     df = result.frame
     if df.empty:
         return
@@ -349,9 +358,7 @@ def _store_scans(conn: Connection, result: ReadResult, fid: int, s: FileSummary,
     df = df.drop_duplicates(["carrier", "tracking_number", "occurred_at", "status"])
     s.duplicates += before - len(df)
     df = df.assign(source=result.format, file_id=fid)
-    cols = ["carrier", "tracking_number", "occurred_at", "utc_offset_min", "status", "carrier_status_code",
-            "description", "city", "postal", "country", "exception_reason", "source", "file_id"]
-    n = insert_frame(conn, "scan_event", cols, df, ["carrier", "tracking_number", "occurred_at", "status"])
+    n = (inserter or _scan_inserter(conn))(df)
     s.stored += n
     s.duplicates += len(df) - n
 

@@ -82,10 +82,77 @@ def insert_frame(conn: Connection, table: str, columns: Sequence[str], df: pd.Da
                  conflict: Sequence[str] | None = None) -> int:
     """:func:`insert_ignore` of a frame's columns. On PostgreSQL the frame goes to COPY as CSV written
     by pyarrow (no Python tuple per row; issue 17); elsewhere through :func:`frame_rows`."""
-    if df.empty:
-        return 0
-    if conn.dialect.name != "postgresql":
-        return insert_ignore(conn, table, columns, frame_rows(df, columns, conn.dialect.name), conflict)
+    return FrameInserter(conn, table, columns, conflict)(df)
+
+
+class FrameInserter:
+    """:func:`insert_frame` of successive frames into one table, in the caller's transaction.
+
+    On PostgreSQL each frame goes to the server as CSV written by pyarrow, by COPY straight into the
+    table under a savepoint, as ``psql \\copy`` would load it (COPY inserts in batches; an
+    ``INSERT ... SELECT`` inserts row by row). A row that hits the unique key makes that COPY fail: the
+    frame is then loaded again through a temporary table and ``INSERT ... ON CONFLICT DO NOTHING``,
+    and so is every later frame of this inserter (a file that overlaps what is stored is likely to go
+    on overlapping). The rows stored are the same either way: those whose key was not there.
+    Foreign keys and every other constraint are checked by the server in both (issue 17)."""
+
+    def __init__(self, conn: Connection, table: str, columns: Sequence[str],
+                 conflict: Sequence[str] | None = None) -> None:
+        self.conn = conn
+        self.table = table
+        self.columns = list(columns)
+        self.conflict = list(conflict) if conflict else None
+        self.direct = True          # COPY straight into the table until a frame conflicts
+
+    def __call__(self, df: pd.DataFrame) -> int:
+        if df.empty:
+            return 0
+        conn = self.conn
+        if conn.dialect.name != "postgresql":
+            return insert_ignore(conn, self.table, self.columns, frame_rows(df, self.columns, conn.dialect.name),
+                                 self.conflict)
+        data = _csv_bytes(df, self.columns)
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cols = ", ".join(self.columns)
+        with raw.cursor() as cur:
+            if self.direct:
+                from psycopg import errors
+
+                cur.execute("SAVEPOINT recoup_copy")
+                try:
+                    _copy(cur, f"COPY {self.table} ({cols}) FROM STDIN WITH (FORMAT csv)", data)
+                except errors.UniqueViolation:
+                    cur.execute("ROLLBACK TO SAVEPOINT recoup_copy")
+                    cur.execute("RELEASE SAVEPOINT recoup_copy")
+                    self.direct = False
+                else:
+                    n = cur.rowcount
+                    cur.execute("RELEASE SAVEPOINT recoup_copy")
+                    return int(n)
+            # a stage without defaults or constraints (LIKE ... INCLUDING DEFAULTS would draw the id's
+            # sequence once per row for nothing)
+            tmp = f"stage_{self.table}"
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {tmp} ON COMMIT DROP AS "
+                        f"SELECT {cols} FROM {self.table} WITH NO DATA")
+            cur.execute(f"TRUNCATE {tmp}")
+            _copy(cur, f"COPY {tmp} ({cols}) FROM STDIN WITH (FORMAT csv)", data)
+            target = f"({', '.join(self.conflict)})" if self.conflict else ""
+            cur.execute(f"INSERT INTO {self.table} ({cols}) SELECT {cols} FROM {tmp} ON CONFLICT {target} DO NOTHING")
+            n = cur.rowcount
+            cur.execute(f"TRUNCATE {tmp}")
+            return int(n)
+
+
+def _copy(cur: Any, sql: str, data: memoryview) -> None:
+    with cur.copy(sql) as cp:
+        for i in range(0, len(data), 1 << 20):
+            cp.write(data[i:i + (1 << 20)])
+
+
+def _csv_bytes(df: pd.DataFrame, columns: Sequence[str]) -> memoryview:
+    """The frame's columns as CSV for PostgreSQL's COPY, written by pyarrow: instants in UTC, NULL for
+    None/NaN/NaT, every text quoted (an empty text stays empty, not NULL)."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
@@ -103,23 +170,7 @@ def insert_frame(conn: Connection, table: str, columns: Sequence[str], df: pd.Da
             data[c] = pa.array(vals, type=pa.string(), from_pandas=True)
     buf = io.BytesIO()
     pacsv.write_csv(pa.table(data), buf, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
-    cols = ", ".join(columns)
-    with raw.cursor() as cur:
-        tmp = f"tmp_{table}"
-        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {tmp} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
-        cur.execute(f"TRUNCATE {tmp}")
-        view = buf.getbuffer()
-        with cur.copy(f"COPY {tmp} ({cols}) FROM STDIN WITH (FORMAT csv)") as cp:
-            for i in range(0, len(view), 1 << 20):
-                cp.write(view[i:i + (1 << 20)])
-        del view
-        target = f"({', '.join(conflict)})" if conflict else ""
-        cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {tmp} ON CONFLICT {target} DO NOTHING")
-        n = cur.rowcount
-        cur.execute(f"TRUNCATE {tmp}")
-        return int(n)
+    return buf.getbuffer()
 
 
 def insert_ignore(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]],
