@@ -149,18 +149,20 @@ def _ingest_scan_stream(engine: Engine, path: Path, digest: str, fmt: Format, s:
     size = path.stat().st_size
     with rows_progress(size if progress else 0, f"ingest {path.name}") as advance, engine.begin() as conn:
         fid = _file_row(conn, path, digest, "scans", fmt.name, now)
-        inserter = _scan_inserter(conn)      # one for the file: it learns whether the file overlaps the store
         blocks = read_scans_chunks(path, chunk_bytes=chunk_bytes, on_bytes=lambda n: advance(0, n))
-        for result in _guarded(blocks, fmt):
-            result = check_rows(result, "scans")
-            s.read += result.read
-            s.unknown_codes.update(result.unknown_codes)
-            s.notes.extend(result.notes)
-            s.errors.extend(result.errors)
-            if carrier and len(result.frame):
-                result.frame["carrier"] = carrier
-            _store_scans(conn, result, fid, s, contracts, inserter)
-            advance(result.read, 0)
+        # one inserter for the file: it learns whether the file overlaps the store; on PostgreSQL the
+        # server loads a block while the next one is read and checked
+        with _scan_inserter(conn) as inserter:
+            for result in _guarded(blocks, fmt):
+                result = check_rows(result, "scans")
+                s.read += result.read
+                s.unknown_codes.update(result.unknown_codes)
+                s.notes.extend(result.notes)
+                s.errors.extend(result.errors)
+                if carrier and len(result.frame):
+                    result.frame["carrier"] = carrier
+                _store_scans(conn, result, fid, s, contracts, inserter)
+                advance(result.read, 0)
         s.errors.sort(key=lambda e: e.line or 0)
         s.rejected = _rejected(s.errors)
         _finish_file_row(conn, fid, s)
@@ -353,14 +355,22 @@ def _store_scans(conn: Connection, result: ReadResult, fid: int, s: FileSummary,
     df = df.reindex(columns=SCAN_COLUMNS).copy()
     local = df["local_time"].notna() if "local_time" in df else pd.Series(False, index=df.index)
     if local.any():
+        if inserter is not None:
+            inserter.wait()               # the connection is free again
         df = _resolve_local(conn, df, local, contracts, s)
     before = len(df)
     df = df.drop_duplicates(["carrier", "tracking_number", "occurred_at", "status"])
     s.duplicates += before - len(df)
     df = df.assign(source=result.format, file_id=fid)
-    n = (inserter or _scan_inserter(conn))(df)
-    s.stored += n
-    s.duplicates += len(df) - n
+
+    def done(n: int, rows: int = len(df)) -> None:
+        s.stored += n
+        s.duplicates += rows - n
+
+    if inserter is None:
+        done(_scan_inserter(conn)(df))
+    else:
+        inserter.submit(df, done)
 
 
 def _resolve_local(conn: Connection, df: pd.DataFrame, local: pd.Series, contracts: ContractSet | None,

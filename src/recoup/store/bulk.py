@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -103,16 +104,66 @@ class FrameInserter:
         self.columns = list(columns)
         self.conflict = list(conflict) if conflict else None
         self.direct = True          # COPY straight into the table until a frame conflicts
+        self._pending: tuple[threading.Thread, list[int | BaseException], Callable[[int], None]] | None = None
 
     def __call__(self, df: pd.DataFrame) -> int:
+        """Insert the frame now; the number of rows stored."""
+        self.wait()
         if df.empty:
             return 0
         conn = self.conn
         if conn.dialect.name != "postgresql":
             return insert_ignore(conn, self.table, self.columns, frame_rows(df, self.columns, conn.dialect.name),
                                  self.conflict)
+        return self._load(_csv_bytes(df, self.columns))
+
+    def submit(self, df: pd.DataFrame, done: Callable[[int], None]) -> None:
+        """Insert the frame, ``done(rows stored)`` when it is in. On PostgreSQL the server loads it while
+        the caller goes on (reads and checks the next frame: the two cores work at once); at most one
+        frame is in flight and ``done`` is called from the caller's thread, by the next :meth:`submit` or
+        :meth:`wait`. The connection must not be used by the caller before :meth:`wait`. Elsewhere the
+        frame is inserted before this returns."""
+        self.wait()
+        if df.empty or self.conn.dialect.name != "postgresql":
+            done(self(df))
+            return
         data = _csv_bytes(df, self.columns)
-        raw = conn.connection.dbapi_connection
+        result: list[int | BaseException] = []
+
+        def load() -> None:
+            try:
+                result.append(self._load(data))
+            except BaseException as e:      # handed to the caller's thread by wait()
+                result.append(e)
+
+        t = threading.Thread(target=load, name="recoup-copy", daemon=True)
+        t.start()
+        self._pending = (t, result, done)
+
+    def wait(self) -> None:
+        """Until the frame in flight is in (its error raised here, in the caller's thread)."""
+        if self._pending is None:
+            return
+        t, result, done = self._pending
+        self._pending = None
+        t.join()
+        (got,) = result
+        if isinstance(got, BaseException):
+            raise got
+        done(got)
+
+    def __enter__(self) -> FrameInserter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.wait()
+        elif self._pending is not None:     # the caller failed: let the load finish, the transaction rolls back
+            self._pending[0].join()
+            self._pending = None
+
+    def _load(self, data: memoryview) -> int:
+        raw = self.conn.connection.dbapi_connection
         assert raw is not None
         cols = ", ".join(self.columns)
         with raw.cursor() as cur:
