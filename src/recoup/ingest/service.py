@@ -344,7 +344,9 @@ _SCAN_COLUMNS = ["carrier", "tracking_number", "occurred_at", "utc_offset_min", 
 
 
 def _scan_inserter(conn: Connection) -> FrameInserter:
-    return FrameInserter(conn, "scan_event", _SCAN_COLUMNS, ["carrier", "tracking_number", "occurred_at", "status"])
+    # own_parents: the one foreign key, file_id, is the file row this transaction inserted (_store_scans)
+    return FrameInserter(conn, "scan_event", _SCAN_COLUMNS, ["carrier", "tracking_number", "occurred_at", "status"],
+                         own_parents=True)
 
 
 def _store_scans(conn: Connection, result: ReadResult, fid: int, s: FileSummary,

@@ -98,8 +98,12 @@ class FrameInserter:
     Foreign keys and every other constraint are checked by the server in both (issue 17)."""
 
     def __init__(self, conn: Connection, table: str, columns: Sequence[str],
-                 conflict: Sequence[str] | None = None) -> None:
+                 conflict: Sequence[str] | None = None, *, own_parents: bool = False) -> None:
         self.conn = conn
+        # every foreign key of the frames points at a row this transaction inserted: it exists, and no
+        # other transaction can see it, let alone delete it, before this one commits
+        self.own_parents = own_parents
+        self._skip_fk: bool | None = None
         self.table = table
         self.columns = list(columns)
         self.conflict = list(conflict) if conflict else None
@@ -172,13 +176,15 @@ class FrameInserter:
 
                 cur.execute("SAVEPOINT recoup_copy")
                 try:
+                    self._fk_checks(cur, on=False)
                     _copy(cur, f"COPY {self.table} ({cols}) FROM STDIN WITH (FORMAT csv)", data)
                 except errors.UniqueViolation:
-                    cur.execute("ROLLBACK TO SAVEPOINT recoup_copy")
+                    cur.execute("ROLLBACK TO SAVEPOINT recoup_copy")     # the setting goes back with it
                     cur.execute("RELEASE SAVEPOINT recoup_copy")
                     self.direct = False
                 else:
                     n = cur.rowcount
+                    self._fk_checks(cur, on=True)
                     cur.execute("RELEASE SAVEPOINT recoup_copy")
                     return int(n)
             # a stage without defaults or constraints (LIKE ... INCLUDING DEFAULTS would draw the id's
@@ -189,10 +195,27 @@ class FrameInserter:
             cur.execute(f"TRUNCATE {tmp}")
             _copy(cur, f"COPY {tmp} ({cols}) FROM STDIN WITH (FORMAT csv)", data)
             target = f"({', '.join(self.conflict)})" if self.conflict else ""
+            self._fk_checks(cur, on=False)
             cur.execute(f"INSERT INTO {self.table} ({cols}) SELECT {cols} FROM {tmp} ON CONFLICT {target} DO NOTHING")
             n = cur.rowcount
+            self._fk_checks(cur, on=True)
             cur.execute(f"TRUNCATE {tmp}")
             return int(n)
+
+    def _fk_checks(self, cur: Any, *, on: bool) -> None:
+        """The server's per-row foreign-key checks off (``on=False``) or back on, for frames whose parents
+        this transaction owns (``own_parents``) -- half the time of a load (issue 17). The checks are
+        triggers, which ``session_replication_role = replica`` does not fire; only a superuser may set it:
+        for any other role the checks run, as before. ``SET LOCAL``: a rollback undoes it. Unique, NOT
+        NULL and every other constraint are checked either way; recoup has no triggers of its own
+        (docs/decisions.md, "Scans on PostgreSQL: COPY, and no per-row check of a file this load owns")."""
+        if not self.own_parents:
+            return
+        if self._skip_fk is None:
+            cur.execute("SELECT current_setting('is_superuser') = 'on'")
+            self._skip_fk = bool(cur.fetchone()[0])
+        if self._skip_fk:
+            cur.execute(f"SET LOCAL session_replication_role = {'origin' if on else 'replica'}")
 
 
 def _copy(cur: Any, sql: str, data: memoryview) -> None:
