@@ -5,10 +5,14 @@ Reports rows/s and peak memory (max RSS of the child doing the work) beside the 
 floor) and of `psql \\copy` of the same file into a table with that key (the PostgreSQL floor), both
 measured in the same run. Target: within 3x of each floor, < 1 GB (issue 17).
 
-    python bench/bench_ingest.py [--rows N] [--csv PATH] [--pg URL | --no-pg] [--no-sqlite] [--chunk-bytes N]
+    python bench/bench_ingest.py [--rows N] [--csv PATH] [--pg URL | --no-pg] [--no-sqlite] [--pg-role ROLE]
+                                 [--chunk-bytes N]
 
 On PostgreSQL a second floor is measured too: ``\\copy`` into a table shaped like ``scan_event``
-(typed columns, a serial id, the scan key and a foreign key to a file row), the same work the store does.
+(typed columns, a serial id, the scan key and a foreign key to a file row), the same work the store
+does. Run as a superuser, recoup skips the per-row check of the foreign key to the file row its own
+transaction inserted; ``--pg-role ROLE`` also times a load as ROLE (an existing role allowed to create
+in the database, not a superuser), for which the server checks every row.
 
 ``--csv PATH`` reuses the file there (generated once when missing) instead of a temporary one.
 """
@@ -125,6 +129,8 @@ def main() -> None:
     ap.add_argument("--pg", default=os.environ.get("RECOUP_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--pg-role", help="also ingest as this existing non-superuser role (its foreign-key checks "
+                                      "run row by row)")
     ap.add_argument("--chunk-bytes", type=int, default=0, help="streaming block size (default: recoup's)")
     ap.add_argument("--child", nargs="+")
     a = ap.parse_args()
@@ -142,7 +148,7 @@ def main() -> None:
         if not a.no_sqlite:
             _sqlite(csv, tmp, rows, a.chunk_bytes)
         if a.pg and not a.no_pg:
-            _pg(a.pg, csv, rows, a.chunk_bytes)
+            _pg(a.pg, csv, rows, a.chunk_bytes, a.pg_role)
     finally:
         shutil.rmtree(tmp)
 
@@ -157,9 +163,10 @@ def _sqlite(csv: Path, tmp: Path, rows: int, chunk_bytes: int) -> None:
           f"peak {r['peak_bytes'] / 2**20:.0f} MiB{ratio}  stored {r['stored']:,}")
 
 
-def _pg(pg: str, csv: Path, rows: int, chunk_bytes: int) -> None:
+def _pg(pg: str, csv: Path, rows: int, chunk_bytes: int, role: str | None) -> None:
     try:
         import psycopg
+        from sqlalchemy.engine import make_url
 
         raw = pg.replace("postgresql+psycopg://", "postgresql://")
         fl = pg_floor(pg, csv)
@@ -169,19 +176,22 @@ def _pg(pg: str, csv: Path, rows: int, chunk_bytes: int) -> None:
         if fair:
             print(f"psql \\copy, scan_event-like table (types, id, key, foreign key): {fair:.1f} s  "
                   f"{rows / fair:,.0f} rows/s")
-        with psycopg.connect(raw, autocommit=True) as c:
-            c.execute("DROP SCHEMA IF EXISTS bench_ingest CASCADE")
-            c.execute("CREATE SCHEMA bench_ingest")
-        try:
-            url = pg + ("&" if "?" in pg else "?") + "options=-csearch_path%3Dbench_ingest"
-            r = run_child(url, csv, chunk_bytes)
-            ratio = f"  {r['seconds'] / fl:.1f}x the floor" if fl else ""
-            ratio += f", {r['seconds'] / fair:.1f}x the scan_event-like floor" if fair else ""
-            print(f"recoup ingest, PostgreSQL: {r['seconds']:.1f} s  {rows / r['seconds']:,.0f} rows/s  "
-                  f"peak {r['peak_bytes'] / 2**20:.0f} MiB{ratio}  stored {r['stored']:,}")
-        finally:
+        for who in [None, *([role] if role else [])]:
             with psycopg.connect(raw, autocommit=True) as c:
                 c.execute("DROP SCHEMA IF EXISTS bench_ingest CASCADE")
+                c.execute("CREATE SCHEMA bench_ingest" + (f" AUTHORIZATION {who}" if who else ""))
+            try:
+                url = pg if who is None else make_url(pg).set(username=who).render_as_string(hide_password=False)
+                url += ("&" if "?" in url else "?") + "options=-csearch_path%3Dbench_ingest"
+                r = run_child(url, csv, chunk_bytes)
+                ratio = f"  {r['seconds'] / fl:.1f}x the floor" if fl else ""
+                ratio += f", {r['seconds'] / fair:.1f}x the scan_event-like floor" if fair else ""
+                label = "recoup ingest, PostgreSQL:" + (f" (as role {who}, not a superuser)" if who else "")
+                print(f"{label} {r['seconds']:.1f} s  {rows / r['seconds']:,.0f} rows/s  "
+                      f"peak {r['peak_bytes'] / 2**20:.0f} MiB{ratio}  stored {r['stored']:,}")
+            finally:
+                with psycopg.connect(raw, autocommit=True) as c:
+                    c.execute("DROP SCHEMA IF EXISTS bench_ingest CASCADE")
     except Exception as e:  # a benchmark reports and goes on
         print(f"PostgreSQL skipped: {type(e).__name__}: {e}")
 
