@@ -141,3 +141,15 @@ def test_overlapping_files_store_each_scan_once_tied_to_the_file_that_brought_it
             for t in ("scan_event", "ingested_file"):
                 c.execute(text(f"DELETE FROM {t}"))
         eng.dispose()
+
+
+def test_a_file_refused_after_blocks_went_in_stores_nothing(engine: Engine, tmp_path: Path) -> None:
+    """Blocks already loaded (or loading) when the reader refuses the file are rolled back with it."""
+    path = tmp_path / "scans.csv"
+    good = "".join(f"1Z{i:03d},ups,2026-09-01T10:00:00Z,in_transit\n" for i in range(200))
+    path.write_text("tracking_number,carrier,occurred_at,status\n" + good + '1Z999,ups,"2026-09-01', encoding="utf-8")
+    s = ingest_file(engine, "scans", path, clock=CLOCK, chunk_bytes=300)
+    assert s.refused and "not a readable CSV" in s.refused
+    assert _stored(engine) == []
+    again = ingest_file(engine, "scans", _scans(tmp_path / "ok.csv", range(10)), clock=CLOCK, chunk_bytes=300)
+    assert (again.stored, again.refused) == (10, None)        # the connection is fine afterwards
