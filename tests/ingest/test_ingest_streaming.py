@@ -104,3 +104,52 @@ def test_a_file_ending_inside_a_quoted_field_is_refused_and_nothing_stored(sqlit
         assert s.refused and "not a readable CSV" in s.refused
         assert (s.read, s.stored) == (0, 0)
     assert _stored(sqlite_engine) == []
+
+
+def _scans(path: Path, parcels: range, repeat_first: bool = False) -> Path:
+    rows = [f"1Z{p:06d},ups,2026-09-0{1 + p % 9}T1{p % 10}:00:00Z,in_transit,scan {p},LA,q" for p in parcels]
+    if repeat_first:
+        rows.append(rows[0])                   # the same scan again, many blocks later
+    path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("chunk_bytes", [0, 600])
+def test_overlapping_files_store_each_scan_once_tied_to_the_file_that_brought_it(db_url: str, tmp_path: Path,
+                                                                                 chunk_bytes: int) -> None:
+    """New blocks first, then blocks that overlap what is stored, then new ones again: every scan is
+    stored once, the counts add up, and a stored scan keeps the file that first brought it."""
+    eng = make_engine(db_url)
+    init_db(eng)
+    try:
+        a = ingest_file(eng, "scans", _scans(tmp_path / "a.csv", range(100, 160), repeat_first=True), clock=CLOCK,
+                        chunk_bytes=chunk_bytes)
+        b = ingest_file(eng, "scans", _scans(tmp_path / "b.csv", range(0, 300)), clock=CLOCK, chunk_bytes=chunk_bytes)
+        again = ingest_file(eng, "scans", tmp_path / "b.csv", clock=CLOCK, chunk_bytes=chunk_bytes)
+        assert (a.stored, a.duplicates, a.rejected) == (60, 1, 0)
+        assert (b.stored, b.duplicates, b.rejected) == (240, 60, 0)
+        assert (again.stored, again.duplicates) == (0, 300)
+        with eng.connect() as c:
+            by_file = dict(c.execute(text(
+                "SELECT f.path, count(*) FROM scan_event s JOIN ingested_file f ON f.id = s.file_id "
+                "GROUP BY f.path")).all())
+            total = c.execute(text("SELECT count(*), count(DISTINCT tracking_number) FROM scan_event")).one()
+        assert by_file == {str(tmp_path / "a.csv"): 60, str(tmp_path / "b.csv"): 240}
+        assert tuple(total) == (300, 300)
+    finally:
+        with eng.begin() as c:
+            for t in ("scan_event", "ingested_file"):
+                c.execute(text(f"DELETE FROM {t}"))
+        eng.dispose()
+
+
+def test_a_file_refused_after_blocks_went_in_stores_nothing(engine: Engine, tmp_path: Path) -> None:
+    """Blocks already loaded (or loading) when the reader refuses the file are rolled back with it."""
+    path = tmp_path / "scans.csv"
+    good = "".join(f"1Z{i:03d},ups,2026-09-01T10:00:00Z,in_transit\n" for i in range(200))
+    path.write_text("tracking_number,carrier,occurred_at,status\n" + good + '1Z999,ups,"2026-09-01', encoding="utf-8")
+    s = ingest_file(engine, "scans", path, clock=CLOCK, chunk_bytes=300)
+    assert s.refused and "not a readable CSV" in s.refused
+    assert _stored(engine) == []
+    again = ingest_file(engine, "scans", _scans(tmp_path / "ok.csv", range(10)), clock=CLOCK, chunk_bytes=300)
+    assert (again.stored, again.refused) == (10, None)        # the connection is fine afterwards

@@ -24,7 +24,7 @@ from recoup.ingest.invoices import store_invoices
 from recoup.ingest.stream import CHUNK_BYTES
 from recoup.ingest.summary import FileSummary
 from recoup.sla.contracts import ContractSet
-from recoup.store.bulk import frame_rows, insert_frame, insert_ignore
+from recoup.store.bulk import FrameInserter, frame_rows, insert_ignore
 from recoup.store.db import inserted_id
 from recoup.store.models import IngestedFile, Shipment, table_of
 
@@ -120,16 +120,19 @@ def _ingest_scan_stream(engine: Engine, path: Path, digest: str, fmt: Format, s:
     with rows_progress(size if progress else 0, f"ingest {path.name}") as advance, engine.begin() as conn:
         fid = _file_row(conn, path, digest, "scans", fmt.name, now)
         blocks = read_scans_chunks(path, chunk_bytes=chunk_bytes, on_bytes=lambda n: advance(0, n))
-        for result in _guarded(blocks, fmt):
-            result = check_rows(result, "scans")
-            s.read += result.read
-            s.unknown_codes.update(result.unknown_codes)
-            s.notes.extend(result.notes)
-            s.errors.extend(result.errors)
-            if carrier and len(result.frame):
-                result.frame["carrier"] = carrier
-            _store_scans(conn, result, fid, s, contracts)
-            advance(result.read, 0)
+        # one inserter for the file: it learns whether the file overlaps the store; on PostgreSQL the
+        # server loads a block while the next one is read and checked
+        with _scan_inserter(conn) as inserter:
+            for result in _guarded(blocks, fmt):
+                result = check_rows(result, "scans")
+                s.read += result.read
+                s.unknown_codes.update(result.unknown_codes)
+                s.notes.extend(result.notes)
+                s.errors.extend(result.errors)
+                if carrier and len(result.frame):
+                    result.frame["carrier"] = carrier
+                _store_scans(conn, result, fid, s, contracts, inserter)
+                advance(result.read, 0)
         s.errors.sort(key=lambda e: e.line or 0)
         s.rejected = _rejected(s.errors)
         _finish_file_row(conn, fid, s)
@@ -360,24 +363,40 @@ def _existing_shipments(conn: Connection, df: pd.DataFrame) -> dict[str, tuple[A
 
 # ----------------------------------------------------------------------------------- scans
 
+_SCAN_COLUMNS = ["carrier", "tracking_number", "occurred_at", "utc_offset_min", "status", "carrier_status_code",
+                 "description", "city", "postal", "country", "exception_reason", "source", "file_id"]
+
+
+def _scan_inserter(conn: Connection) -> FrameInserter:
+    # own_parents: the one foreign key, file_id, is the file row this transaction inserted (_store_scans)
+    return FrameInserter(conn, "scan_event", _SCAN_COLUMNS, ["carrier", "tracking_number", "occurred_at", "status"],
+                         own_parents=True)
+
+
 def _store_scans(conn: Connection, result: ReadResult, fid: int, s: FileSummary,
-                 contracts: ContractSet | None) -> None:
+                 contracts: ContractSet | None, inserter: FrameInserter | None = None) -> None:
     df = result.frame
     if df.empty:
         return
     df = df.reindex(columns=SCAN_COLUMNS).copy()
     local = df["local_time"].notna() if "local_time" in df else pd.Series(False, index=df.index)
     if local.any():
+        if inserter is not None:
+            inserter.wait()               # the connection is free again
         df = _resolve_local(conn, df, local, contracts, s)
     before = len(df)
     df = df.drop_duplicates(["carrier", "tracking_number", "occurred_at", "status"])
     s.duplicates += before - len(df)
     df = df.assign(source=result.format, file_id=fid)
-    cols = ["carrier", "tracking_number", "occurred_at", "utc_offset_min", "status", "carrier_status_code",
-            "description", "city", "postal", "country", "exception_reason", "source", "file_id"]
-    n = insert_frame(conn, "scan_event", cols, df, ["carrier", "tracking_number", "occurred_at", "status"])
-    s.stored += n
-    s.duplicates += len(df) - n
+
+    def done(n: int, rows: int = len(df)) -> None:
+        s.stored += n
+        s.duplicates += rows - n
+
+    if inserter is None:
+        done(_scan_inserter(conn)(df))
+    else:
+        inserter.submit(df, done)
 
 
 def _resolve_local(conn: Connection, df: pd.DataFrame, local: pd.Series, contracts: ContractSet | None,

@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -82,20 +83,165 @@ def insert_frame(conn: Connection, table: str, columns: Sequence[str], df: pd.Da
                  conflict: Sequence[str] | None = None) -> int:
     """:func:`insert_ignore` of a frame's columns. On PostgreSQL the frame goes to COPY as CSV written
     by pyarrow (no Python tuple per row; issue 17); elsewhere through :func:`frame_rows`."""
-    if df.empty:
-        return 0
-    if conn.dialect.name != "postgresql":
-        return insert_ignore(conn, table, columns, frame_rows(df, columns, conn.dialect.name), conflict)
+    return FrameInserter(conn, table, columns, conflict)(df)
+
+
+class FrameInserter:
+    """:func:`insert_frame` of successive frames into one table, in the caller's transaction.
+
+    On PostgreSQL each frame goes to the server as CSV written by pyarrow, by COPY straight into the
+    table under a savepoint, as ``psql \\copy`` would load it (COPY inserts in batches; an
+    ``INSERT ... SELECT`` inserts row by row). A row that hits the unique key makes that COPY fail: the
+    frame is then loaded again through a temporary table and ``INSERT ... ON CONFLICT DO NOTHING``,
+    and so is every later frame of this inserter (a file that overlaps what is stored is likely to go
+    on overlapping). The rows stored are the same either way: those whose key was not there.
+    Foreign keys and every other constraint are checked by the server in both (issue 17)."""
+
+    def __init__(self, conn: Connection, table: str, columns: Sequence[str],
+                 conflict: Sequence[str] | None = None, *, own_parents: bool = False) -> None:
+        self.conn = conn
+        # every foreign key of the frames points at a row this transaction inserted: it exists, and no
+        # other transaction can see it, let alone delete it, before this one commits
+        self.own_parents = own_parents
+        self._skip_fk: bool | None = None
+        self.table = table
+        self.columns = list(columns)
+        self.conflict = list(conflict) if conflict else None
+        self.direct = True          # COPY straight into the table until a frame conflicts
+        self._pending: tuple[threading.Thread, list[int | BaseException], Callable[[int], None]] | None = None
+
+    def __call__(self, df: pd.DataFrame) -> int:
+        """Insert the frame now; the number of rows stored."""
+        self.wait()
+        if df.empty:
+            return 0
+        conn = self.conn
+        if conn.dialect.name != "postgresql":
+            return insert_ignore(conn, self.table, self.columns, frame_rows(df, self.columns, conn.dialect.name),
+                                 self.conflict)
+        return self._load(_csv_bytes(df, self.columns))
+
+    def submit(self, df: pd.DataFrame, done: Callable[[int], None]) -> None:
+        """Insert the frame, ``done(rows stored)`` when it is in. On PostgreSQL the server loads it while
+        the caller goes on (reads and checks the next frame: the two cores work at once); at most one
+        frame is in flight and ``done`` is called from the caller's thread, by the next :meth:`submit` or
+        :meth:`wait`. The connection must not be used by the caller before :meth:`wait`. Elsewhere the
+        frame is inserted before this returns."""
+        self.wait()
+        if df.empty or self.conn.dialect.name != "postgresql":
+            done(self(df))
+            return
+        data = _csv_bytes(df, self.columns)
+        result: list[int | BaseException] = []
+
+        def load() -> None:
+            try:
+                result.append(self._load(data))
+            except BaseException as e:      # handed to the caller's thread by wait()
+                result.append(e)
+
+        t = threading.Thread(target=load, name="recoup-copy", daemon=True)
+        t.start()
+        self._pending = (t, result, done)
+
+    def wait(self) -> None:
+        """Until the frame in flight is in (its error raised here, in the caller's thread)."""
+        if self._pending is None:
+            return
+        t, result, done = self._pending
+        self._pending = None
+        t.join()
+        (got,) = result
+        if isinstance(got, BaseException):
+            raise got
+        done(got)
+
+    def __enter__(self) -> FrameInserter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.wait()
+        elif self._pending is not None:     # the caller failed: let the load finish, the transaction rolls back
+            self._pending[0].join()
+            self._pending = None
+
+    def _load(self, data: memoryview) -> int:
+        raw: Any = self.conn.connection.dbapi_connection   # psycopg's: the DBAPI protocol has no copy() nor `with`
+        assert raw is not None
+        cols = ", ".join(self.columns)
+        with raw.cursor() as cur:
+            if self.direct:
+                from psycopg import errors
+
+                cur.execute("SAVEPOINT recoup_copy")
+                try:
+                    self._fk_checks(cur, on=False)
+                    _copy(cur, f"COPY {self.table} ({cols}) FROM STDIN WITH (FORMAT csv)", data)
+                except errors.UniqueViolation:
+                    cur.execute("ROLLBACK TO SAVEPOINT recoup_copy")     # the setting goes back with it
+                    cur.execute("RELEASE SAVEPOINT recoup_copy")
+                    self.direct = False
+                else:
+                    n = cur.rowcount
+                    self._fk_checks(cur, on=True)
+                    cur.execute("RELEASE SAVEPOINT recoup_copy")
+                    return int(n)
+            # a stage without defaults or constraints (LIKE ... INCLUDING DEFAULTS would draw the id's
+            # sequence once per row for nothing)
+            tmp = f"stage_{self.table}"
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {tmp} ON COMMIT DROP AS "
+                        f"SELECT {cols} FROM {self.table} WITH NO DATA")
+            cur.execute(f"TRUNCATE {tmp}")
+            _copy(cur, f"COPY {tmp} ({cols}) FROM STDIN WITH (FORMAT csv)", data)
+            target = f"({', '.join(self.conflict)})" if self.conflict else ""
+            self._fk_checks(cur, on=False)
+            cur.execute(f"INSERT INTO {self.table} ({cols}) SELECT {cols} FROM {tmp} ON CONFLICT {target} DO NOTHING")
+            n = cur.rowcount
+            self._fk_checks(cur, on=True)
+            cur.execute(f"TRUNCATE {tmp}")
+            return int(n)
+
+    def _fk_checks(self, cur: Any, *, on: bool) -> None:
+        """The server's per-row foreign-key checks off (``on=False``) or back on, for frames whose parents
+        this transaction owns (``own_parents``) -- half the time of a load (issue 17). The checks are
+        triggers, which ``session_replication_role = replica`` does not fire; only a superuser may set it:
+        for any other role the checks run, as before. ``SET LOCAL``: a rollback undoes it. Unique, NOT
+        NULL and every other constraint are checked either way; recoup has no triggers of its own
+        (docs/decisions.md, "Scans on PostgreSQL: COPY, and no per-row check of a file this load owns")."""
+        if not self.own_parents:
+            return
+        if self._skip_fk is None:
+            cur.execute("SELECT current_setting('is_superuser') = 'on'")
+            self._skip_fk = bool(cur.fetchone()[0])
+        if self._skip_fk:
+            cur.execute(f"SET LOCAL session_replication_role = {'origin' if on else 'replica'}")
+
+
+def _copy(cur: Any, sql: str, data: memoryview) -> None:
+    with cur.copy(sql) as cp:
+        for i in range(0, len(data), 1 << 20):
+            cp.write(data[i:i + (1 << 20)])
+
+
+def _csv_bytes(df: pd.DataFrame, columns: Sequence[str]) -> memoryview:
+    """The frame's columns as CSV for PostgreSQL's COPY, written by pyarrow: instants in UTC, NULL for
+    None/NaN/NaT, every text quoted (an empty text stays empty, not NULL)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     from pyarrow import csv as pacsv
 
     data = {}
     for c in columns:
         s = df[c]
         if isinstance(s.dtype, pd.DatetimeTZDtype):
-            data[c] = pa.array(s.dt.tz_convert("UTC"), type=pa.timestamp("us", tz="UTC"))
+            # written as UTC wall time + "+00": arrow formats a zoned timestamp 50x slower than a naive one
+            utc = pa.array(s.dt.tz_convert("UTC"), type=pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
+            data[c] = pc.binary_join_element_wise(utc.cast(pa.string()), "+00", "")
         elif s.dtype.kind in "iub" or isinstance(s.dtype, pd.Int64Dtype):
             data[c] = pa.array(s)
+        elif isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+            data[c] = pa.array(s.array)       # already arrow text, its missing values null: no copy
         else:
             # text: None/NaN are NULL; anything else as its str (quoted: an empty text stays empty)
             o = s.astype(object)
@@ -103,23 +249,7 @@ def insert_frame(conn: Connection, table: str, columns: Sequence[str], df: pd.Da
             data[c] = pa.array(vals, type=pa.string(), from_pandas=True)
     buf = io.BytesIO()
     pacsv.write_csv(pa.table(data), buf, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
-    raw: Any = conn.connection.dbapi_connection   # psycopg's: the DBAPI protocol has no copy() nor `with`
-    assert raw is not None
-    cols = ", ".join(columns)
-    with raw.cursor() as cur:
-        tmp = f"tmp_{table}"
-        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {tmp} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
-        cur.execute(f"TRUNCATE {tmp}")
-        view = buf.getbuffer()
-        with cur.copy(f"COPY {tmp} ({cols}) FROM STDIN WITH (FORMAT csv)") as cp:
-            for i in range(0, len(view), 1 << 20):
-                cp.write(view[i:i + (1 << 20)])
-        del view
-        target = f"({', '.join(conflict)})" if conflict else ""
-        cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {tmp} ON CONFLICT {target} DO NOTHING")
-        n = cur.rowcount
-        cur.execute(f"TRUNCATE {tmp}")
-        return int(n)
+    return buf.getbuffer()
 
 
 def insert_ignore(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]],

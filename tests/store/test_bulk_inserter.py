@@ -1,0 +1,64 @@
+"""FrameInserter (recoup.store.bulk): frames of rows inserted once each, on SQLite and PostgreSQL,
+whether a frame goes straight in or has to skip rows already stored; foreign keys stay enforced."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pandas as pd
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from recoup.store.bulk import FrameInserter
+
+COLS = ["carrier", "tracking_number", "occurred_at", "status", "file_id"]
+KEY = ["carrier", "tracking_number", "occurred_at", "status"]
+T0 = pd.Timestamp(dt.datetime(2026, 9, 1, 12, tzinfo=dt.UTC))
+
+
+def _file(conn: object) -> int:
+    conn.execute(text("INSERT INTO ingested_file (path, sha256, kind, outcome, read, stored, duplicates, "  # type: ignore[attr-defined]
+                      "rejected, at) VALUES ('f', 'x', 'scans', 'ok', 0, 0, 0, 0, :at)"), {"at": T0.to_pydatetime()})
+    return int(conn.execute(text("SELECT max(id) FROM ingested_file")).scalar_one())  # type: ignore[attr-defined]
+
+
+def _frame(parcels: range, fid: int) -> pd.DataFrame:
+    return pd.DataFrame({"carrier": "ups", "tracking_number": [f"1Z{p:04d}" for p in parcels],
+                         "occurred_at": [T0 + pd.Timedelta(minutes=p) for p in parcels], "status": "in_transit",
+                         "file_id": fid})
+
+
+def _setting(conn: object) -> str | None:
+    if conn.dialect.name != "postgresql":  # type: ignore[attr-defined]
+        return None
+    return str(conn.execute(text("SHOW session_replication_role")).scalar_one())  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("own_parents", [False, True])
+def test_frames_are_stored_once_whether_new_or_overlapping(engine: Engine, own_parents: bool) -> None:
+    with engine.begin() as conn:
+        fid = _file(conn)
+        before = _setting(conn)
+        with FrameInserter(conn, "scan_event", COLS, KEY, own_parents=own_parents) as ins:
+            got: list[int] = []
+            assert ins(_frame(range(0, 10), fid)) == 10               # new: straight in
+            ins.submit(_frame(range(5, 20), fid), got.append)          # overlaps: only the new ten
+            ins.submit(_frame(range(20, 25), fid), got.append)
+            ins.submit(_frame(range(0, 25), fid), got.append)          # all there already
+        assert got == [10, 5, 0]
+        assert _setting(conn) == before                                 # the checks are back on
+        assert conn.execute(text("SELECT count(*), count(DISTINCT tracking_number) FROM scan_event")).one() == (25, 25)
+
+
+def test_a_foreign_key_to_a_missing_row_is_refused(engine: Engine) -> None:
+    """Without own_parents the server checks every row's file_id, through COPY as through INSERT."""
+    refused = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
+    with engine.connect() as conn:
+        conn.begin()
+        with pytest.raises(refused):
+            FrameInserter(conn, "scan_event", COLS, KEY)(_frame(range(3), 987654))
+        conn.rollback()
