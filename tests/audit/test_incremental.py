@@ -264,3 +264,14 @@ def test_batched_reads_unite_categories(kit: Any, tmp_path: Path, monkeypatch: p
     y = run_audit(batched, cs, w.day).findings.sort_values("key").reset_index(drop=True)
     assert x.equals(y)
     eng.dispose()
+
+
+def test_parallel_full_run_in_groups_equals_one_process(kit: Any, tmp_path: Path, engine: Engine,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # each worker loads and judges its ranges one group at a time (bounded memory): the same findings
+    import recoup.audit.service as service
+
+    assert service._groups([(5, ("a", None, "x")), (4, ("b", None, None)), (2, ("c", None, None))], 6) == [
+        [("a", None, "x")], [("b", None, None), ("c", None, None)]]
+    monkeypatch.setattr(service, "GROUP_SHIPMENTS", 1)
+    test_parallel_full_run_equals_one_process(kit, tmp_path, engine, monkeypatch)

@@ -53,7 +53,7 @@ KINDS = {
     "item_value_cents": "I", "tracking_number": "s", "promised_delivery": "s", "ship_date": "d",
     "invoice_date": "d", "occurred_at": "t", "dest_residential": "b", "address_validated": "b",
 }
-BATCH = 200_000
+BATCH = 50_000
 
 
 def _column(values: np.ndarray, kind: str) -> Any:

@@ -74,11 +74,13 @@ SHT = table_of(Shipment)
 
 PARALLEL_MIN = 200_000
 MAX_WORKERS = 4
+GROUP_SHIPMENTS = 320_000     # parcels a worker loads and judges at once (its peak memory follows it)
 
 
-def _partitions(conn: Connection, n: int) -> list[list[Range]]:
+def _partitions(conn: Connection, n: int) -> list[list[tuple[int, Range]]]:
     """Slices of the parcels for n workers, of about equal size: whole carriers, the big ones cut by
-    tracking number; [] when there are too few parcels to be worth it."""
+    tracking number, each range with its (approximate) number of parcels; [] when there are too few
+    parcels to be worth it."""
     counts = [(str(r[0]), int(r[1])) for r in conn.execute(
         select(SHT.c.carrier, func.count()).group_by(SHT.c.carrier).order_by(SHT.c.carrier))]
     total = sum(c for _, c in counts)
@@ -97,37 +99,47 @@ def _partitions(conn: Connection, n: int) -> list[list[Range]]:
         bounds.append(None)
         for lo, hi in itertools.pairwise(bounds):
             chunks.append((count // (len(bounds) - 1), (carrier, lo, hi)))
-    parts: list[list[Range]] = [[] for _ in range(n)]
+    parts: list[list[tuple[int, Range]]] = [[] for _ in range(n)]
     load = [0] * n
     for size, rng in sorted(chunks, key=lambda x: -x[0]):     # largest first to the least loaded
         i = load.index(min(load))
-        parts[i].append(rng)
+        parts[i].append((size, rng))
         load[i] += size
     return [p for p in parts if p]
 
 
-def _judge_slice(url: str, contracts: ContractSet, as_of: dt.date, ranges: list[Range]) -> AuditResult:
-    """A worker: load one slice of the parcels and audit it."""
-    from recoup.store.db import make_engine
+def _groups(ranges: list[tuple[int, Range]], budget: int) -> list[list[Range]]:
+    """A worker's ranges (with their sizes) packed, in order, into groups of at most ``budget`` parcels
+    (a range bigger than that alone): each group is loaded and judged in turn, so a worker holds the
+    frames of one group, not of its whole slice."""
+    groups: list[list[Range]] = []
+    size = budget + 1
+    for n, rng in ranges:
+        if size + n > budget:
+            groups.append([])
+            size = 0
+        groups[-1].append(rng)
+        size += n
+    return groups
 
-    eng = make_engine(url)
-    try:
-        with eng.connect() as conn:
-            frames = load(conn, None, False, ranges)
-        return run_audit(frames, contracts, as_of)
-    finally:
-        eng.dispose()
+
+def _release() -> None:
+    """Give freed memory back to the system (glibc keeps the heap the driver's row tuples grew)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if name:
+        try:
+            trim = ctypes.CDLL(name).malloc_trim
+        except (OSError, AttributeError):    # pragma: no cover - not glibc
+            return
+        trim(0)
 
 
-def _judge_parallel(engine: Engine, contracts: ContractSet, as_of: dt.date, parts: list[list[Range]]) -> AuditResult:
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    url = engine.url.render_as_string(hide_password=False)
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx) as pool:
-        results = list(pool.map(_judge_slice, [url] * len(parts), [contracts] * len(parts), [as_of] * len(parts),
-                                parts))
+def _merge(results: list[AuditResult]) -> AuditResult:
     found = [r.findings for r in results if len(r.findings)]
     rechecks = [r.recheck for r in results if len(r.recheck)]
     warnings: Counter[str] = Counter()
@@ -136,6 +148,38 @@ def _judge_parallel(engine: Engine, contracts: ContractSet, as_of: dt.date, part
     return AuditResult(pd.concat(found, ignore_index=True) if found else results[0].findings, warnings,
                        sum(r.audited for r in results),
                        pd.concat(rechecks, ignore_index=True) if rechecks else results[0].recheck)
+
+
+def _judge_slice(url: str, contracts: ContractSet, as_of: dt.date, ranges: list[tuple[int, Range]]) -> AuditResult:
+    """A worker: load one slice of the parcels and audit it, a group of ranges at a time (``_groups``)."""
+    from recoup.store.db import make_engine
+
+    eng = make_engine(url)
+    results: list[AuditResult] = []
+    try:
+        for group in _groups(ranges, GROUP_SHIPMENTS):
+            with eng.connect() as conn:
+                frames = load(conn, None, False, group)
+            _release()
+            results.append(run_audit(frames, contracts, as_of))
+            del frames
+            _release()
+        return _merge(results)
+    finally:
+        eng.dispose()
+
+
+def _judge_parallel(engine: Engine, contracts: ContractSet, as_of: dt.date,
+                    parts: list[list[tuple[int, Range]]]) -> AuditResult:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    url = engine.url.render_as_string(hide_password=False)
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx) as pool:
+        results = list(pool.map(_judge_slice, [url] * len(parts), [contracts] * len(parts), [as_of] * len(parts),
+                                parts))
+    return _merge(results)
 
 
 # ----------------------------------------------------------------------------- the audit
@@ -157,7 +201,7 @@ def audit(engine: Engine, contracts: ContractSet, as_of: dt.date, *, clock: Cloc
                else f"audit date moved back from {state[K_AS_OF]}" if as_of < dt.date.fromisoformat(state[K_AS_OF])
                else "")
         scope: set[Key] | None = None
-        parts: list[list[Range]] = []
+        parts: list[list[tuple[int, Range]]] = []
         # marks are read before the data: what arrives meanwhile is judged again next time
         marks = read_marks(conn, ship=bool(why))
         if why:
