@@ -266,12 +266,10 @@ def test_batched_reads_unite_categories(kit: Any, tmp_path: Path, monkeypatch: p
     eng.dispose()
 
 
-def test_parallel_full_run_in_groups_equals_one_process(kit: Any, tmp_path: Path, engine: Engine,
+def test_parallel_full_run_in_pieces_equals_one_process(kit: Any, tmp_path: Path, engine: Engine,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    # each worker loads and judges its ranges one group at a time (bounded memory): the same findings
+    # each worker judges its slice a few parcels at a time (bounded memory): the same findings
     import recoup.audit.service as service
 
-    assert service._groups([(5, ("a", None, "x")), (4, ("b", None, None)), (2, ("c", None, None))], 6) == [
-        [("a", None, "x")], [("b", None, None), ("c", None, None)]]
-    monkeypatch.setattr(service, "GROUP_SHIPMENTS", 1)
+    monkeypatch.setattr(service, "PIECE_SHIPMENTS", 3)
     test_parallel_full_run_equals_one_process(kit, tmp_path, engine, monkeypatch)

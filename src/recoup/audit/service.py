@@ -38,8 +38,10 @@ import itertools
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, select
 from sqlalchemy.engine import Engine
@@ -58,7 +60,8 @@ from recoup.audit.incremental import (
 )
 from recoup.audit.incremental import marks as read_marks
 from recoup.audit.persist import AuditSummary, persist
-from recoup.audit.rules import AuditResult, run_audit
+from recoup.audit.rules import AuditFrames, AuditResult, run_audit
+from recoup.audit.rules._vector import _keys, _sid_of
 from recoup.clock import Clock
 from recoup.money import to_cents
 from recoup.sla.contracts import ContractSet
@@ -74,13 +77,12 @@ SHT = table_of(Shipment)
 
 PARALLEL_MIN = 200_000
 MAX_WORKERS = 4
-GROUP_SHIPMENTS = 320_000     # parcels a worker loads and judges at once (its peak memory follows it)
+PIECE_SHIPMENTS = 200_000     # parcels a worker judges at once (the rules' working memory follows it)
 
 
-def _partitions(conn: Connection, n: int) -> list[list[tuple[int, Range]]]:
+def _partitions(conn: Connection, n: int) -> list[list[Range]]:
     """Slices of the parcels for n workers, of about equal size: whole carriers, the big ones cut by
-    tracking number, each range with its (approximate) number of parcels; [] when there are too few
-    parcels to be worth it."""
+    tracking number; [] when there are too few parcels to be worth it."""
     counts = [(str(r[0]), int(r[1])) for r in conn.execute(
         select(SHT.c.carrier, func.count()).group_by(SHT.c.carrier).order_by(SHT.c.carrier))]
     total = sum(c for _, c in counts)
@@ -99,28 +101,13 @@ def _partitions(conn: Connection, n: int) -> list[list[tuple[int, Range]]]:
         bounds.append(None)
         for lo, hi in itertools.pairwise(bounds):
             chunks.append((count // (len(bounds) - 1), (carrier, lo, hi)))
-    parts: list[list[tuple[int, Range]]] = [[] for _ in range(n)]
+    parts: list[list[Range]] = [[] for _ in range(n)]
     load = [0] * n
     for size, rng in sorted(chunks, key=lambda x: -x[0]):     # largest first to the least loaded
         i = load.index(min(load))
-        parts[i].append((size, rng))
+        parts[i].append(rng)
         load[i] += size
     return [p for p in parts if p]
-
-
-def _groups(ranges: list[tuple[int, Range]], budget: int) -> list[list[Range]]:
-    """A worker's ranges (with their sizes) packed, in order, into groups of at most ``budget`` parcels
-    (a range bigger than that alone): each group is loaded and judged in turn, so a worker holds the
-    frames of one group, not of its whole slice."""
-    groups: list[list[Range]] = []
-    size = budget + 1
-    for n, rng in ranges:
-        if size + n > budget:
-            groups.append([])
-            size = 0
-        groups[-1].append(rng)
-        size += n
-    return groups
 
 
 def _release() -> None:
@@ -139,6 +126,31 @@ def _release() -> None:
         trim(0)
 
 
+def _pieces(frames: AuditFrames, budget: int) -> Iterator[AuditFrames]:
+    """The frames in pieces of at most ``budget`` shipments (a carrier's together where it fits), each
+    with the scans and lines of its shipments; the rows of no manifested shipment (account-level lines,
+    unmanifested parcels) go with the last piece. A piece is judged as the whole would be: the rules
+    judge a parcel on its own rows (a worker's slice is cut the same way)."""
+    ships = frames.shipments
+    n = len(ships)
+    k = -(-n // max(budget, 1))
+    if k <= 1:
+        yield frames
+        return
+    size = -(-n // k)
+    order = np.argsort(np.asarray(ships["carrier"].astype("category").cat.codes), kind="stable")
+    piece = np.empty(n, dtype=np.int64)
+    piece[order] = np.arange(n) // size
+    keys = _keys(ships)
+    sc_piece, ln_piece = ((lambda sid: np.where(sid >= 0, piece[np.maximum(sid, 0)], k - 1))(_sid_of(keys, df))
+                          for df in (frames.scans, frames.lines))
+    del keys
+    for i in range(k):
+        yield AuditFrames(ships[piece == i].reset_index(drop=True),
+                          frames.scans[sc_piece == i].reset_index(drop=True),
+                          frames.lines[ln_piece == i].reset_index(drop=True))
+
+
 def _merge(results: list[AuditResult]) -> AuditResult:
     found = [r.findings for r in results if len(r.findings)]
     rechecks = [r.recheck for r in results if len(r.recheck)]
@@ -150,27 +162,27 @@ def _merge(results: list[AuditResult]) -> AuditResult:
                        pd.concat(rechecks, ignore_index=True) if rechecks else results[0].recheck)
 
 
-def _judge_slice(url: str, contracts: ContractSet, as_of: dt.date, ranges: list[tuple[int, Range]]) -> AuditResult:
-    """A worker: load one slice of the parcels and audit it, a group of ranges at a time (``_groups``)."""
+def _judge_slice(url: str, contracts: ContractSet, as_of: dt.date, ranges: list[Range]) -> AuditResult:
+    """A worker: load one slice of the parcels (one read) and audit it, ``PIECE_SHIPMENTS`` at a time:
+    the rules' working memory follows the piece, not the slice."""
     from recoup.store.db import make_engine
 
     eng = make_engine(url)
-    results: list[AuditResult] = []
     try:
-        for group in _groups(ranges, GROUP_SHIPMENTS):
-            with eng.connect() as conn:
-                frames = load(conn, None, False, group)
-            _release()
-            results.append(run_audit(frames, contracts, as_of))
-            del frames
-            _release()
-        return _merge(results)
+        with eng.connect() as conn:
+            frames = load(conn, None, False, ranges)
     finally:
         eng.dispose()
+    _release()
+    results: list[AuditResult] = []
+    for piece in _pieces(frames, PIECE_SHIPMENTS):
+        results.append(run_audit(piece, contracts, as_of))
+        del piece
+        _release()
+    return _merge(results)
 
 
-def _judge_parallel(engine: Engine, contracts: ContractSet, as_of: dt.date,
-                    parts: list[list[tuple[int, Range]]]) -> AuditResult:
+def _judge_parallel(engine: Engine, contracts: ContractSet, as_of: dt.date, parts: list[list[Range]]) -> AuditResult:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
@@ -201,7 +213,7 @@ def audit(engine: Engine, contracts: ContractSet, as_of: dt.date, *, clock: Cloc
                else f"audit date moved back from {state[K_AS_OF]}" if as_of < dt.date.fromisoformat(state[K_AS_OF])
                else "")
         scope: set[Key] | None = None
-        parts: list[list[tuple[int, Range]]] = []
+        parts: list[list[Range]] = []
         # marks are read before the data: what arrives meanwhile is judged again next time
         marks = read_marks(conn, ship=bool(why))
         if why:
