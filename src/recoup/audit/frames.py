@@ -133,12 +133,12 @@ def _fetch_copy(conn: Connection, sql: str, params: Sequence[object], columns: S
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    raw = conn.connection.dbapi_connection
+    raw: Any = conn.connection.dbapi_connection
     assert raw is not None
-    query = psycopg.ClientCursor(raw).mogrify(sql.replace("%", "%%").replace("?", "%s"), tuple(params))  # type: ignore[arg-type]
+    query = psycopg.ClientCursor(raw).mogrify(sql.replace("%", "%%").replace("?", "%s"), tuple(params))
     types = {c: pa.timestamp("us", tz="UTC") if KINDS.get(c) == "t" else pa.string() for c in columns}
     parts: list[pd.DataFrame] = []
-    with raw.cursor() as cur, cur.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:  # type: ignore[attr-defined]
+    with raw.cursor() as cur, cur.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:
         stream = io.BufferedReader(_CopyStream(copy), 1 << 20)
         if not stream.peek(1):
             return _frame([], columns)
