@@ -264,3 +264,12 @@ def test_batched_reads_unite_categories(kit: Any, tmp_path: Path, monkeypatch: p
     y = run_audit(batched, cs, w.day).findings.sort_values("key").reset_index(drop=True)
     assert x.equals(y)
     eng.dispose()
+
+
+def test_parallel_full_run_in_pieces_equals_one_process(kit: Any, tmp_path: Path, engine: Engine,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # each worker judges its slice a few parcels at a time (bounded memory): the same findings
+    import recoup.audit.service as service
+
+    monkeypatch.setattr(service, "PIECE_SHIPMENTS", 3)
+    test_parallel_full_run_equals_one_process(kit, tmp_path, engine, monkeypatch)

@@ -38,8 +38,10 @@ import itertools
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, select
 from sqlalchemy.engine import Engine
@@ -58,7 +60,8 @@ from recoup.audit.incremental import (
 )
 from recoup.audit.incremental import marks as read_marks
 from recoup.audit.persist import AuditSummary, persist
-from recoup.audit.rules import AuditResult, run_audit
+from recoup.audit.rules import AuditFrames, AuditResult, run_audit
+from recoup.audit.rules._vector import _keys, _sid_of
 from recoup.clock import Clock
 from recoup.money import to_cents
 from recoup.sla.contracts import ContractSet
@@ -74,6 +77,7 @@ SHT = table_of(Shipment)
 
 PARALLEL_MIN = 200_000
 MAX_WORKERS = 4
+PIECE_SHIPMENTS = 200_000     # parcels a worker judges at once (the rules' working memory follows it)
 
 
 def _partitions(conn: Connection, n: int) -> list[list[Range]]:
@@ -106,17 +110,76 @@ def _partitions(conn: Connection, n: int) -> list[list[Range]]:
     return [p for p in parts if p]
 
 
+def _release() -> None:
+    """Give freed memory back to the system (glibc keeps the heap the driver's row tuples grew)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if name:
+        try:
+            trim = ctypes.CDLL(name).malloc_trim
+        except (OSError, AttributeError):    # pragma: no cover - not glibc
+            return
+        trim(0)
+
+
+def _pieces(frames: AuditFrames, budget: int) -> Iterator[AuditFrames]:
+    """The frames in pieces of at most ``budget`` shipments (a carrier's together where it fits), each
+    with the scans and lines of its shipments; the rows of no manifested shipment (account-level lines,
+    unmanifested parcels) go with the last piece. A piece is judged as the whole would be: the rules
+    judge a parcel on its own rows (a worker's slice is cut the same way)."""
+    ships = frames.shipments
+    n = len(ships)
+    k = -(-n // max(budget, 1))
+    if k <= 1:
+        yield frames
+        return
+    size = -(-n // k)
+    order = np.argsort(np.asarray(ships["carrier"].astype("category").cat.codes), kind="stable")
+    piece = np.empty(n, dtype=np.int64)
+    piece[order] = np.arange(n) // size
+    keys = _keys(ships)
+    sc_piece, ln_piece = ((lambda sid: np.where(sid >= 0, piece[np.maximum(sid, 0)], k - 1))(_sid_of(keys, df))
+                          for df in (frames.scans, frames.lines))
+    del keys
+    for i in range(k):
+        yield AuditFrames(ships[piece == i].reset_index(drop=True),
+                          frames.scans[sc_piece == i].reset_index(drop=True),
+                          frames.lines[ln_piece == i].reset_index(drop=True))
+
+
+def _merge(results: list[AuditResult]) -> AuditResult:
+    found = [r.findings for r in results if len(r.findings)]
+    rechecks = [r.recheck for r in results if len(r.recheck)]
+    warnings: Counter[str] = Counter()
+    for r in results:
+        warnings.update(r.warnings)
+    return AuditResult(pd.concat(found, ignore_index=True) if found else results[0].findings, warnings,
+                       sum(r.audited for r in results),
+                       pd.concat(rechecks, ignore_index=True) if rechecks else results[0].recheck)
+
+
 def _judge_slice(url: str, contracts: ContractSet, as_of: dt.date, ranges: list[Range]) -> AuditResult:
-    """A worker: load one slice of the parcels and audit it."""
+    """A worker: load one slice of the parcels (one read) and audit it, ``PIECE_SHIPMENTS`` at a time:
+    the rules' working memory follows the piece, not the slice."""
     from recoup.store.db import make_engine
 
     eng = make_engine(url)
     try:
         with eng.connect() as conn:
             frames = load(conn, None, False, ranges)
-        return run_audit(frames, contracts, as_of)
     finally:
         eng.dispose()
+    _release()
+    results: list[AuditResult] = []
+    for piece in _pieces(frames, PIECE_SHIPMENTS):
+        results.append(run_audit(piece, contracts, as_of))
+        del piece
+        _release()
+    return _merge(results)
 
 
 def _judge_parallel(engine: Engine, contracts: ContractSet, as_of: dt.date, parts: list[list[Range]]) -> AuditResult:
@@ -128,14 +191,7 @@ def _judge_parallel(engine: Engine, contracts: ContractSet, as_of: dt.date, part
     with ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx) as pool:
         results = list(pool.map(_judge_slice, [url] * len(parts), [contracts] * len(parts), [as_of] * len(parts),
                                 parts))
-    found = [r.findings for r in results if len(r.findings)]
-    rechecks = [r.recheck for r in results if len(r.recheck)]
-    warnings: Counter[str] = Counter()
-    for r in results:
-        warnings.update(r.warnings)
-    return AuditResult(pd.concat(found, ignore_index=True) if found else results[0].findings, warnings,
-                       sum(r.audited for r in results),
-                       pd.concat(rechecks, ignore_index=True) if rechecks else results[0].recheck)
+    return _merge(results)
 
 
 # ----------------------------------------------------------------------------- the audit
