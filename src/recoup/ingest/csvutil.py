@@ -42,6 +42,25 @@ def header_of(head: bytes) -> list[str]:
         return []
 
 
+def checked_header(header: list[str], required: list[str], kind: str, optional: list[str] | None
+                   ) -> tuple[list[str], list[int], list[str]]:
+    """A CSV header's column names (trimmed, lower case), the positions of those to read (every column
+    when ``optional`` is None, else the required and optional ones) and the names of the others.
+    FileRefused for a name written twice or a required column missing."""
+    names = [c.strip().lower() for c in header]
+    counts = Counter(names)
+    dupes = sorted(c for c, n in counts.items() if n > 1)
+    if dupes:
+        raise FileRefused(f"column {dupes[0]!r} appears twice in the header: rename or remove one")
+    missing = [c for c in required if c not in counts]
+    if missing:
+        raise FileRefused(f"not a {kind} file: missing column(s) {', '.join(missing)}")
+    if optional is None:
+        return names, list(range(len(names))), []
+    known = set(required) | set(optional)
+    return names, [i for i, n in enumerate(names) if n in known], [n for n in names if n not in known]
+
+
 def load_csv(path: Path, required: list[str], kind: str, optional: list[str] | None = None) -> pd.DataFrame:
     """All cells as text ('' = none), columns renamed to lower-case names, a `line` column added.
     Refuses (FileRefused) a file that is not UTF-8 CSV text, lacks required columns or names a column
@@ -63,16 +82,7 @@ def load_csv(path: Path, required: list[str], kind: str, optional: list[str] | N
     if shape.width == 0:
         raise FileRefused("no header row")
     # the header as written (pandas renames a repeated name to "name.1", hiding the repeat)
-    names = [c.strip().lower() for c in shape.header]
-    counts = Counter(names)
-    dupes = sorted(c for c, n in counts.items() if n > 1)
-    if dupes:
-        raise FileRefused(f"column {dupes[0]!r} appears twice in the header: rename or remove one")
-    missing = [c for c in required if c not in counts]
-    if missing:
-        raise FileRefused(f"not a {kind} file: missing column(s) {', '.join(missing)}")
-    known = None if optional is None else set(required) | set(optional)
-    use = list(range(len(names))) if known is None else [i for i, n in enumerate(names) if n in known]
+    names, use, unknown = checked_header(shape.header, required, kind, optional)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
                          skip_blank_lines=True, engine="c", on_bad_lines="skip", usecols=use)
@@ -83,7 +93,7 @@ def load_csv(path: Path, required: list[str], kind: str, optional: list[str] | N
     kept = ~shape.long
     if int(kept.sum()) != len(df):   # pandas and the csv module read the records differently: trust csv
         df = _frame_of_records(text, shape.width, names)[[names[i] for i in use]]
-    df.attrs["unknown_columns"] = [] if known is None else [n for n in names if n not in known]
+    df.attrs["unknown_columns"] = unknown
     df.attrs["known_columns"] = [*required, *(optional or [])]
     df.attrs["header_columns"] = names
     # line numbers: the first physical line of each record (header is line 1; blank lines skipped)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from pyarrow import csv as pacsv
 
 from recoup.errors import FileRefused
 from recoup.ingest.base import RowError, ragged_reason
+from recoup.ingest.csvutil import checked_header
 from recoup.ingest.xlsx import text_path
 
 CHUNK_BYTES = 16 << 20          # about 180,000 canonical scan rows a block
@@ -90,20 +90,10 @@ class CsvChunks:
                 raise FileRefused("the file is empty")
             raise FileRefused("no header row")
         header, end_line = got
-        names = [c.strip().lower() for c in header]
-        counts = Counter(names)
-        dupes = sorted(c for c, n in counts.items() if n > 1)
-        if dupes:
-            raise FileRefused(f"column {dupes[0]!r} appears twice in the header: rename or remove one")
-        missing = [c for c in required if c not in counts]
-        if missing:
-            raise FileRefused(f"not a {kind} file: missing column(s) {', '.join(missing)}")
-        known = None if optional is None else set(required) | set(optional)
+        names, self.use, self.unknown = checked_header(header, required, kind, optional)
         self.names = names
         self.width = len(names)
-        self.use = list(range(len(names))) if known is None else [i for i, n in enumerate(names) if n in known]
         self.columns = [names[i] for i in self.use]
-        self.unknown = [] if known is None else [n for n in names if n not in known]
         self.known_columns = [*required, *(optional or [])]
         # the rest of the file after the header's last line
         nl = _nth_newline(buf, end_line)
