@@ -141,18 +141,25 @@ def sniff(head: bytes) -> bool:
 def read(path: Path) -> ReadResult:
     """Read a FedEx Billing Online CSV. FileRefused when it is not one; bad rows in ``errors``."""
     path = Path(path)
-    head = read_head(path)
-    refuse_non_text(head)
-    found = _layout(head)
-    if isinstance(found, str):
-        raise FileRefused(f"not a FedEx Billing Online invoice CSV: {found}")
-    layout, sep = found
+    _, layout, sep = _opened(path)
     by_position = read_columns(path, sep=sep, width=layout.width, positions=_positions(layout),
                                what="FedEx Billing Online CSV")
     cols, pairs = _by_role(layout, by_position)
     if len(cols["invoice_number"]) <= 1:
         raise FileRefused("no invoice rows after the header")
     return drop_ragged(parse_columns(layout, cols, pairs, thousands=sep != ";"), path, sep, layout.width)
+
+
+def _opened(path: Path) -> tuple[bytes, _Layout, str]:
+    """The file's first bytes, its header layout and delimiter; FileRefused when it is not a FedEx
+    Billing Online invoice CSV (binary, a workbook, another header)."""
+    head = read_head(path)
+    refuse_non_text(head)
+    found = _layout(head)
+    if isinstance(found, str):
+        raise FileRefused(f"not a FedEx Billing Online invoice CSV: {found}")
+    layout, sep = found
+    return head, layout, sep
 
 
 def _positions(layout: _Layout) -> list[int]:
@@ -168,12 +175,7 @@ def read_stream(path: Path, *, chunk_bytes: int) -> Batches:
     """:func:`read` in batches of whole invoices of about ``chunk_bytes`` each (bounded memory,
     issue 17; see :func:`recoup.invoices.ups_billing.read_stream`)."""
     path = Path(path)
-    head = read_head(path)
-    refuse_non_text(head)
-    found = _layout(head)
-    if isinstance(found, str):
-        raise FileRefused(f"not a FedEx Billing Online invoice CSV: {found}")
-    layout, sep = found
+    head, layout, sep = _opened(path)
     ragged = Ragged(path, sep)
     if len(ragged.counts) <= 1:
         raise FileRefused("no invoice rows after the header")
