@@ -142,8 +142,13 @@ def _pieces(frames: AuditFrames, budget: int) -> Iterator[AuditFrames]:
     piece = np.empty(n, dtype=np.int64)
     piece[order] = np.arange(n) // size
     keys = _keys(ships)
-    sc_piece, ln_piece = ((lambda sid: np.where(sid >= 0, piece[np.maximum(sid, 0)], k - 1))(_sid_of(keys, df))
-                          for df in (frames.scans, frames.lines))
+
+    def piece_of(df: pd.DataFrame, keys: pd.Index) -> np.ndarray:
+        """Each row's piece: its shipment's, or the last for a row of no manifested shipment."""
+        sid = _sid_of(keys, df)
+        return np.where(sid >= 0, piece[np.maximum(sid, 0)], k - 1)
+
+    sc_piece, ln_piece = piece_of(frames.scans, keys), piece_of(frames.lines, keys)
     del keys
     for i in range(k):
         yield AuditFrames(ships[piece == i].reset_index(drop=True),
