@@ -34,11 +34,12 @@ account-level lines of their carrier arrive.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import numpy as np
@@ -110,19 +111,28 @@ def _partitions(conn: Connection, n: int) -> list[list[Range]]:
     return [p for p in parts if p]
 
 
-def _release() -> None:
-    """Give freed memory back to the system (glibc keeps the heap the driver's row tuples grew)."""
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, looked up once (``find_library`` runs ``ldconfig``), or None."""
     import ctypes
     import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        return ctypes.CDLL(name).malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):    # pragma: no cover - not glibc
+        return None
+
+
+def _release() -> None:
+    """Give freed memory back to the system (glibc keeps the heap the driver's row tuples grew)."""
     import gc
 
     gc.collect()
-    name = ctypes.util.find_library("c")
-    if name:
-        try:
-            trim = ctypes.CDLL(name).malloc_trim
-        except (OSError, AttributeError):    # pragma: no cover - not glibc
-            return
+    trim = _malloc_trim()
+    if trim is not None:
         trim(0)
 
 
