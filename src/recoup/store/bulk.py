@@ -95,7 +95,9 @@ class FrameInserter:
     frame is then loaded again through a temporary table and ``INSERT ... ON CONFLICT DO NOTHING``,
     and so is every later frame of this inserter (a file that overlaps what is stored is likely to go
     on overlapping). The rows stored are the same either way: those whose key was not there.
-    Foreign keys and every other constraint are checked by the server in both (issue 17)."""
+    Every constraint is checked by the server in both (issue 17), except the per-row foreign-key
+    checks of an inserter whose frames point only at rows its own transaction inserted
+    (``own_parents``), when connected as a superuser (:meth:`_fk_checks`)."""
 
     def __init__(self, conn: Connection, table: str, columns: Sequence[str],
                  conflict: Sequence[str] | None = None, *, own_parents: bool = False) -> None:
@@ -187,20 +189,12 @@ class FrameInserter:
                     self._fk_checks(cur, on=True)
                     cur.execute("RELEASE SAVEPOINT recoup_copy")
                     return int(n)
-            # a stage without defaults or constraints (LIKE ... INCLUDING DEFAULTS would draw the id's
-            # sequence once per row for nothing)
-            tmp = f"stage_{self.table}"
-            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {tmp} ON COMMIT DROP AS "
-                        f"SELECT {cols} FROM {self.table} WITH NO DATA")
-            cur.execute(f"TRUNCATE {tmp}")
+            tmp = _stage(cur, self.table, f"stage_{self.table}")
             _copy(cur, f"COPY {tmp} ({cols}) FROM STDIN WITH (FORMAT csv)", data)
-            target = f"({', '.join(self.conflict)})" if self.conflict else ""
             self._fk_checks(cur, on=False)
-            cur.execute(f"INSERT INTO {self.table} ({cols}) SELECT {cols} FROM {tmp} ON CONFLICT {target} DO NOTHING")
-            n = cur.rowcount
+            n = _insert_staged(cur, self.table, cols, tmp, self.conflict)
             self._fk_checks(cur, on=True)
-            cur.execute(f"TRUNCATE {tmp}")
-            return int(n)
+            return n
 
     def _fk_checks(self, cur: Any, *, on: bool) -> None:
         """The server's per-row foreign-key checks off (``on=False``) or back on, for frames whose parents
@@ -216,6 +210,25 @@ class FrameInserter:
             self._skip_fk = bool(cur.fetchone()[0])
         if self._skip_fk:
             cur.execute(f"SET LOCAL session_replication_role = {'origin' if on else 'replica'}")
+
+
+def _stage(cur: Any, table: str, name: str) -> str:
+    """An empty temporary table ``name`` with ``table``'s columns, dropped at commit: no defaults nor
+    constraints (``LIKE ... INCLUDING DEFAULTS`` would draw the id's sequence once per row for
+    nothing); every column, so callers loading different columns of one table can share it. Its name."""
+    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ON COMMIT DROP AS SELECT * FROM {table} WITH NO DATA")
+    cur.execute(f"TRUNCATE {name}")
+    return name
+
+
+def _insert_staged(cur: Any, table: str, cols: str, stage: str, conflict: Sequence[str] | None) -> int:
+    """The stage's rows into ``table``, those that hit the unique key left out; the stage emptied. The
+    number stored."""
+    target = f"({', '.join(conflict)})" if conflict else ""
+    cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT {target} DO NOTHING")
+    n = cur.rowcount
+    cur.execute(f"TRUNCATE {stage}")
+    return int(n)
 
 
 def _copy(cur: Any, sql: str, data: memoryview) -> None:
@@ -270,18 +283,11 @@ def insert_ignore(conn: Connection, table: str, columns: Sequence[str], rows: li
     if dialect == "postgresql":
         assert raw is not None
         with raw.cursor() as cur:
-            tmp = f"tmp_{table}"
-            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {tmp} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
-            cur.execute(f"TRUNCATE {tmp}")
+            tmp = _stage(cur, table, f"tmp_{table}")
             with cur.copy(f"COPY {tmp} ({cols}) FROM STDIN") as cp:
                 for r in rows:
                     cp.write_row(r)
-            target = f"({', '.join(conflict)})" if conflict else ""
-            cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {tmp} "
-                        f"ON CONFLICT {target} DO NOTHING")
-            n = cur.rowcount
-            cur.execute(f"TRUNCATE {tmp}")
-            return int(n)
+            return _insert_staged(cur, table, cols, tmp, conflict)
     # any other database: portable, slower
     from sqlalchemy import text
 
