@@ -33,16 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import gen_audit_data  # bench/gen_audit_data.py: a script's own folder is first on sys.path
+
 HERE = Path(__file__).resolve().parent
-
-
-def _gen():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("gen_audit_data", HERE / "gen_audit_data.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module     # its dataclasses look themselves up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def _tree_rss_mb(root: int) -> float:
@@ -160,7 +153,7 @@ def findings_of(db: Path) -> dict[str, tuple[object, ...]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    gen = _gen()
+    gen = gen_audit_data
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shipments", type=int, default=1_000_000)
     ap.add_argument("--data", type=Path, help="generated database to reuse (created when missing)")

@@ -12,24 +12,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import gen_audit_data  # bench/gen_audit_data.py: a script's own folder is first on sys.path
+
 HERE = Path(__file__).resolve().parent
-
-
-def _gen():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("gen_audit_data", HERE / "gen_audit_data.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shipments", type=int, default=20_000)
     ap.add_argument("--work", type=Path, default=None, help="folder for the generated store (default: a temp dir)")
     a = ap.parse_args(argv)
-    gen = _gen()
+    gen = gen_audit_data
     from recoup.backtest import backtest
     from recoup.settings import Settings
     from recoup.sla.contracts import load_contracts
