@@ -56,6 +56,7 @@ KINDS = {
 }
 BATCH = 50_000
 COPY_READS = True        # PostgreSQL: full reads through COPY ... TO STDOUT (CSV parsed by pyarrow)
+PACKED_READS = True      # SQLite: full reads as one text per row, split by pyarrow (recoup.audit.packed)
 
 
 def _column(values: np.ndarray, kind: str) -> Any:
@@ -109,15 +110,29 @@ def _arrow_column(arr: Any, kind: str) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
     if kind == "t":
+        if pa.types.is_string(arr.type):
+            return _column(arr.to_numpy(zero_copy_only=False), kind)
         return pd.DatetimeIndex(arr.to_pandas())
     if kind == "i":
         return pc.cast(arr, pa.int64()).to_numpy()
     if kind == "I":
         ints = pc.cast(arr, pa.int64())
         return pd.arrays.IntegerArray(pc.fill_null(ints, 0).to_numpy(), pc.is_null(ints).to_numpy(zero_copy_only=False))
-    if kind == "b":
+    if kind == "b":      # PostgreSQL's text t/f, SQLite's integer 0/1
+        if pa.types.is_integer(arr.type):
+            return np.array([None if v is None else bool(v) for v in arr.to_pylist()], dtype=object)
         return np.array([None if v is None else v == "t" for v in arr.to_pylist()], dtype=object)
+    if kind == "d":
+        enc = pc.dictionary_encode(arr)
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        if not len(enc.dictionary):
+            return np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+        days = pd.to_datetime(pd.Series(enc.dictionary.to_numpy(zero_copy_only=False), dtype=object),
+                              format="ISO8601").to_numpy(dtype="datetime64[ns]")
+        return np.where(codes >= 0, days[np.maximum(codes, 0)], np.datetime64("NaT")).astype("datetime64[ns]")
     if kind == "c":
         enc = pc.dictionary_encode(arr)
         codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -159,6 +174,15 @@ def _fetch(conn: Connection, sql: str, params: Sequence[object], columns: Sequen
     """A query's rows as compact columns (KINDS; other columns categories), a batch at a time."""
     if conn.dialect.name == "postgresql" and COPY_READS:
         return _fetch_copy(conn, sql, params, columns)
+    if conn.dialect.name == "sqlite" and PACKED_READS:
+        packed = _fetch_packed(conn, sql, params, columns)
+        if packed is not None:
+            return packed
+    return _fetch_rows(conn, sql, params, columns)
+
+
+def _fetch_rows(conn: Connection, sql: str, params: Sequence[object], columns: Sequence[str]) -> pd.DataFrame:
+    """:func:`_fetch` through the driver's cursor: a tuple per row, compacted a batch at a time."""
     raw = conn.connection.dbapi_connection
     assert raw is not None
     if conn.dialect.paramstyle in ("format", "pyformat"):
@@ -176,6 +200,21 @@ def _fetch(conn: Connection, sql: str, params: Sequence[object], columns: Sequen
     finally:
         cur.close()
     return _concat(parts, columns)
+
+
+def _fetch_packed(conn: Connection, sql: str, params: Sequence[object], columns: Sequence[str]) -> pd.DataFrame | None:
+    """SQLite: :func:`_fetch` through :mod:`recoup.audit.packed` (no Python object per value), or None
+    when the rows would not split back exactly."""
+    from recoup.audit.packed import read_packed
+
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    table = read_packed(raw, sql, params, columns, [c for c in columns if KINDS.get(c, "c") in "iIb"])
+    if table is None:
+        return None
+    if not table.num_rows:
+        return _frame([], columns)
+    return pd.DataFrame({c: _arrow_column(table.column(j), KINDS.get(c, "c")) for j, c in enumerate(columns)})
 
 
 def _compact(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
