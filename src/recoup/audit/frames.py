@@ -5,8 +5,10 @@ A full load reads only the scans the rules need: every scan of a parcel without 
 events and those with an exception reason (``relevant_scans`` in audit/rules/core.py says why that
 is enough); the invoice lines with a positive amount, the account-level ones (no tracking number)
 included. An incremental load reads the rows of the given (carrier, tracking number) keys through
-the indexes. Rows come through the driver's cursor a batch at a time and are kept as compact
-columns (integers, categories, dates), never one Python object per row for long.
+the indexes. Rows are kept as compact columns (integers, categories, dates), never one Python object
+per row for long. They come a batch at a time: a full read on SQLite as one text per row split by
+pyarrow (:mod:`recoup.audit.packed`), on PostgreSQL through ``COPY ... TO STDOUT``; reads by key and
+rows the packed read cannot split back exactly through the driver's cursor.
 """
 
 from __future__ import annotations
@@ -205,16 +207,19 @@ def _fetch_rows(conn: Connection, sql: str, params: Sequence[object], columns: S
 def _fetch_packed(conn: Connection, sql: str, params: Sequence[object], columns: Sequence[str]) -> pd.DataFrame | None:
     """SQLite: :func:`_fetch` through :mod:`recoup.audit.packed` (no Python object per value), or None
     when the rows would not split back exactly."""
-    from recoup.audit.packed import read_packed
+    from recoup.audit.packed import Unsplittable, read_packed
 
     raw = conn.connection.dbapi_connection
     assert raw is not None
-    table = read_packed(raw, sql, params, columns, [c for c in columns if KINDS.get(c, "c") in "iIb"])
-    if table is None:
+    parts: list[pd.DataFrame] = []
+    try:
+        for table in read_packed(raw, sql, params, columns, [c for c in columns if KINDS.get(c, "c") in "iIb"]):
+            parts.append(pd.DataFrame({c: _arrow_column(table.column(j), KINDS.get(c, "c"))
+                                       for j, c in enumerate(columns)}))
+            del table
+    except Unsplittable:
         return None
-    if not table.num_rows:
-        return _frame([], columns)
-    return pd.DataFrame({c: _arrow_column(table.column(j), KINDS.get(c, "c")) for j, c in enumerate(columns)})
+    return _concat(parts, columns)
 
 
 def _compact(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ so a NULL and an empty text stay apart.
 
 Exact or nothing: a value holding the separator or a line break would split differently, and the
 reader then either refuses the batch (a row of another width) or returns more rows than the driver
-gave. Both are checked; on either, :func:`read_packed` returns None and the caller reads the query
+gave. Both are checked; on either, :func:`read_packed` raises :class:`Unsplittable` and the caller reads the query
 through the cursor, as before. The same SQLite library reads as writes (no second copy of SQLite in
 the process, docs/decisions.md issue 17 item 9).
 """
@@ -18,11 +18,12 @@ the process, docs/decisions.md issue 17 item 9).
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 SEP = "\x1f"
-BATCH = 50_000
+BATCH = 50_000       # rows a fetch
+GROUP = 400_000      # rows turned into columns at once (the raw text of a group is then freed)
 
 
 def packed_sql(sql: str, columns: Sequence[str]) -> str:
@@ -35,12 +36,16 @@ def packed_sql(sql: str, columns: Sequence[str]) -> str:
     return f"SELECT printf('{pattern}', {', '.join(columns)}, {bits}) FROM ({sql})"
 
 
+class Unsplittable(Exception):
+    """A value holds the separator or a line break: the rows cannot be split back exactly."""
+
+
 def read_packed(raw: Any, sql: str, params: Sequence[object], columns: Sequence[str],
-                int_columns: Sequence[str]) -> Any | None:
-    """The rows of ``sql`` as a pyarrow Table: ``int_columns`` int64, the others text, NULLs as NULL;
-    None when a value would not split back exactly (the caller then uses the cursor)."""
+                int_columns: Sequence[str]) -> Iterator[Any]:
+    """The rows of ``sql`` as pyarrow Tables of up to ``GROUP`` rows: ``int_columns`` int64, the others
+    text, NULLs as NULL. Raises :class:`Unsplittable` (before or after some groups) when a value would
+    not split back exactly; the caller then reads the query through the cursor."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pcsv
 
     names = [*columns, "__nulls"]
@@ -50,7 +55,8 @@ def read_packed(raw: Any, sql: str, params: Sequence[object], columns: Sequence[
                               newlines_in_values=False, ignore_empty_lines=False)
     convert = pcsv.ConvertOptions(column_types={c: pa.int64() if c in ints else pa.string() for c in names},
                                   null_values=[""], strings_can_be_null=False, check_utf8=True)
-    tables = []
+    pending: list[Any] = []
+    n = 0
     cur = raw.cursor()
     try:
         cur.execute(packed_sql(sql, columns), tuple(params))
@@ -62,18 +68,27 @@ def read_packed(raw: Any, sql: str, params: Sequence[object], columns: Sequence[
             try:
                 table = pcsv.read_csv(io.BytesIO(text), read_options=read, parse_options=parse,
                                       convert_options=convert)
-            except pa.ArrowInvalid:
-                return None           # a row of another width: a value holds the separator
+            except pa.ArrowInvalid as e:
+                raise Unsplittable(str(e)) from None      # a row of another width: a value holds the separator
             if table.num_rows != len(rows):
-                return None           # a value holds a line break
-            tables.append(table)
+                raise Unsplittable("a value holds a line break")
+            pending.append(table)
+            n += len(rows)
             del rows, text
+            if n >= GROUP:
+                yield _with_nulls(pa.concat_tables(pending), columns, ints)
+                pending, n = [], 0
     finally:
         cur.close()
-    if not tables:
-        return pa.table({c: pa.array([], pa.int64() if c in ints else pa.string()) for c in columns})
-    table = pa.concat_tables(tables)
-    del tables
+    if pending:
+        yield _with_nulls(pa.concat_tables(pending), columns, ints)
+
+
+def _with_nulls(table: Any, columns: Sequence[str], ints: set[str]) -> Any:
+    """The text columns with NULL where the row's NULL bits say so (their empty text otherwise)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     nulls = table.column("__nulls").combine_chunks()
     out = {}
     for j, c in enumerate(columns):
