@@ -44,6 +44,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, func, select
 from sqlalchemy.engine import Engine
 
@@ -153,7 +154,7 @@ def _pieces(frames: AuditFrames, budget: int) -> Iterator[AuditFrames]:
     piece[order] = np.arange(n) // size
     keys = _keys(ships)
 
-    def piece_of(df: pd.DataFrame, keys: pd.Index) -> np.ndarray:
+    def piece_of(df: pd.DataFrame, keys: pa.Array) -> np.ndarray:
         """Each row's piece: its shipment's, or the last for a row of no manifested shipment."""
         sid = _sid_of(keys, df)
         return np.where(sid >= 0, piece[np.maximum(sid, 0)], k - 1)

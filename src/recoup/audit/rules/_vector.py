@@ -7,8 +7,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-
-from recoup.audit.weights import factorize_pairs
+import pyarrow as pa
+import pyarrow.compute as pc
 
 DAY_NS = 86_400_000_000_000
 MIN_NS = 60_000_000_000
@@ -66,18 +66,36 @@ def format_local(instants_ns: np.ndarray, offsets: list[int | None], tz: str) ->
     return _fmt_instants(np.asarray(instants_ns, dtype=np.int64), off, has, np.full(len(off), tz, dtype=object))
 
 
-def _keys(df: pd.DataFrame) -> pd.Index:
-    return pd.Index(_txt(df["carrier"]) + "\x1f" + _txt(df["tracking_number"]), dtype=object)
+def _text_arrow(s: pd.Series) -> pa.Array:
+    """A text column as a pyarrow string array (missing values null), without a Python object per row
+    where the column is a category or arrow-backed text."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy()
+        cats = pa.array(np.asarray(s.cat.categories, dtype=object), pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32(), mask=codes < 0), cats).cast(pa.string())
+    arr = s.array
+    if hasattr(arr, "__arrow_array__"):
+        out = pa.array(arr)
+        return out.cast(pa.string()) if out.type != pa.string() else out
+    return pa.array(s.to_numpy(dtype=object), pa.string(), from_pandas=True)
 
 
-def _sid_of(keys: pd.Index, df: pd.DataFrame) -> np.ndarray:
-    """Row of each (carrier, tracking_number) of df in ``keys`` (-1: not a manifested shipment), keyed
-    once per distinct pair."""
+def _keys(df: pd.DataFrame) -> pa.Array:
+    """Each row's "carrier U+001F tracking number" (null where the tracking number is missing)."""
+    return pc.binary_join_element_wise(_text_arrow(df["carrier"]), _text_arrow(df["tracking_number"]), "\x1f")
+
+
+def _unique(keys: pa.Array) -> bool:
+    return bool(pc.count_distinct(keys, mode="all").as_py() == len(keys))
+
+
+def _sid_of(keys: pa.Array, df: pd.DataFrame) -> np.ndarray:
+    """Row of each (carrier, tracking_number) of df in ``keys`` (-1: not a manifested shipment, or no
+    tracking number)."""
     if not len(df):
         return np.zeros(0, dtype=np.int64)
-    codes, pairs = factorize_pairs(df["carrier"], df["tracking_number"])
-    pos = keys.get_indexer(pd.Index([f"{c}\x1f{t}" for c, t in pairs], dtype=object))
-    return np.asarray(pos, dtype=np.int64)[codes]
+    pos = pc.index_in(_keys(df), options=pc.SetLookupOptions(value_set=keys, skip_nulls=True))
+    return np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _first_per(sid: np.ndarray, n: int) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from recoup.audit.rules import facts as facts_module
-from recoup.audit.rules._vector import NAT, _dates, _keys, _sid_of, _str_col, _txt
+from recoup.audit.rules._vector import NAT, _dates, _keys, _sid_of, _str_col, _txt, _unique
 from recoup.audit.rules.base import Facts, Judged, lines_of
 from recoup.audit.rules.frames import (
     BILLING_KINDS,
@@ -201,7 +201,7 @@ def _by_contract(frames: AuditFrames, contracts: ContractSet,
         warnings[f"{carrier}: no contract loaded: its shipments are not audited"] += int(
             ((ci < 0) & (carriers == carrier)).sum())
     keys = _keys(ships)
-    if not keys.is_unique:
+    if not _unique(keys):
         raise ValueError("shipments must be unique by (carrier, tracking_number)")
     sc, ln = frames.scans, frames.lines
     sc_sid = _sid_of(keys, sc)
