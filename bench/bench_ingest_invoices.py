@@ -1,10 +1,12 @@
 """Benchmark: ingest of a UPS Billing Data file and of a FedEx Billing Online CSV of N lines each
 (default 1,000,000) into SQLite, with time and peak memory (max RSS of the child doing the work)
 beside the time of `sqlite3`'s own `.import` of the same file into a table of as many text columns
-(the floor), measured in the same run (issue 17).
+(the floor), measured in the same run (issue 17). With ``--pg URL``, the same on PostgreSQL: recoup
+into a fresh schema of that database, beside ``psql \\copy`` of the same file into a table of as many
+text columns (the PostgreSQL floor), in the same run; ``--no-sqlite`` leaves SQLite out.
 
     python bench/bench_ingest_invoices.py [--rows N] [--formats ups,fedex] [--dir PATH]
-                                          [--chunk-bytes N] [--whole]
+                                          [--chunk-bytes N] [--whole] [--pg URL] [--no-sqlite]
 
 ``--dir PATH`` keeps the generated files there (reused when present). ``--whole`` also times the
 whole-file path (``chunk_bytes=0``, as before issue 17) for the peak it needs. ``--chunk-bytes``
@@ -174,12 +176,13 @@ def child(db: str, path: str, chunk_bytes: str) -> None:
 
     eng = make_engine(db)
     init_db(eng)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     (s,) = ingest_files(eng, "invoices", [Path(path)], clock=SystemClock(),
                         chunk_bytes=None if chunk_bytes == "default" else int(chunk_bytes))
     took = time.perf_counter() - t
+    cpu = time.process_time() - c
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"seconds": took, "read": s.read, "stored": s.stored, "rejected": s.rejected,
+    print(json.dumps({"seconds": took, "cpu": cpu, "read": s.read, "stored": s.stored, "rejected": s.rejected,
                       "refused": s.refused, "invoices": len(s.invoices), "peak_bytes": peak}))
 
 
@@ -202,6 +205,47 @@ def floor(path: Path, tmp: Path, columns: int, skip: int) -> float | None:
     return time.perf_counter() - t
 
 
+def pg_floor(url: str, path: Path, columns: int, header: bool) -> float | None:
+    """psql's \\copy of the file into a table of ``columns`` text columns, in a schema of its own
+    (dropped after)."""
+    if not shutil.which("psql"):
+        return None
+    raw = url.replace("postgresql+psycopg://", "postgresql://")
+    table = "CREATE TABLE lines (" + ", ".join(f"c{i} TEXT" for i in range(columns)) + ")"
+    sql = f"DROP SCHEMA IF EXISTS bench_floor CASCADE; CREATE SCHEMA bench_floor; SET search_path TO bench_floor; {table};"
+    subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True)
+    t = time.perf_counter()
+    subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c", "SET search_path TO bench_floor", "-c",
+                    f"\\copy lines FROM '{path}' WITH (FORMAT csv, HEADER {str(header).lower()})"],
+                   check=True, capture_output=True)
+    took = time.perf_counter() - t
+    subprocess.run(["psql", raw, "-q", "-c", "DROP SCHEMA IF EXISTS bench_floor CASCADE"], check=True,
+                   capture_output=True)
+    return took
+
+
+def run_pg(url: str, path: Path, chunk: str) -> dict[str, float]:
+    """recoup's ingest into a fresh schema ``bench_ingest`` of the database (dropped after)."""
+    import psycopg
+
+    raw = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(raw, autocommit=True) as c:
+        c.execute("DROP SCHEMA IF EXISTS bench_ingest CASCADE")
+        c.execute("CREATE SCHEMA bench_ingest")
+    try:
+        return run_child(url + ("&" if "?" in url else "?") + "options=-csearch_path%3Dbench_ingest", path, chunk)
+    finally:
+        with psycopg.connect(raw, autocommit=True) as c:
+            c.execute("DROP SCHEMA IF EXISTS bench_ingest CASCADE")
+
+
+def _report(label: str, r: dict[str, float], lines: int, fl: float | None) -> None:
+    ratio = f"  {r['seconds'] / fl:.1f}x the floor" if fl else ""
+    print(f"  recoup ingest, {label + ':':11s} {r['seconds']:6.1f} s  {lines / r['seconds']:,.0f} lines/s  "
+          f"peak {r['peak_bytes'] / 2**20:,.0f} MiB{ratio}  read {r['read']:,}  stored {r['stored']:,}  "
+          f"invoices {r['invoices']}  rejected {r['rejected']}  refused {r['refused']}  cpu {r['cpu']:.1f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -209,6 +253,8 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, help="keep the generated files here (reused when present)")
     ap.add_argument("--chunk-bytes", default="default", help="batch size in bytes (default: recoup's)")
     ap.add_argument("--whole", action="store_true", help="also time the whole-file path (chunk_bytes=0)")
+    ap.add_argument("--pg", help="also on PostgreSQL: a database URL (a schema bench_ingest is made and dropped)")
+    ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     ap.add_argument("--child", nargs="+")
     a = ap.parse_args()
     if a.child:
@@ -226,18 +272,22 @@ def main() -> None:
                 lines = sum(1 for _ in f)
             print(f"{name}: {lines:,} lines  file {path.stat().st_size / 2**20:.0f} MiB  "
                   f"load average {os.getloadavg()[0]:.1f}")
-            fl = floor(path, tmp, UPS_COLUMNS if name == "ups" else len(FEDEX_HEADER), 0 if name == "ups" else 1)
-            if fl:
-                print(f"  sqlite3 .import (floor):  {fl:6.1f} s  {lines / fl:,.0f} lines/s")
+            columns = UPS_COLUMNS if name == "ups" else len(FEDEX_HEADER)
             runs = [("batched", a.chunk_bytes)] + ([("whole file", "0")] if a.whole else [])
-            for label, chunk in runs:
-                db = tmp / f"bench-{name}-{chunk}.db"
-                r = run_child(f"sqlite:///{db}", path, chunk)
-                ratio = f"  {r['seconds'] / fl:.1f}x the floor" if fl else ""
-                print(f"  recoup ingest, {label + ':':11s} {r['seconds']:6.1f} s  {lines / r['seconds']:,.0f} lines/s  "
-                      f"peak {r['peak_bytes'] / 2**20:,.0f} MiB{ratio}  read {r['read']:,}  stored {r['stored']:,}  "
-                      f"invoices {r['invoices']}  rejected {r['rejected']}  refused {r['refused']}")
-                db.unlink(missing_ok=True)
+            if not a.no_sqlite:
+                fl = floor(path, tmp, columns, 0 if name == "ups" else 1)
+                if fl:
+                    print(f"  sqlite3 .import (floor):  {fl:6.1f} s  {lines / fl:,.0f} lines/s")
+                for label, chunk in runs:
+                    db = tmp / f"bench-{name}-{chunk}.db"
+                    _report(label, run_child(f"sqlite:///{db}", path, chunk), lines, fl)
+                    db.unlink(missing_ok=True)
+            if a.pg:
+                fl = pg_floor(a.pg, path, columns, header=name != "ups")
+                if fl:
+                    print(f"  psql \\copy (floor):       {fl:6.1f} s  {lines / fl:,.0f} lines/s")
+                for label, chunk in runs:
+                    _report(f"PostgreSQL, {label}", run_pg(a.pg, path, chunk), lines, fl)
     finally:
         shutil.rmtree(tmp)
 

@@ -16,10 +16,13 @@ from recoup.ingest.base import INVOICE_COLUMNS, ReadResult, RowError
 from recoup.ingest.summary import FileSummary
 from recoup.money import LINE_LIMIT_CENTS, from_cents, limit_text
 from recoup.sla.contracts import ContractSet
-from recoup.store.bulk import frame_rows, insert_ignore
+from recoup.store.bulk import FrameInserter
 from recoup.store.db import inserted_id
 from recoup.store.models import Invoice, table_of
 
+_LINE_COLUMNS = ["invoice_id", "line_no", "carrier", "invoice_number", "invoice_date", "tracking_number",
+                 "charge_type", "amount_cents", "currency", "billed_weight", "weight_unit", "zone", "service",
+                 "ship_date", "reference", "description", "account_number", "adjustment"]
 _HASH_COLUMNS = ["tracking_number", "charge_type", "amount_cents", "billed_weight", "zone", "reference"]
 
 
@@ -44,7 +47,14 @@ def _encoded_cells(col: pd.Series) -> list[str]:
     if kind not in ("string", "integer", "empty"):
         return [_cell_json(v) for v in col.tolist()]
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    table = np.array([*(_cell_json(u) for u in uniques.tolist()), "null"], dtype=object)
+    texts = [str(u) for u in uniques.tolist()]
+    joined = "".join(texts)
+    if joined.isascii() and joined.isprintable() and '"' not in joined and "\\" not in joined:
+        # json.dumps escapes only '"', '\\', control characters and non-ASCII: none here
+        encoded = [f'"{t}"' for t in texts]
+    else:
+        encoded = [_cell_json(u) for u in uniques.tolist()]
+    table = np.array([*encoded, "null"], dtype=object)
     return table[codes].tolist()     # code -1 (no value) takes the last slot
 
 
@@ -67,8 +77,9 @@ def store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummar
         return
     df = df.reindex(columns=INVOICE_COLUMNS).copy()
     df["line_no"] = np.arange(len(df))
-    dialect = conn.dialect.name
     it = table_of(Invoice)
+    # own_parents: a line's one foreign key, invoice_id, is the invoice row this transaction just inserted
+    lines = FrameInserter(conn, "invoice_line", _LINE_COLUMNS, own_parents=True)
     for (carrier, number), g in df.groupby(["carrier", "invoice_number"], sort=False):
         if number in bad_invoices:
             s.errors.append(RowError(None if g.empty else int(g["line"].iloc[0]), "invoice_number",
@@ -100,10 +111,7 @@ def store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummar
         inv_id = inserted_id(res)
         g = g.assign(invoice_id=inv_id, line_no=np.arange(len(g)), invoice_date=g["invoice_date"].fillna(dates.iloc[0]))
         g["currency"] = g["currency"].where(g["currency"].notna(), cur.iloc[0] if len(cur) else None)
-        cols = ["invoice_id", "line_no", "carrier", "invoice_number", "invoice_date", "tracking_number",
-                "charge_type", "amount_cents", "currency", "billed_weight", "weight_unit", "zone", "service",
-                "ship_date", "reference", "description", "account_number", "adjustment"]
-        s.stored += insert_ignore(conn, "invoice_line", cols, frame_rows(g, cols, dialect))
+        s.stored += lines(g)
         s.invoices.append((str(carrier), str(number)))
         # credits: refunds and claim payments to a parcel; never incentives (folded into transportation by
         # the readers) nor account-level lines (no parcel to pay)

@@ -27,6 +27,7 @@ import pandas as pd
 from recoup.errors import FileRefused
 from recoup.ingest.base import INVOICE_COLUMNS, ReadResult, RowError, ragged_reason
 from recoup.ingest.xlsx import text_path
+from recoup.invoices.charges.counts import plain_field_counts
 from recoup.money import MoneyError, to_cents
 
 HEAD_BYTES = 65536
@@ -222,6 +223,9 @@ def field_counts(path: Path, sep: str) -> np.ndarray:
     """The number of fields on each physical line (index i: line i + 1; a blank line has 0), read as
     a stream. Carrier exports have no quoted line breaks; a record that spans lines counts on its
     last line."""
+    plain = plain_field_counts(text_path(Path(path)), sep)
+    if plain is not None:
+        return plain
     counts: list[int] = []
     with open(text_path(Path(path)), encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.reader(f, delimiter=sep)
