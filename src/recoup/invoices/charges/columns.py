@@ -47,6 +47,8 @@ def missing(values: np.ndarray) -> np.ndarray:
     return np.asarray(pd.isna(values), dtype=bool)
 
 
+# an amount both patterns take and to_cents never refuses: at most 13 digits, then none or two decimals
+_PLAIN_CENTS = re.compile(r"([+-]?[0-9]{1,13})(?:\.([0-9]{2}))?")
 _AMOUNT = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _AMOUNT_THOUSANDS = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?")
 _WEIGHT = re.compile(r"\d+(?:\.\d+)?")
@@ -354,8 +356,12 @@ class Column:
         rx = _AMOUNT_THOUSANDS if thousands else _AMOUNT
         values = np.zeros(len(self.uniques), dtype=np.int64)
         bad = np.zeros(len(self.uniques), dtype=bool)
+        plain = _PLAIN_CENTS.fullmatch
         for i, u in enumerate(self.uniques):
             if not u:
+                continue
+            if m := plain(u):       # what to_cents gives, without a Decimal: -0.50 -> "-0" "50" -> -50
+                values[i] = int(m[1] + (m[2] or "00"))
                 continue
             if rx.fullmatch(u):
                 try:
