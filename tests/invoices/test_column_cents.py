@@ -3,6 +3,8 @@ cents and the refusals are what ``to_cents`` behind the amount patterns gives, f
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -24,10 +26,8 @@ def _before(texts: list[str], thousands: bool) -> tuple[list[int], list[bool]]:
         if u:
             b = True
             if rx.fullmatch(u):
-                try:
+                with contextlib.suppress(MoneyError):
                     v, b = to_cents(u), False
-                except MoneyError:
-                    pass
         values.append(v)
         bad.append(b)
     return values, bad
