@@ -208,17 +208,28 @@ class FrameInserter:
     def _fk_checks(self, cur: Any, *, on: bool) -> None:
         """The server's per-row foreign-key checks off (``on=False``) or back on, for frames whose parents
         this transaction owns (``own_parents``) -- half the time of a load (issue 17). The checks are
-        triggers, which ``session_replication_role = replica`` does not fire; only a superuser may set it:
-        for any other role the checks run, as before. ``SET LOCAL``: a rollback undoes it. Unique, NOT
+        triggers, which ``session_replication_role = replica`` does not fire; only a superuser may set it, or
+        (PostgreSQL 15 on) a role granted ``SET ON PARAMETER session_replication_role``: for any other role
+        the checks run, as before. ``SET LOCAL``: a rollback undoes it. Unique, NOT
         NULL and every other constraint are checked either way; recoup has no triggers of its own
         (docs/decisions.md, "Scans on PostgreSQL: COPY, and no per-row check of a file this load owns")."""
         if not self.own_parents:
             return
         if self._skip_fk is None:
-            cur.execute("SELECT current_setting('is_superuser') = 'on'")
-            self._skip_fk = bool(cur.fetchone()[0])
+            self._skip_fk = _may_set_replication_role(cur)
         if self._skip_fk:
             cur.execute(f"SET LOCAL session_replication_role = {'origin' if on else 'replica'}")
+
+
+def _may_set_replication_role(cur: Any) -> bool:
+    """Whether the session's role may set ``session_replication_role``: a superuser, or from PostgreSQL 15
+    on a role the administrator granted it (``GRANT SET ON PARAMETER session_replication_role TO role``)."""
+    cur.execute("SELECT current_setting('is_superuser') = 'on', current_setting('server_version_num')::int")
+    superuser, version = cur.fetchone()
+    if superuser or version < 150000:
+        return bool(superuser)
+    cur.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
+    return bool(cur.fetchone()[0])
 
 
 def _stage(cur: Any, table: str, name: str) -> str:
