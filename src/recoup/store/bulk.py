@@ -66,6 +66,8 @@ def frame_rows(df: pd.DataFrame, columns: Sequence[str], dialect: str, *,
             cols.append(s.astype(object).tolist())
         elif s.dtype.kind == "b":
             cols.append([bool(x) for x in s])
+        elif isinstance(s.dtype, pd.StringDtype):       # texts, missing ones None
+            cols.append(s.to_numpy(dtype=object, na_value=None).tolist())  # type: ignore[call-overload]
         else:
             o = s.astype(object)
             vals = np.where(pd.isna(o).to_numpy(), None, o.to_numpy()).tolist()  # type: ignore[call-overload]
