@@ -1,10 +1,12 @@
 """Benchmark: ingest of a UPS Billing Data file and of a FedEx Billing Online CSV of N lines each
 (default 1,000,000) into SQLite, with time and peak memory (max RSS of the child doing the work)
 beside the time of `sqlite3`'s own `.import` of the same file into a table of as many text columns
-(the floor), measured in the same run (issue 17).
+(the floor), measured in the same run (issue 17). With ``--pg URL``, the same on PostgreSQL: recoup
+into a fresh schema of that database, beside ``psql \\copy`` of the same file into a table of as many
+text columns (the PostgreSQL floor), in the same run; ``--no-sqlite`` leaves SQLite out.
 
     python bench/bench_ingest_invoices.py [--rows N] [--formats ups,fedex] [--dir PATH]
-                                          [--chunk-bytes N] [--whole]
+                                          [--chunk-bytes N] [--whole] [--pg URL] [--no-sqlite]
 
 ``--dir PATH`` keeps the generated files there (reused when present). ``--whole`` also times the
 whole-file path (``chunk_bytes=0``, as before issue 17) for the peak it needs. ``--chunk-bytes``
@@ -33,6 +35,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 PARCELS_PER_INVOICE = 5_000
 
@@ -174,12 +177,13 @@ def child(db: str, path: str, chunk_bytes: str) -> None:
 
     eng = make_engine(db)
     init_db(eng)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     (s,) = ingest_files(eng, "invoices", [Path(path)], clock=SystemClock(),
                         chunk_bytes=None if chunk_bytes == "default" else int(chunk_bytes))
     took = time.perf_counter() - t
+    cpu = time.process_time() - c
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"seconds": took, "read": s.read, "stored": s.stored, "rejected": s.rejected,
+    print(json.dumps({"seconds": took, "cpu": cpu, "read": s.read, "stored": s.stored, "rejected": s.rejected,
                       "refused": s.refused, "invoices": len(s.invoices), "peak_bytes": peak}))
 
 
@@ -196,10 +200,87 @@ def floor(path: Path, tmp: Path, columns: int, skip: int) -> float | None:
     db = tmp / "floor.db"
     db.unlink(missing_ok=True)
     table = "CREATE TABLE lines (" + ", ".join(f"c{i} TEXT" for i in range(columns)) + ")"
-    t = time.perf_counter()
+    t, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(["sqlite3", str(db), "PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", table,
                     ".mode csv", f".import --skip {skip} {path} lines"], check=True, capture_output=True)
-    return time.perf_counter() - t
+    took = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"  (sqlite3 .import cpu {after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime:.1f} s)")
+    return took
+
+
+def pg_floor(url: str, path: Path, columns: int, header: bool) -> float | None:
+    """psql's \\copy of the file into a table of ``columns`` text columns, in a schema of its own
+    (dropped after)."""
+    if not shutil.which("psql"):
+        return None
+    raw = url.replace("postgresql+psycopg://", "postgresql://")
+    table = "CREATE TABLE lines (" + ", ".join(f"c{i} TEXT" for i in range(columns)) + ")"
+    sql = f"DROP SCHEMA IF EXISTS bench_floor CASCADE; CREATE SCHEMA bench_floor; SET search_path TO bench_floor; {table};"
+    subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True)
+    t = time.perf_counter()
+    subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c", "SET search_path TO bench_floor", "-c",
+                    f"\\copy lines FROM '{path}' WITH (FORMAT csv, HEADER {str(header).lower()})"],
+                   check=True, capture_output=True)
+    took = time.perf_counter() - t
+    subprocess.run(["psql", raw, "-q", "-c", "DROP SCHEMA IF EXISTS bench_floor CASCADE"], check=True,
+                   capture_output=True)
+    return took
+
+
+def run_pg(url: str, path: Path, chunk: str) -> dict[str, Any]:
+    """recoup's ingest into a fresh schema ``bench_ingest`` of the database (dropped after)."""
+    import psycopg
+
+    raw = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(raw, autocommit=True) as c:
+        c.execute("DROP SCHEMA IF EXISTS bench_ingest CASCADE")
+        c.execute("CREATE SCHEMA bench_ingest")
+    try:
+        r = run_child(url + ("&" if "?" in url else "?") + "options=-csearch_path%3Dbench_ingest", path, chunk)
+        r["same_work"] = same_work_floor(raw)
+        return r
+    finally:
+        with psycopg.connect(raw, autocommit=True) as c:
+            c.execute("DROP SCHEMA IF EXISTS bench_ingest CASCADE")
+
+
+LINE_COLUMNS = ("invoice_id, line_no, carrier, invoice_number, invoice_date, tracking_number, charge_type, "
+                "amount_cents, currency, billed_weight, weight_unit, zone, service, ship_date, reference, description, "
+                "account_number, adjustment")
+
+
+def same_work_floor(raw: str) -> float | None:
+    """psql's \\copy of the invoice lines recoup stored (exported as CSV) into an empty table like
+    ``invoice_line`` (its types, serial id, unique key and indexes; no foreign key), in a schema of its own."""
+    if not shutil.which("psql"):
+        return None
+    with tempfile.NamedTemporaryFile(suffix=".csv") as f:
+        subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                        f"\\copy (SELECT {LINE_COLUMNS} FROM bench_ingest.invoice_line ORDER BY id) TO '{f.name}' "
+                        "WITH (FORMAT csv)"], check=True, capture_output=True)
+        subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                        "DROP SCHEMA IF EXISTS bench_floor CASCADE; CREATE SCHEMA bench_floor; "
+                        "CREATE TABLE bench_floor.lines (LIKE bench_ingest.invoice_line INCLUDING ALL)"],
+                       check=True, capture_output=True)
+        t = time.perf_counter()
+        subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                        f"\\copy bench_floor.lines ({LINE_COLUMNS}) FROM '{f.name}' WITH (FORMAT csv)"],
+                       check=True, capture_output=True)
+        took = time.perf_counter() - t
+    subprocess.run(["psql", raw, "-q", "-c", "DROP SCHEMA IF EXISTS bench_floor CASCADE"], check=True,
+                   capture_output=True)
+    return took
+
+
+def _report(label: str, r: dict[str, Any], lines: int, fl: float | None) -> None:
+    ratio = f"  {r['seconds'] / fl:.1f}x the floor" if fl else ""
+    if r.get("same_work"):
+        ratio += (f" ({r['same_work']:.1f} s to \\copy the {r['stored']:,} lines it stored into a table like "
+                  f"invoice_line: {r['seconds'] / r['same_work']:.1f}x that)")
+    print(f"  recoup ingest, {label + ':':11s} {r['seconds']:6.1f} s  {lines / r['seconds']:,.0f} lines/s  "
+          f"peak {r['peak_bytes'] / 2**20:,.0f} MiB{ratio}  read {r['read']:,}  stored {r['stored']:,}  "
+          f"invoices {r['invoices']}  rejected {r['rejected']}  refused {r['refused']}  cpu {r['cpu']:.1f} s")
 
 
 def main() -> None:
@@ -209,6 +290,8 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, help="keep the generated files here (reused when present)")
     ap.add_argument("--chunk-bytes", default="default", help="batch size in bytes (default: recoup's)")
     ap.add_argument("--whole", action="store_true", help="also time the whole-file path (chunk_bytes=0)")
+    ap.add_argument("--pg", help="also on PostgreSQL: a database URL (a schema bench_ingest is made and dropped)")
+    ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     ap.add_argument("--child", nargs="+")
     a = ap.parse_args()
     if a.child:
@@ -226,18 +309,22 @@ def main() -> None:
                 lines = sum(1 for _ in f)
             print(f"{name}: {lines:,} lines  file {path.stat().st_size / 2**20:.0f} MiB  "
                   f"load average {os.getloadavg()[0]:.1f}")
-            fl = floor(path, tmp, UPS_COLUMNS if name == "ups" else len(FEDEX_HEADER), 0 if name == "ups" else 1)
-            if fl:
-                print(f"  sqlite3 .import (floor):  {fl:6.1f} s  {lines / fl:,.0f} lines/s")
+            columns = UPS_COLUMNS if name == "ups" else len(FEDEX_HEADER)
             runs = [("batched", a.chunk_bytes)] + ([("whole file", "0")] if a.whole else [])
-            for label, chunk in runs:
-                db = tmp / f"bench-{name}-{chunk}.db"
-                r = run_child(f"sqlite:///{db}", path, chunk)
-                ratio = f"  {r['seconds'] / fl:.1f}x the floor" if fl else ""
-                print(f"  recoup ingest, {label + ':':11s} {r['seconds']:6.1f} s  {lines / r['seconds']:,.0f} lines/s  "
-                      f"peak {r['peak_bytes'] / 2**20:,.0f} MiB{ratio}  read {r['read']:,}  stored {r['stored']:,}  "
-                      f"invoices {r['invoices']}  rejected {r['rejected']}  refused {r['refused']}")
-                db.unlink(missing_ok=True)
+            if not a.no_sqlite:
+                fl = floor(path, tmp, columns, 0 if name == "ups" else 1)
+                if fl:
+                    print(f"  sqlite3 .import (floor):  {fl:6.1f} s  {lines / fl:,.0f} lines/s")
+                for label, chunk in runs:
+                    db = tmp / f"bench-{name}-{chunk}.db"
+                    _report(label, run_child(f"sqlite:///{db}", path, chunk), lines, fl)
+                    db.unlink(missing_ok=True)
+            if a.pg:
+                fl = pg_floor(a.pg, path, columns, header=name != "ups")
+                if fl:
+                    print(f"  psql \\copy (floor):       {fl:6.1f} s  {lines / fl:,.0f} lines/s")
+                for label, chunk in runs:
+                    _report(f"PostgreSQL, {label}", run_pg(a.pg, path, chunk), lines, fl)
     finally:
         shutil.rmtree(tmp)
 

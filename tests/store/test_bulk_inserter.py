@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import uuid
 
 import pandas as pd
 import psycopg
@@ -62,3 +63,43 @@ def test_a_foreign_key_to_a_missing_row_is_refused(engine: Engine) -> None:
         with pytest.raises(refused):
             FrameInserter(conn, "scan_event", COLS, KEY)(_frame(range(3), 987654))
         conn.rollback()
+
+
+@pytest.mark.parametrize("granted", [False, True])
+def test_a_role_granted_the_replication_role_setting_skips_the_checks_of_its_own_parents(engine: Engine,
+                                                                                          granted: bool) -> None:
+    """A role that is not a superuser skips the per-row foreign-key checks of a load's own parents when,
+    and only when, it was granted ``SET ON PARAMETER session_replication_role`` (PostgreSQL 15 on). The
+    frame here points at no file row, which only a load that skipped the checks lets in."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    role = f"recoup_t_{uuid.uuid4().hex[:10]}"
+    with engine.begin() as c:
+        if int(c.execute(text("SHOW server_version_num")).scalar_one()) < 150000:
+            pytest.skip("GRANT SET ON PARAMETER is PostgreSQL 15 on")
+        schema = c.execute(text("SELECT current_schema()")).scalar_one()
+        c.execute(text(f"CREATE ROLE {role} NOLOGIN"))
+        c.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {role}"))
+        c.execute(text(f"GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {role}"))
+        c.execute(text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"))
+        if granted:
+            c.execute(text(f"GRANT SET ON PARAMETER session_replication_role TO {role}"))
+    try:
+        with engine.connect() as conn:
+            conn.begin()
+            conn.execute(text(f"SET LOCAL ROLE {role}"))
+            assert conn.execute(text("SHOW is_superuser")).scalar_one() == "off"
+            ins = FrameInserter(conn, "scan_event", COLS, KEY, own_parents=True)
+            if granted:
+                assert ins(_frame(range(3), 987654)) == 3
+                assert _setting(conn) == "origin"                   # back on for the rest of the transaction
+            else:
+                with pytest.raises((IntegrityError, psycopg.IntegrityError)):
+                    ins(_frame(range(3), 987654))
+            conn.rollback()
+    finally:
+        with engine.begin() as c:
+            if granted:
+                c.execute(text(f"REVOKE SET ON PARAMETER session_replication_role FROM {role}"))
+            c.execute(text(f"DROP OWNED BY {role}"))
+            c.execute(text(f"DROP ROLE {role}"))

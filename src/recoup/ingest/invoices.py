@@ -16,10 +16,13 @@ from recoup.ingest.base import INVOICE_COLUMNS, ReadResult, RowError
 from recoup.ingest.summary import FileSummary
 from recoup.money import LINE_LIMIT_CENTS, from_cents, limit_text
 from recoup.sla.contracts import ContractSet
-from recoup.store.bulk import frame_rows, insert_ignore
+from recoup.store.bulk import FrameInserter
 from recoup.store.db import inserted_id
 from recoup.store.models import Invoice, table_of
 
+_LINE_COLUMNS = ["invoice_id", "line_no", "carrier", "invoice_number", "invoice_date", "tracking_number",
+                 "charge_type", "amount_cents", "currency", "billed_weight", "weight_unit", "zone", "service",
+                 "ship_date", "reference", "description", "account_number", "adjustment"]
 _HASH_COLUMNS = ["tracking_number", "charge_type", "amount_cents", "billed_weight", "zone", "reference"]
 
 
@@ -44,12 +47,35 @@ def _encoded_cells(col: pd.Series) -> list[str]:
     if kind not in ("string", "integer", "empty"):
         return [_cell_json(v) for v in col.tolist()]
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    table = np.array([*(_cell_json(u) for u in uniques.tolist()), "null"], dtype=object)
+    texts = [str(u) for u in uniques.tolist()]
+    joined = "".join(texts)
+    if joined.isascii() and joined.isprintable() and '"' not in joined and "\\" not in joined:
+        # json.dumps escapes only '"', '\\', control characters and non-ASCII: none here
+        encoded = [f'"{t}"' for t in texts]
+    else:
+        encoded = [_cell_json(u) for u in uniques.tolist()]
+    table = np.array([*encoded, "null"], dtype=object)
     return table[codes].tolist()     # code -1 (no value) takes the last slot
 
 
+def line_inserter(conn: Connection) -> FrameInserter:
+    """The inserter of a file's invoice lines: own_parents, as a line's one foreign key, invoice_id, is
+    the invoice row this transaction inserted just before (:func:`store_invoices`)."""
+    return FrameInserter(conn, "invoice_line", _LINE_COLUMNS, own_parents=True)
+
+
 def store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummary, fmt: str, now: dt.datetime,
-                    contracts: ContractSet | None = None) -> None:
+                   contracts: ContractSet | None = None, lines: FrameInserter | None = None) -> None:
+    """Each invoice of the frame whole or not at all; its lines are stored through ``lines`` (a
+    :func:`line_inserter`), all of the frame's in one piece after its invoice rows, then its credits.
+    With ``lines`` given, on PostgreSQL the server stores them while the caller reads the next frame:
+    ``s.stored`` is counted and the credits written when the caller calls ``lines.wait()`` (the next
+    call does it first; the caller must before it uses the connection). Without, before this returns."""
+    if lines is None:
+        with line_inserter(conn) as own:
+            store_invoices(conn, result, fid, s, fmt, now, contracts, own)
+        return
+    lines.wait()                     # the previous frame's lines are in, its credits written
     df = result.frame
     if not df.empty:
         # every reader's lines, whatever their format: an amount beyond the bound refuses its invoice
@@ -67,8 +93,9 @@ def store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummar
         return
     df = df.reindex(columns=INVOICE_COLUMNS).copy()
     df["line_no"] = np.arange(len(df))
-    dialect = conn.dialect.name
     it = table_of(Invoice)
+    frames: list[pd.DataFrame] = []
+    with_credits: list[int] = []
     for (carrier, number), g in df.groupby(["carrier", "invoice_number"], sort=False):
         if number in bad_invoices:
             s.errors.append(RowError(None if g.empty else int(g["line"].iloc[0]), "invoice_number",
@@ -100,15 +127,18 @@ def store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummar
         inv_id = inserted_id(res)
         g = g.assign(invoice_id=inv_id, line_no=np.arange(len(g)), invoice_date=g["invoice_date"].fillna(dates.iloc[0]))
         g["currency"] = g["currency"].where(g["currency"].notna(), cur.iloc[0] if len(cur) else None)
-        cols = ["invoice_id", "line_no", "carrier", "invoice_number", "invoice_date", "tracking_number",
-                "charge_type", "amount_cents", "currency", "billed_weight", "weight_unit", "zone", "service",
-                "ship_date", "reference", "description", "account_number", "adjustment"]
-        s.stored += insert_ignore(conn, "invoice_line", cols, frame_rows(g, cols, dialect))
+        frames.append(g[_LINE_COLUMNS])
         s.invoices.append((str(carrier), str(number)))
         # credits: refunds and claim payments to a parcel; never incentives (folded into transportation by
         # the readers) nor account-level lines (no parcel to pay)
-        credits = (g["amount_cents"] < 0) & (g["charge_type"] == "credit") & g["tracking_number"].notna()
-        if credits.any():
+        if ((g["amount_cents"] < 0) & (g["charge_type"] == "credit") & g["tracking_number"].notna()).any():
+            with_credits.append(inv_id)
+    if not frames:
+        return
+
+    def done(n: int) -> None:
+        s.stored += n
+        for inv_id in with_credits:     # invoice by invoice, as the lines: the credits' ids in that order
             conn.execute(text(
                 "INSERT INTO credit (invoice_line_id, carrier, tracking_number, invoice_number, invoice_date, "
                 "reference, description, amount_cents, currency, matched_cents) "
@@ -116,3 +146,5 @@ def store_invoices(conn: Connection, result: ReadResult, fid: int, s: FileSummar
                 "-amount_cents, currency, 0 FROM invoice_line WHERE invoice_id = :i AND amount_cents < 0 "
                 "AND charge_type = 'credit' AND tracking_number IS NOT NULL"),
                 {"i": inv_id})
+
+    lines.submit(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0], done)

@@ -20,7 +20,7 @@ from recoup.errors import FileRefused, RecoupError
 from recoup.ingest.base import SCAN_COLUMNS, SHIPMENT_COLUMNS, ReadResult, RowError
 from recoup.ingest.bounds import check_rows
 from recoup.ingest.formats import Format, detect
-from recoup.ingest.invoices import store_invoices
+from recoup.ingest.invoices import line_inserter, store_invoices
 from recoup.ingest.stream import CHUNK_BYTES
 from recoup.ingest.summary import FileSummary
 from recoup.sla.contracts import ContractSet
@@ -169,27 +169,31 @@ def _ingest_invoice_stream(engine: Engine, path: Path, digest: str, fmt: Format,
     reader_errors: list[RowError] = []
     over_errors: list[RowError] = []      # store_invoices' own: lines over the bound first, then invoices
     invoice_errors: list[RowError] = []
+    parts: list[FileSummary] = []
     with engine.begin() as conn:
         fid = _file_row(conn, path, digest, "invoices", fmt.name, now)
         with _reader_errors(fmt):
             batches = _streamed_invoices()[fmt.name](path, chunk_bytes=chunk_bytes)
+        # one inserter for the file: on PostgreSQL the server stores a batch's lines while the next is read
         try:
-            for batch in _guarded(iter(batches), fmt):
-                batch = check_rows(batch, "invoices")
-                if any(e.invoice_number is None and e.line is not None for e in batch.errors):
-                    raise _WholeFile("a bad row of no known invoice")
-                if carrier and len(batch.frame):
-                    batch.frame["carrier"] = carrier
-                part = FileSummary(path=s.path, kind="invoices", errors=list(batch.errors))
-                store_invoices(conn, batch, fid, part, fmt.name, now, contracts)
-                reader_errors.extend(batch.errors)
-                for e in part.errors[len(batch.errors):]:
-                    (over_errors if e.column == "amount" else invoice_errors).append(e)
-                s.stored += part.stored
-                s.duplicates += part.duplicates
-                s.invoices.extend(part.invoices)
+            with line_inserter(conn) as lines:
+                for batch in _guarded(iter(batches), fmt):
+                    batch = check_rows(batch, "invoices")
+                    if any(e.invoice_number is None and e.line is not None for e in batch.errors):
+                        raise _WholeFile("a bad row of no known invoice")
+                    if carrier and len(batch.frame):
+                        batch.frame["carrier"] = carrier
+                    part = FileSummary(path=s.path, kind="invoices", errors=list(batch.errors))
+                    store_invoices(conn, batch, fid, part, fmt.name, now, contracts, lines)
+                    reader_errors.extend(batch.errors)
+                    for e in part.errors[len(batch.errors):]:
+                        (over_errors if e.column == "amount" else invoice_errors).append(e)
+                    s.duplicates += part.duplicates
+                    s.invoices.extend(part.invoices)
+                    parts.append(part)
         except NotContiguous as e:
             raise _WholeFile(str(e)) from None
+        s.stored = sum(p.stored for p in parts)        # counted as each batch's lines went in
         total = batches.total()
         s.read = total.read
         s.unknown_codes = total.unknown_codes

@@ -39,8 +39,11 @@ def _cell(v: Any, dialect: str) -> Any:
     return v
 
 
-def frame_rows(df: pd.DataFrame, columns: Sequence[str], dialect: str) -> list[tuple[Any, ...]]:
-    """DataFrame -> list of tuples of plain Python values ready for the driver."""
+def frame_rows(df: pd.DataFrame, columns: Sequence[str], dialect: str, *,
+               date_text: bool = False) -> list[tuple[Any, ...]]:
+    """DataFrame -> list of tuples of plain Python values ready for the driver. Date columns (naive
+    datetime64) give ``datetime.date``; with ``date_text`` on SQLite, the text sqlite3's date adapter
+    would store for them (``date.isoformat()``), without a Python object per cell."""
     cols: list[list[Any]] = []
     for c in columns:
         s = df[c]
@@ -49,14 +52,22 @@ def frame_rows(df: pd.DataFrame, columns: Sequence[str], dialect: str) -> list[t
                 cols.append(_sqlite_text(s))
             else:
                 cols.append([None if pd.isna(x) else x.to_pydatetime() for x in s])
-        elif s.dtype.kind == "M":  # naive datetime64: a date column
-            cols.append([None if pd.isna(x) else x.date() for x in s])
+        elif s.dtype.kind == "M":  # naive datetime64: a date column (the day it falls on, NaT None)
+            days = s.to_numpy().astype("datetime64[D]")
+            if date_text and dialect == "sqlite":
+                txt = np.datetime_as_string(days).astype(object)
+                txt[np.isnat(days)] = None
+                cols.append(txt.tolist())
+            else:
+                cols.append(days.astype(object).tolist())
         elif isinstance(s.dtype, pd.Int64Dtype):
             cols.append(s.to_numpy(dtype=object, na_value=None).tolist())  # type: ignore[call-overload]
         elif s.dtype.kind in "iu":
             cols.append(s.astype(object).tolist())
         elif s.dtype.kind == "b":
             cols.append([bool(x) for x in s])
+        elif isinstance(s.dtype, pd.StringDtype):       # texts, missing ones None
+            cols.append(s.to_numpy(dtype=object, na_value=None).tolist())  # type: ignore[call-overload]
         else:
             o = s.astype(object)
             vals = np.where(pd.isna(o).to_numpy(), None, o.to_numpy()).tolist()  # type: ignore[call-overload]
@@ -119,8 +130,8 @@ class FrameInserter:
             return 0
         conn = self.conn
         if conn.dialect.name != "postgresql":
-            return insert_ignore(conn, self.table, self.columns, frame_rows(df, self.columns, conn.dialect.name),
-                                 self.conflict)
+            return insert_ignore(conn, self.table, self.columns,
+                                 frame_rows(df, self.columns, conn.dialect.name, date_text=True), self.conflict)
         return self._load(_csv_bytes(df, self.columns))
 
     def submit(self, df: pd.DataFrame, done: Callable[[int], None]) -> None:
@@ -199,17 +210,28 @@ class FrameInserter:
     def _fk_checks(self, cur: Any, *, on: bool) -> None:
         """The server's per-row foreign-key checks off (``on=False``) or back on, for frames whose parents
         this transaction owns (``own_parents``) -- half the time of a load (issue 17). The checks are
-        triggers, which ``session_replication_role = replica`` does not fire; only a superuser may set it:
-        for any other role the checks run, as before. ``SET LOCAL``: a rollback undoes it. Unique, NOT
+        triggers, which ``session_replication_role = replica`` does not fire; only a superuser may set it, or
+        (PostgreSQL 15 on) a role granted ``SET ON PARAMETER session_replication_role``: for any other role
+        the checks run, as before. ``SET LOCAL``: a rollback undoes it. Unique, NOT
         NULL and every other constraint are checked either way; recoup has no triggers of its own
         (docs/decisions.md, "Scans on PostgreSQL: COPY, and no per-row check of a file this load owns")."""
         if not self.own_parents:
             return
         if self._skip_fk is None:
-            cur.execute("SELECT current_setting('is_superuser') = 'on'")
-            self._skip_fk = bool(cur.fetchone()[0])
+            self._skip_fk = _may_set_replication_role(cur)
         if self._skip_fk:
             cur.execute(f"SET LOCAL session_replication_role = {'origin' if on else 'replica'}")
+
+
+def _may_set_replication_role(cur: Any) -> bool:
+    """Whether the session's role may set ``session_replication_role``: a superuser, or from PostgreSQL 15
+    on a role the administrator granted it (``GRANT SET ON PARAMETER session_replication_role TO role``)."""
+    cur.execute("SELECT current_setting('is_superuser') = 'on', current_setting('server_version_num')::int")
+    superuser, version = cur.fetchone()
+    if superuser or version < 150000:
+        return bool(superuser)
+    cur.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
+    return bool(cur.fetchone()[0])
 
 
 def _stage(cur: Any, table: str, name: str) -> str:
@@ -238,8 +260,8 @@ def _copy(cur: Any, sql: str, data: memoryview) -> None:
 
 
 def _csv_bytes(df: pd.DataFrame, columns: Sequence[str]) -> memoryview:
-    """The frame's columns as CSV for PostgreSQL's COPY, written by pyarrow: instants in UTC, NULL for
-    None/NaN/NaT, every text quoted (an empty text stays empty, not NULL)."""
+    """The frame's columns as CSV for PostgreSQL's COPY, written by pyarrow: instants in UTC, dates as
+    the day, NULL for None/NaN/NaT, every text quoted (an empty text stays empty, not NULL)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     from pyarrow import csv as pacsv
@@ -251,6 +273,8 @@ def _csv_bytes(df: pd.DataFrame, columns: Sequence[str]) -> memoryview:
             # written as UTC wall time + "+00": arrow formats a zoned timestamp 50x slower than a naive one
             utc = pa.array(s.dt.tz_convert("UTC"), type=pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
             data[c] = pc.binary_join_element_wise(utc.cast(pa.string()), "+00", "")
+        elif s.dtype.kind == "M":       # naive datetime64: a date column, written YYYY-MM-DD
+            data[c] = pa.array(s.to_numpy().astype("datetime64[D]"), type=pa.date32())
         elif s.dtype.kind in "iub" or isinstance(s.dtype, pd.Int64Dtype):
             data[c] = pa.array(s)
         elif isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":

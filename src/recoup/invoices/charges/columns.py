@@ -27,6 +27,7 @@ import pandas as pd
 from recoup.errors import FileRefused
 from recoup.ingest.base import INVOICE_COLUMNS, ReadResult, RowError, ragged_reason
 from recoup.ingest.xlsx import text_path
+from recoup.invoices.charges.counts import plain_field_counts
 from recoup.money import MoneyError, to_cents
 
 HEAD_BYTES = 65536
@@ -46,6 +47,8 @@ def missing(values: np.ndarray) -> np.ndarray:
     return np.asarray(pd.isna(values), dtype=bool)
 
 
+# an amount both patterns take and to_cents never refuses: at most 13 digits, then none or two decimals
+_PLAIN_CENTS = re.compile(r"([+-]?[0-9]{1,13})(?:\.([0-9]{2}))?")
 _AMOUNT = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _AMOUNT_THOUSANDS = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?")
 _WEIGHT = re.compile(r"\d+(?:\.\d+)?")
@@ -222,6 +225,9 @@ def field_counts(path: Path, sep: str) -> np.ndarray:
     """The number of fields on each physical line (index i: line i + 1; a blank line has 0), read as
     a stream. Carrier exports have no quoted line breaks; a record that spans lines counts on its
     last line."""
+    plain = plain_field_counts(text_path(Path(path)), sep)
+    if plain is not None:
+        return plain
     counts: list[int] = []
     with open(text_path(Path(path)), encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.reader(f, delimiter=sep)
@@ -350,8 +356,12 @@ class Column:
         rx = _AMOUNT_THOUSANDS if thousands else _AMOUNT
         values = np.zeros(len(self.uniques), dtype=np.int64)
         bad = np.zeros(len(self.uniques), dtype=bool)
+        plain = _PLAIN_CENTS.fullmatch
         for i, u in enumerate(self.uniques):
             if not u:
+                continue
+            if m := plain(u):       # what to_cents gives, without a Decimal: -0.50 -> "-0" "50" -> -50
+                values[i] = int(m[1] + (m[2] or "00"))
                 continue
             if rx.fullmatch(u):
                 try:
