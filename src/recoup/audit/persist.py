@@ -153,6 +153,17 @@ def _details(new: dict[str, list[Any]]) -> list[str]:
             for a, dl, c in zip(new["amount_cents"], new["deadline"], new["claimable"], strict=True)]
 
 
+def _block(conn: Connection, table: str, before: int, n: int) -> list[int] | None:
+    """The ids of the ``n`` rows one insert just gave ``table`` (ids above ``before``), in the order
+    inserted, when the rows above ``before`` are exactly ``n`` with consecutive ids: an insert numbers
+    its rows in order (SQLite's next rowid is the largest plus one, a PostgreSQL sequence only grows),
+    so the block is theirs. None otherwise (the caller reads the rows)."""
+    ((lo, hi, count),) = raw_rows(conn, f"SELECT min(id), max(id), count(*) FROM {table} WHERE id > ?", [before])
+    if count != n or lo is None or hi - lo + 1 != n:
+        return None
+    return list(range(int(lo), int(hi) + 1))
+
+
 @dataclass
 class _Rows:
     """Rows to insert into one table, column by column (:func:`recoup.store.bulk.insert_columns`)."""
@@ -226,8 +237,10 @@ def _findings(conn: Connection, new: dict[str, list[Any]], scope: set[Key] | Non
         cols = {c: _take(new[c], ins) for c in ("key", *FIELDS)}
         insert_columns(conn, FT, {"key": cols["key"], "status": "open", "first_seen": now, "updated_at": now,
                                   **{k: cols[k] for k in FIELDS}})
-        id_of = dict(raw_rows(conn, "SELECT key, id FROM finding WHERE id > ?", [before]))
-        opened = list(map(id_of.__getitem__, cols["key"]))
+        opened = _block(conn, "finding", before, len(ins))
+        if opened is None:
+            id_of = dict(raw_rows(conn, "SELECT key, id FROM finding WHERE id > ?", [before]))
+            opened = list(map(id_of.__getitem__, cols["key"]))
         fid[ins] = opened
         history.add(finding_id=opened, change=["opened"] * len(ins), detail=_details(cols))
         summary.new += len(ins)
@@ -281,7 +294,9 @@ def _claims(conn: Connection, new: dict[str, list[Any]], fid: np.ndarray[Any, An
         detail = dict(zip(fids, ("opened for a claimable finding"
                                  + ("; waits for approval (above the approval threshold)" if n else "")
                                  for n in needs), strict=True))
-        rows = raw_rows(conn, "SELECT id, finding_id FROM claim WHERE id > ?", [before])
+        block = _block(conn, "claim", before, len(opened))
+        rows = list(zip(block, fids, strict=True)) if block is not None else \
+            raw_rows(conn, "SELECT id, finding_id FROM claim WHERE id > ?", [before])
         got = [(cid, detail[f]) for cid, f in rows if f in detail]    # in the order read
         events.add(claim_id=[cid for cid, _ in got], from_status=[None] * len(got), to_status=["ready"] * len(got),
                    detail=[d for _, d in got])
