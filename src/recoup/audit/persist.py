@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +19,7 @@ from sqlalchemy import Connection, func, select
 from recoup.audit.frames import CHUNK, Key, by_keys
 from recoup.audit.rules import FINDING_COLUMNS
 from recoup.claims.lifecycle import UNFILED, idempotency_key, move
-from recoup.store.bulk import insert_many, raw_rows, update_many
+from recoup.store.bulk import insert_columns, raw_rows, update_many
 from recoup.store.models import Claim, ClaimEvent, Finding, FindingHistory, table_of
 
 FT = table_of(Finding)
@@ -29,6 +31,7 @@ FIELDS = ("kind", "carrier", "tracking_number", "invoice_number", "invoice_line_
           "deadline", "claimable", "reason", "evidence")
 TRACKED = ("kind", "carrier", "tracking_number", "invoice_number", "invoice_line_id", "amount_cents", "currency",
            "deadline", "claimable")     # a change of these is an "updated" history entry
+CACHE_KIB = 256 * 1024                  # SQLite's page cache while persist writes (see _big_cache)
 
 
 @dataclass
@@ -54,7 +57,9 @@ def _date(v: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(v)[:10])
 
 
-def _existing(conn: Connection, scope: set[Key] | None, carriers: set[str]) -> list[dict[str, Any]]:
+def _existing(conn: Connection, scope: set[Key] | None, carriers: set[str]) -> dict[str, list[Any]]:
+    """The stored findings of the judged scope as columns (``deadline`` a date, ``claimable`` a bool), in
+    the order the query returns them."""
     cols = ["id", "key", "status", *FIELDS]
     sql = f"SELECT {', '.join(cols)} FROM finding WHERE"
     if scope is None:
@@ -62,16 +67,25 @@ def _existing(conn: Connection, scope: set[Key] | None, carriers: set[str]) -> l
         rows = raw_rows(conn, f"{sql} carrier IN ({marks})", sorted(carriers)) if carriers else []
     else:
         rows = by_keys(conn, sql, ((c, t) for c, t in scope if c in carriers), by_number=True)
-    out = []
-    for r in rows:
-        d = dict(zip(cols, r, strict=True))
-        d["deadline"] = _date(d["deadline"])
-        d["claimable"] = bool(d["claimable"])
-        out.append(d)
+    out: dict[str, list[Any]] = {c: list(v) for c, v in zip(cols, zip(*rows, strict=True), strict=True)} if rows \
+        else {c: [] for c in cols}
+    out["deadline"] = _dates(out["deadline"])
+    out["claimable"] = [bool(v) for v in out["claimable"]]
     return out
 
 
-def _claims_of(conn: Connection, finding_ids: list[int]) -> dict[int, Any]:
+def _dates(vals: list[Any]) -> list[dt.date | None]:
+    """:func:`_date` of each value (each distinct value once)."""
+    if len(set(map(type, vals)) - {type(None)}) <= 1:      # one type: a value is its own key
+        one = {v: _date(v) for v in set(vals)}
+        return list(map(one.__getitem__, vals))
+    keys = [(type(v), v) for v in vals]
+    seen = {k: _date(k[1]) for k in set(keys)}
+    return [seen[k] for k in keys]
+
+
+def _claims_of(conn: Connection, finding_ids: list[int]) -> dict[str, list[Any]]:
+    """The claims of these findings as columns: id, finding_id, status, claimed_cents, deadline (a date)."""
     cols = ["id", "finding_id", "status", "claimed_cents", "deadline"]
     sql = f"SELECT {', '.join(cols)} FROM claim"
     ids = sorted(set(finding_ids))
@@ -83,21 +97,11 @@ def _claims_of(conn: Connection, finding_ids: list[int]) -> dict[int, Any]:
             part = ids[i:i + CHUNK]
             rows += raw_rows(conn, f"{sql} WHERE finding_id IN ({', '.join('?' for _ in part)})", part)
     want = set(ids)
-    out: dict[int, Any] = {}
-    for r in rows:
-        if int(r[1]) in want:
-            c = _ClaimRow(int(r[0]), int(r[1]), str(r[2]), int(r[3]), _date(r[4]))
-            out[c.finding_id] = c
+    rows = [r for r in rows if int(r[1]) in want]
+    out: dict[str, list[Any]] = {c: list(v) for c, v in zip(cols, zip(*rows, strict=True), strict=True)} if rows \
+        else {c: [] for c in cols}
+    out["deadline"] = _dates(out["deadline"])
     return out
-
-
-@dataclass
-class _ClaimRow:
-    id: int
-    finding_id: int
-    status: str
-    claimed_cents: int
-    deadline: dt.date | None
 
 
 def _clean(v: Any) -> Any:
@@ -110,115 +114,200 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def _records(found: pd.DataFrame) -> list[dict[str, Any]]:
-    """Findings as plain Python dicts (ints, bools, dates, str or None)."""
-    if not len(found):
-        return []
+def _found_columns(found: pd.DataFrame) -> dict[str, list[Any]]:
+    """The findings' columns as lists of plain Python values (ints, bools, dates, str or None)."""
     cols: dict[str, list[Any]] = {}
     for c in FINDING_COLUMNS:
         s = found[c]
-        if c == "amount_cents":
+        if not len(s):
+            cols[c] = []
+        elif c == "amount_cents":
             cols[c] = s.to_numpy(dtype=np.int64).tolist()
         elif c == "claimable":
             cols[c] = s.to_numpy(dtype=bool).tolist()
         elif c == "invoice_line_id":
             cols[c] = [None if v is None or v != v else int(v) for v in s.tolist()]
         else:
-            cols[c] = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
-                       for v in s.to_numpy(dtype=object).tolist()]
-    return [dict(zip(FINDING_COLUMNS, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]
+            vals = s.to_numpy(dtype=object)
+            cols[c] = ([None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
+                        for v in vals.tolist()] if pd.isna(vals).any() else vals.tolist())
+    return cols
 
 
-def _detail(vals: dict[str, Any]) -> str:
-    # json.dumps({k: str(v)}) of three values that need no escaping, written out (160k of them per full run)
-    return f'{{"amount_cents": "{vals["amount_cents"]}", "deadline": "{vals["deadline"]}", "claimable": "{vals["claimable"]}"}}'
+def _obj(vals: list[Any]) -> np.ndarray[Any, Any]:
+    """A list as a numpy array of its very objects (``!=`` on two of them is Python's, element by element)."""
+    a = np.empty(len(vals), dtype=object)
+    a[:] = vals
+    return a
+
+
+def _take(vals: list[Any], at: np.ndarray[Any, Any]) -> list[Any]:
+    return vals if len(at) == len(vals) else _obj(vals)[at].tolist()
+
+
+def _details(new: dict[str, list[Any]]) -> list[str]:
+    """The history detail of each new finding: ``json.dumps({k: str(v)})`` of three values that need no
+    escaping, written out (``str`` of each distinct deadline once)."""
+    d = {v: f'", "deadline": "{v}", "claimable": "' for v in set(new["deadline"])}
+    return [f'{{"amount_cents": "{a}{d[dl]}{c}"}}'
+            for a, dl, c in zip(new["amount_cents"], new["deadline"], new["claimable"], strict=True)]
+
+
+def _block(conn: Connection, table: str, before: int, n: int) -> list[int] | None:
+    """The ids of the ``n`` rows one insert just gave ``table`` (ids above ``before``), in the order
+    inserted, when the rows above ``before`` are exactly ``n`` with consecutive ids: an insert numbers
+    its rows in order (SQLite's next rowid is the largest plus one, a PostgreSQL sequence only grows),
+    so the block is theirs. None otherwise (the caller reads the rows)."""
+    ((lo, hi, count),) = raw_rows(conn, f"SELECT min(id), max(id), count(*) FROM {table} WHERE id > ?", [before])
+    if count != n or lo is None or hi - lo + 1 != n:
+        return None
+    return list(range(int(lo), int(hi) + 1))
+
+
+@dataclass
+class _Rows:
+    """Rows to insert into one table, column by column (:func:`recoup.store.bulk.insert_columns`)."""
+
+    columns: dict[str, list[Any]]
+
+    def add(self, **more: list[Any]) -> None:
+        for c, v in more.items():
+            self.columns[c] += v
+
+
+@contextmanager
+def _big_cache(conn: Connection) -> Iterator[None]:
+    """On SQLite, a page cache of CACHE_KIB while the findings and claims are written (their unique
+    keys are random, so each insert touches index pages all over), the connection's own size put back
+    after (it is pooled)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    was = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(was or 0)}")
 
 
 def persist(conn: Connection, found: pd.DataFrame, scope: set[Key] | None, carriers: set[str],
-             summary: AuditSummary, threshold: int | None, actor: str, now: dt.datetime) -> None:
-    old_rows = _existing(conn, scope, carriers)
-    old_by_key = {o["key"]: i for i, o in enumerate(old_rows)}
-    new_recs = _records(found)
-    seen: set[str] = set()
-    inserts: list[dict[str, Any]] = []
+            summary: AuditSummary, threshold: int | None, actor: str, now: dt.datetime) -> None:
+    """Write the findings of ``found`` (FINDING_COLUMNS) over the stored ones of the judged scope: new
+    ones inserted, changed or withdrawn ones updated, each with a history entry; then their claims.
+    The rows, their order and ids are those a loop over the findings one by one writes (the tests keep
+    that loop, ``tests/audit/persist_reference.py``); the bookkeeping is done on whole columns."""
+    new = _found_columns(found)
+    with _big_cache(conn):
+        fids, gone = _findings(conn, new, scope, carriers, summary, now)
+        _claims(conn, new, fids, gone, summary, threshold, actor, now)
+
+
+def _findings(conn: Connection, new: dict[str, list[Any]], scope: set[Key] | None, carriers: set[str],
+              summary: AuditSummary, now: dt.datetime) -> tuple[np.ndarray[Any, Any], list[int]]:
+    """Insert, update and withdraw the findings, with their history. The finding id of each row of
+    ``new`` and the ids of the findings withdrawn (in the order read)."""
+    old = _existing(conn, scope, carriers)
+    keys = new["key"]
+    pos = pd.Index(old["key"], dtype=object).get_indexer(pd.Index(keys, dtype=object))
+    fid = np.full(len(keys), -1, dtype=np.int64)
+    at = np.flatnonzero(pos >= 0)       # stored already: at[i] in new is p[i] in old
+    p = pos[at]
+    old_ids = np.asarray(old["id"], dtype=np.int64)
+    fid[at] = old_ids[p]
+    maybe = _obj(old["status"])[p] != "open"
+    for k in (*TRACKED, "reason", "evidence"):
+        maybe |= _obj(old[k])[p] != _obj(new[k])[at]
     updates: list[dict[str, Any]] = []
-    history: list[dict[str, Any]] = []
-    fid_of: dict[str, int] = {}
-    for f in new_recs:
-        seen.add(f["key"])
-        i = old_by_key.get(f["key"])
-        if i is None:
-            inserts.append(f)
-            continue
-        o = old_rows[i]
-        fid = int(o["id"])
-        fid_of[f["key"]] = fid
-        changed = {k: f[k] for k in TRACKED if _clean(o[k]) != f[k]}
-        if changed or o["status"] != "open" or o["reason"] != f["reason"] or o["evidence"] != f["evidence"]:
-            updates.append({"b_id": fid, "status": "open", "updated_at": now, **{k: f[k] for k in FIELDS}})
-            if changed or o["status"] != "open":
-                history.append({"finding_id": fid, "at": now, "change": "reopened" if o["status"] != "open" else "updated",
-                                "detail": json.dumps({k: str(v) for k, v in changed.items()})})
+    history = _Rows({"finding_id": [], "change": [], "detail": []})
+    for j, i in zip(at[maybe].tolist(), p[maybe].tolist(), strict=True):
+        # what may have changed, judged exactly as one finding at a time
+        f = {k: new[k][j] for k in FIELDS}
+        status = old["status"][i]
+        changed = {k: f[k] for k in TRACKED if _clean(old[k][i]) != f[k]}
+        if changed or status != "open" or old["reason"][i] != f["reason"] or old["evidence"][i] != f["evidence"]:
+            updates.append({"b_id": int(old_ids[i]), "status": "open", "updated_at": now, **f})
+            if changed or status != "open":
+                history.add(finding_id=[int(old_ids[i])], change=["reopened" if status != "open" else "updated"],
+                            detail=[json.dumps({k: str(v) for k, v in changed.items()})])
                 summary.updated += 1
-    if inserts:
+    ins = np.flatnonzero(pos < 0)
+    if len(ins):
         before = conn.execute(select(func.max(FT.c.id))).scalar() or 0
-        insert_many(conn, FT, [{"key": f["key"], "status": "open", "first_seen": now, "updated_at": now,
-                                 **{k: f[k] for k in FIELDS}} for f in inserts])
-        want = {f["key"] for f in inserts}
-        for fid, key in raw_rows(conn, "SELECT id, key FROM finding WHERE id > ?", [before]):
-            if key in want:
-                fid_of[key] = int(fid)
-        history += [{"finding_id": fid_of[f["key"]], "at": now, "change": "opened", "detail": _detail(f)}
-                    for f in inserts]
-        summary.new += len(inserts)
+        cols = {c: _take(new[c], ins) for c in ("key", *FIELDS)}
+        insert_columns(conn, FT, {"key": cols["key"], "status": "open", "first_seen": now, "updated_at": now,
+                                  **{k: cols[k] for k in FIELDS}})
+        opened = _block(conn, "finding", before, len(ins))
+        if opened is None:
+            id_of = dict(raw_rows(conn, "SELECT key, id FROM finding WHERE id > ?", [before]))
+            opened = list(map(id_of.__getitem__, cols["key"]))
+        fid[ins] = opened
+        history.add(finding_id=opened, change=["opened"] * len(ins), detail=_details(cols))
+        summary.new += len(ins)
     update_many(conn, FT, updates)
     # withdrawn: open findings of the judged scope (audited carriers) that no longer hold
-    gone = [o for o in old_rows if o["key"] not in seen and o["status"] == "open"]
+    held = pd.Index(old["key"], dtype=object).isin(pd.Index(keys, dtype=object))
+    gone = old_ids[np.flatnonzero(~held & (_obj(old["status"]) == "open"))].tolist()
     if gone:
-        update_many(conn, FT, [{"status": "withdrawn", "updated_at": now, "b_id": int(o["id"])} for o in gone])
-        history += [{"finding_id": int(o["id"]), "at": now, "change": "withdrawn",
-                     "detail": "no longer holds on the current data"} for o in gone]
+        update_many(conn, FT, [{"status": "withdrawn", "updated_at": now, "b_id": i} for i in gone])
+        history.add(finding_id=gone, change=["withdrawn"] * len(gone),
+                    detail=["no longer holds on the current data"] * len(gone))
         summary.withdrawn += len(gone)
-    insert_many(conn, HT, history)
-    # claims
-    claims = _claims_of(conn, [*fid_of.values(), *(int(o["id"]) for o in gone)])
-    new_claims: list[dict[str, Any]] = []
+    insert_columns(conn, HT, {"finding_id": history.columns["finding_id"], "at": now, **{
+        c: history.columns[c] for c in ("change", "detail")}})
+    return fid, gone
+
+
+def _claims(conn: Connection, new: dict[str, list[Any]], fid: np.ndarray[Any, Any], gone: list[int],
+            summary: AuditSummary, threshold: int | None, actor: str, now: dt.datetime) -> None:
+    """Open a claim for each claimable finding without one, update the unfiled claims whose finding's
+    amount or deadline moved, cancel the unfiled claims of withdrawn findings; each with its event."""
+    claims = _claims_of(conn, [*fid.tolist(), *gone])
+    by_finding = pd.Index(np.asarray(claims["finding_id"], dtype=np.int64))
+    cpos = by_finding.get_indexer(pd.Index(fid))
+    claim_ids = np.asarray(claims["id"], dtype=np.int64)
+    amount = np.asarray(new["amount_cents"], dtype=np.int64)
+    # unfiled claims whose finding's amount or deadline moved (in the findings' order)
+    at = np.flatnonzero(cpos >= 0)
+    c = cpos[at]
+    unfiled = np.asarray([claims["status"][k] in UNFILED for k in c.tolist()], dtype=bool)
+    moved = (np.asarray(claims["claimed_cents"], dtype=np.int64)[c] != amount[at]) | (
+        _obj(claims["deadline"])[c] != _obj(new["deadline"])[at])
     claim_updates: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    for f in new_recs:
-        fid = fid_of[f["key"]]
-        claim = claims.get(fid)
-        if f["claimable"] and claim is None:
-            needs = threshold is not None and f["amount_cents"] > threshold
-            new_claims.append({
-                "finding_id": fid, "kind": f["kind"], "carrier": f["carrier"], "tracking_number": f["tracking_number"],
-                "status": "ready", "claimed_cents": f["amount_cents"], "credited_cents": 0, "currency": f["currency"],
-                "deadline": f["deadline"], "idempotency_key": idempotency_key(f["key"]), "needs_approval": needs,
-                "created_at": now, "updated_at": now,
-                "_detail": "opened for a claimable finding"
-                           + ("; waits for approval (above the approval threshold)" if needs else "")})
-        elif claim is not None and claim.status in UNFILED and (
-                claim.claimed_cents != f["amount_cents"] or claim.deadline != f["deadline"]):
-            claim_updates.append({"b_id": int(claim.id), "claimed_cents": f["amount_cents"], "deadline": f["deadline"],
-                                  "updated_at": now})
-            events.append({"claim_id": int(claim.id), "from_status": claim.status, "to_status": claim.status,
-                           "actor": actor, "at": now,
-                           "detail": f"finding updated: amount {f['amount_cents']} cents, deadline {f['deadline']}"})
-    if new_claims:
+    events = _Rows({"claim_id": [], "from_status": [], "to_status": [], "detail": []})
+    for j, k in zip(at[unfiled & moved].tolist(), c[unfiled & moved].tolist(), strict=True):
+        cid, status, a, d = int(claim_ids[k]), claims["status"][k], new["amount_cents"][j], new["deadline"][j]
+        claim_updates.append({"b_id": cid, "claimed_cents": a, "deadline": d, "updated_at": now})
+        events.add(claim_id=[cid], from_status=[status], to_status=[status],
+                   detail=[f"finding updated: amount {a} cents, deadline {d}"])
+    opened = np.flatnonzero(np.asarray(new["claimable"], dtype=bool) & (cpos < 0))
+    if len(opened):
+        needs = [False] * len(opened) if threshold is None else (amount[opened] > threshold).tolist()
+        fids = fid[opened].tolist()
         before = conn.execute(select(func.max(CT.c.id))).scalar() or 0
-        insert_many(conn, CT, [{k: v for k, v in c.items() if k != "_detail"} for c in new_claims])
-        detail = {c["finding_id"]: c["_detail"] for c in new_claims}
-        for cid, fid in raw_rows(conn, "SELECT id, finding_id FROM claim WHERE id > ?", [before]):
-            if int(fid) in detail:
-                events.append({"claim_id": int(cid), "from_status": None, "to_status": "ready", "actor": actor,
-                               "at": now, "detail": detail[int(fid)]})
-        summary.claims_opened += len(new_claims)
+        insert_columns(conn, CT, {
+            "finding_id": fids, **{col: _take(new[col], opened) for col in ("kind", "carrier", "tracking_number")},
+            "status": "ready", "claimed_cents": amount[opened].tolist(), "credited_cents": 0,
+            "currency": _take(new["currency"], opened), "deadline": _take(new["deadline"], opened),
+            "idempotency_key": list(map(idempotency_key, _take(new["key"], opened))), "needs_approval": needs,
+            "created_at": now, "updated_at": now})
+        detail = dict(zip(fids, ("opened for a claimable finding"
+                                 + ("; waits for approval (above the approval threshold)" if n else "")
+                                 for n in needs), strict=True))
+        block = _block(conn, "claim", before, len(opened))
+        rows = list(zip(block, fids, strict=True)) if block is not None else \
+            raw_rows(conn, "SELECT id, finding_id FROM claim WHERE id > ?", [before])
+        got = [(cid, detail[f]) for cid, f in rows if f in detail]    # in the order read
+        events.add(claim_id=[cid for cid, _ in got], from_status=[None] * len(got), to_status=["ready"] * len(got),
+                   detail=[d for _, d in got])
+        summary.claims_opened += len(opened)
     update_many(conn, CT, claim_updates)
     summary.claims_updated += len(claim_updates)
-    insert_many(conn, ET, events)
-    for o in gone:
-        claim = claims.get(int(o["id"]))
-        if claim is not None and claim.status in UNFILED:
-            move(conn, int(claim.id), claim.status, "cancelled", actor, "finding withdrawn: it no longer holds",
-                 now=now)
+    ev = events.columns
+    insert_columns(conn, ET, {"claim_id": ev["claim_id"], "from_status": ev["from_status"],
+                              "to_status": ev["to_status"], "actor": actor, "at": now, "detail": ev["detail"]})
+    for k in by_finding.get_indexer(pd.Index(np.asarray(gone, dtype=np.int64))).tolist():
+        if k >= 0 and claims["status"][k] in UNFILED:
+            move(conn, int(claim_ids[k]), claims["status"][k], "cancelled", actor,
+                 "finding withdrawn: it no longer holds", now=now)
             summary.claims_cancelled += 1

@@ -405,3 +405,88 @@ def update_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     cur.executemany(f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
                     _sqlite_tuples(rows, [*cols, "b_id"]))
     cur.close()
+
+
+# ----------------------------------------------------------------------------- columns (the audit's big writes)
+
+Column = list[Any] | Any    # a column's values in row order, or one value for every row
+
+
+def insert_columns(conn: Connection, table: Table, columns: dict[str, Column]) -> None:
+    """Bulk insert of columns (the same rows as :func:`insert_many` of the dicts ``{name: value}``, without
+    a dict per row; issue 17): on SQLite the driver's executemany of the zipped columns, each value as
+    :func:`insert_many` converts it; on PostgreSQL one COPY straight into the table (CSV written by
+    pyarrow): the rows are inserted as they come, a row that breaks a constraint fails the statement as
+    the INSERT would. A column given as one value (not a list) holds it in every row."""
+    lists = [v for v in columns.values() if isinstance(v, list)]
+    n = len(lists[0]) if lists else 0
+    if not n:
+        return
+    if any(len(v) != n for v in lists):
+        raise ValueError(f"columns of different lengths for {table.name}")
+    from itertools import repeat
+
+    names = list(columns)
+    raw: Any = conn.connection.dbapi_connection   # the driver's own: the DBAPI protocol has no copy() nor `with`
+    assert raw is not None
+    if conn.dialect.name == "sqlite":
+        cols = [_sqlite_column(v) if isinstance(v, list) else repeat(_sqlite_const(v), n) for v in columns.values()]
+        cur = raw.cursor()
+        cur.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+                        zip(*cols, strict=False))
+        cur.close()
+        return
+    if conn.dialect.name != "postgresql":
+        insert_many(conn, table, [dict(zip(names, r, strict=True)) for r in
+                                  zip(*(v if isinstance(v, list) else repeat(v, n) for v in columns.values()),
+                                      strict=False)])
+        return
+    data = _columns_csv({c: v if isinstance(v, list) else [v] * n for c, v in columns.items()})
+    with raw.cursor() as cur:
+        _copy(cur, f"COPY {table.name} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)", data)
+
+
+def _sqlite_const(v: Any) -> Any:
+    """One value as :func:`_sqlite_tuples` converts it (dates, instants and booleans; the rest as is)."""
+    return _sqlite_value(v) if isinstance(v, (dt.date, bool)) else v
+
+
+def _sqlite_column(vals: list[Any]) -> list[Any]:
+    """A column as :func:`_sqlite_tuples` converts it: all of it when its first value that is not None is
+    a date, an instant or a boolean (each distinct value once), else as it is."""
+    sample = next((v for v in vals if v is not None), None)
+    if not isinstance(sample, (dt.date, bool)):
+        return vals
+    if set(map(type, vals)) <= {type(sample), type(None)}:     # one type: a value is its own key
+        one = {v: _sqlite_value(v) for v in set(vals)}
+        return list(map(one.__getitem__, vals))
+    keys = [(type(v), v) for v in vals]
+    seen = {k: _sqlite_value(k[1]) for k in set(keys)}
+    return [seen[k] for k in keys]
+
+
+def _columns_csv(columns: dict[str, list[Any]]) -> memoryview:
+    """Columns of plain Python values as CSV for PostgreSQL's COPY, written by pyarrow: NULL for None,
+    every text quoted (an empty text stays empty), booleans ``true``/``false``, dates ISO, instants
+    as their UTC ISO text (refused when naive)."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    data = {}
+    for c, vals in columns.items():
+        sample = next((v for v in vals if v is not None), None)
+        if isinstance(sample, dt.datetime):
+            vals = [None if v is None else _utc_text(v) for v in vals]
+        arr = pa.array(vals, from_pandas=False)
+        if pa.types.is_null(arr.type):
+            arr = arr.cast(pa.string())
+        data[c] = arr
+    buf = io.BytesIO()
+    pacsv.write_csv(pa.table(data), buf, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    return buf.getbuffer()
+
+
+def _utc_text(v: dt.datetime) -> str:
+    if v.tzinfo is None:
+        raise ValueError(f"naive datetime refused: {v!r}")
+    return v.astimezone(dt.UTC).isoformat()
