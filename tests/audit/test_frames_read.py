@@ -128,3 +128,29 @@ def test_packed_read_falls_back_on_separators(kit: Any, engine: Engine, monkeypa
     monkeypatch.setattr(frames, "PACKED_READS", False)
     _same_frames(packed, frames.load_frames(engine))
     assert bad in set(packed.lines["description"].dropna())
+
+
+def test_frames_in_id_order_whatever_order_the_database_returns(kit: Any, engine: Engine,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL returns a scan's rows in any order (a sequential scan joins one already running on the
+    same table): the frames, and so the findings in the order they are numbered, do not follow it."""
+    kit.contract()
+    w = World(kit, 23)
+    w.new_parcels(40)
+    w.bill(30)
+    w.load(engine, "0")
+    stored = frames.load_frames(engine)
+    real = frames._fetch
+
+    def shuffled(*a: Any) -> pd.DataFrame:
+        df = real(*a)
+        return df.sample(frac=1, random_state=len(df)).reset_index(drop=True)
+
+    monkeypatch.setattr(frames, "_fetch", shuffled)
+    mixed = frames.load_frames(engine)
+    for name in ("shipments", "scans", "lines"):
+        pd.testing.assert_frame_equal(getattr(mixed, name), getattr(stored, name), check_exact=True)
+    cs = kit.contract_set()
+    x = run_audit(stored, cs, w.day).findings
+    y = run_audit(mixed, cs, w.day).findings
+    assert len(x) and x.equals(y)

@@ -273,7 +273,9 @@ def by_keys(conn: Connection, sql: str, keys: Iterable[Key], lead: Sequence[obje
     return out
 
 
-_SHIP_SQL = f"SELECT {', '.join(SHIPMENT_FIELDS)} FROM shipment WHERE manifested = ? AND ship_date IS NOT NULL"
+# the shipment's id is read too, only to put the rows in id order (``_ordered``), then dropped
+_SHIP_COLUMNS = ["id", *SHIPMENT_FIELDS]
+_SHIP_SQL = f"SELECT {', '.join(_SHIP_COLUMNS)} FROM shipment WHERE manifested = ? AND ship_date IS NOT NULL"
 _SCAN_SQL = f"SELECT {', '.join(SCAN_FIELDS)} FROM scan_event"
 # account-level lines (no tracking number: fees, service and pickup charges) belong to no parcel
 _LINE_SQL = f"SELECT {', '.join(LINE_FIELDS)} FROM invoice_line"
@@ -314,7 +316,7 @@ def load(conn: Connection, keys: set[Key] | None, all_scans: bool, ranges: Seque
     true = True
     if keys is not None:
         parcels = {k for k in keys if k[1] != ""}
-        ships = _compact(by_keys(conn, _SHIP_SQL + " AND", parcels, [true]), SHIPMENT_FIELDS)
+        ships = _compact(by_keys(conn, _SHIP_SQL + " AND", parcels, [true]), _SHIP_COLUMNS)
         scans = _compact(by_keys(conn, _SCAN_SQL + " WHERE", parcels), SCAN_FIELDS)
         # no "tracking_number IS NOT NULL" here (the IN list says it): SQLite would take it for a range
         # on the (carrier, tracking_number) index and walk the carrier's every line for each chunk
@@ -325,9 +327,9 @@ def load(conn: Connection, keys: set[Key] | None, all_scans: bool, ranges: Seque
             marks = ", ".join("?" for _ in accounts)
             acct = _compact(raw_rows(conn, f"{_ACCOUNT_SQL} AND carrier IN ({marks})", accounts), LINE_FIELDS)
             lines = _concat([lines, acct], LINE_FIELDS)
-        return prepare_frames(ships, scans, lines)
+        return _ordered(ships, scans, lines)
     where, wp = _range_sql(conn, ranges)
-    ships = _fetch(conn, _SHIP_SQL + where, [true, *wp], SHIPMENT_FIELDS)
+    ships = _fetch(conn, _SHIP_SQL + where, [true, *wp], _SHIP_COLUMNS)
     lines = _fetch(conn, _LINE_SQL + " WHERE amount_cents > 0 AND tracking_number IS NOT NULL" + where, wp, LINE_FIELDS)
     # account-level lines: read by the one slice of each carrier that starts at its first tracking number
     acct_carriers = None if ranges is None else sorted({c for c, lo, _ in ranges if lo is None})
@@ -336,7 +338,7 @@ def load(conn: Connection, keys: set[Key] | None, all_scans: bool, ranges: Seque
         acct = _fetch(conn, _ACCOUNT_SQL + a_where, acct_carriers or [], LINE_FIELDS)
         lines = _concat([lines, acct], LINE_FIELDS)
     if all_scans:
-        return prepare_frames(ships, _fetch(conn, _SCAN_SQL + " WHERE 1 = 1" + where, wp, SCAN_FIELDS), lines)
+        return _ordered(ships, _fetch(conn, _SCAN_SQL + " WHERE 1 = 1" + where, wp, SCAN_FIELDS), lines)
     marks = ", ".join("?" for _ in _SPECIAL)
     special = _fetch(conn, f"{_SCAN_SQL} WHERE (status IN ({marks}) OR exception_reason IS NOT NULL){where}",
                      [*_SPECIAL, *wp], SCAN_FIELDS)
@@ -353,4 +355,19 @@ def load(conn: Connection, keys: set[Key] | None, all_scans: bool, ranges: Seque
                                                                   strict=True)), SCAN_FIELDS)
         scans = _concat([special, rest], SCAN_FIELDS)
         scans = scans[~scans["id"].duplicated()].reset_index(drop=True)
-    return prepare_frames(ships, scans, lines)
+    return _ordered(ships, scans, lines)
+
+
+def _in_id_order(df: pd.DataFrame) -> pd.DataFrame:
+    ids = df["id"].to_numpy()
+    if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
+        return df
+    return df.take(np.argsort(ids, kind="stable")).reset_index(drop=True)
+
+
+def _ordered(ships: pd.DataFrame, scans: pd.DataFrame, lines: pd.DataFrame) -> AuditFrames:
+    """The frames with their rows in id order (the order they were stored in), whatever order the
+    database returned them in: PostgreSQL's scans come in any order (a scan joins one already running
+    on the same table), and the findings, numbered in the order the rules meet the rows, must be the
+    same rows run after run (same inputs and as-of, same ids)."""
+    return prepare_frames(_in_id_order(ships), _in_id_order(scans), _in_id_order(lines))
