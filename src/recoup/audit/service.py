@@ -38,6 +38,7 @@ import functools
 import itertools
 import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -132,6 +133,8 @@ def _release() -> None:
     import gc
 
     gc.collect()
+    if "pyarrow" in sys.modules:      # Arrow's own allocator keeps what the packed and COPY reads freed
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
