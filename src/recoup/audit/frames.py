@@ -36,6 +36,7 @@ Key = tuple[str, str]
 Range = tuple[str, str | None, str | None]     # carrier, tracking numbers from (inclusive), to (exclusive)
 
 CHUNK = 900                     # keys per IN list (SQLite's variable limit is 32766; keep it modest)
+PG_CHUNK = 10_000               # keys per array parameter on PostgreSQL
 FULL_SCAN_SHARE = 0.3           # when more parcels than this lack a final event, read every scan at once
 
 
@@ -263,8 +264,14 @@ def by_keys(conn: Connection, sql: str, keys: Iterable[Key], lead: Sequence[obje
     for c, t in keys:
         by_carrier.setdefault(c, []).append(t)
     out: list[tuple[Any, ...]] = []
+    pg = conn.dialect.name == "postgresql"
     for carrier, tns in sorted(by_carrier.items()):
         tns = sorted(set(tns))
+        if pg:       # one array parameter: psycopg parses no query of 900 placeholders per chunk
+            for i in range(0, len(tns), PG_CHUNK):
+                out += raw_rows(conn, f"{sql} carrier = ? AND tracking_number = ANY(?)",
+                                [*lead, carrier, tns[i:i + PG_CHUNK]])
+            continue
         for i in range(0, len(tns), CHUNK):
             part = tns[i:i + CHUNK]
             marks = ", ".join("?" for _ in part)

@@ -59,7 +59,7 @@ def _date(v: Any) -> dt.date | None:
 
 def _existing(conn: Connection, scope: set[Key] | None, carriers: set[str]) -> dict[str, list[Any]]:
     """The stored findings of the judged scope as columns (``deadline`` a date, ``claimable`` a bool), in
-    the order the query returns them."""
+    id order."""
     cols = ["id", "key", "status", *FIELDS]
     sql = f"SELECT {', '.join(cols)} FROM finding WHERE"
     if scope is None:
@@ -67,6 +67,7 @@ def _existing(conn: Connection, scope: set[Key] | None, carriers: set[str]) -> d
         rows = raw_rows(conn, f"{sql} carrier IN ({marks})", sorted(carriers)) if carriers else []
     else:
         rows = by_keys(conn, sql, ((c, t) for c, t in scope if c in carriers), by_number=True)
+        rows.sort(key=lambda r: int(r[0]))    # id order, whatever order the chunks came back in
     out: dict[str, list[Any]] = {c: list(v) for c, v in zip(cols, zip(*rows, strict=True), strict=True)} if rows \
         else {c: [] for c in cols}
     out["deadline"] = _dates(out["deadline"])
