@@ -75,6 +75,12 @@ def _column(values: np.ndarray, kind: str) -> Any:
     if kind == "t":
         return pd.to_datetime(values, utc=True, format="ISO8601")
     codes, uniq = pd.factorize(values)       # c, and d on its distinct values
+    return _coded(np.asarray(codes, dtype=np.int64), uniq, kind)
+
+
+def _coded(codes: np.ndarray, uniq: Any, kind: str) -> Any:
+    """A category (``c``) or date (``d``, each distinct text parsed once) column from each row's code
+    into the distinct values ``uniq`` (-1: missing)."""
     if kind == "d":
         days = pd.to_datetime(pd.Series(uniq, dtype=object), format="ISO8601").to_numpy(dtype="datetime64[ns]")
         return np.where(codes >= 0, days[np.maximum(codes, 0)] if len(days) else np.datetime64("NaT"),
@@ -126,21 +132,12 @@ def _arrow_column(arr: Any, kind: str) -> Any:
         return pd.arrays.IntegerArray(pc.fill_null(ints, 0).to_numpy(), pc.is_null(ints).to_numpy(zero_copy_only=False))
     if kind == "b":      # PostgreSQL's text t/f, SQLite's integer 0/1
         if pa.types.is_integer(arr.type):
-            return np.array([None if v is None else bool(v) for v in arr.to_pylist()], dtype=object)
+            return _column(np.array(arr.to_pylist(), dtype=object), kind)
         return np.array([None if v is None else v == "t" for v in arr.to_pylist()], dtype=object)
-    if kind == "d":
+    if kind in ("c", "d"):
         enc = pc.dictionary_encode(arr)
         codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        if not len(enc.dictionary):
-            return np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
-        days = pd.to_datetime(pd.Series(enc.dictionary.to_numpy(zero_copy_only=False), dtype=object),
-                              format="ISO8601").to_numpy(dtype="datetime64[ns]")
-        return np.where(codes >= 0, days[np.maximum(codes, 0)], np.datetime64("NaT")).astype("datetime64[ns]")
-    if kind == "c":
-        enc = pc.dictionary_encode(arr)
-        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        return pd.Categorical.from_codes(codes, categories=pd.Index(
-            enc.dictionary.to_numpy(zero_copy_only=False).astype(object), dtype=object))
+        return _coded(codes, enc.dictionary.to_numpy(zero_copy_only=False).astype(object), kind)
     return _column(arr.to_numpy(zero_copy_only=False).astype(object), kind)
 
 
