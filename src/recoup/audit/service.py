@@ -38,7 +38,6 @@ import functools
 import itertools
 import json
 import os
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -133,8 +132,7 @@ def _release() -> None:
     import gc
 
     gc.collect()
-    if "pyarrow" in sys.modules:      # Arrow's own allocator keeps what the packed and COPY reads freed
-        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    pa.default_memory_pool().release_unused()    # Arrow's allocator keeps what the packed and COPY reads freed
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
