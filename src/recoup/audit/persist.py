@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select
 from recoup.audit.frames import CHUNK, Key, by_keys
 from recoup.audit.rules import FINDING_COLUMNS
 from recoup.claims.lifecycle import UNFILED, idempotency_key, move
-from recoup.store.bulk import insert_columns, raw_rows, update_many
+from recoup.store.bulk import each_distinct, insert_columns, raw_rows, update_many
 from recoup.store.models import Claim, ClaimEvent, Finding, FindingHistory, table_of
 
 FT = table_of(Finding)
@@ -77,12 +77,7 @@ def _existing(conn: Connection, scope: set[Key] | None, carriers: set[str]) -> d
 
 def _dates(vals: list[Any]) -> list[dt.date | None]:
     """:func:`_date` of each value (each distinct value once)."""
-    if len(set(map(type, vals)) - {type(None)}) <= 1:      # one type: a value is its own key
-        one = {v: _date(v) for v in set(vals)}
-        return list(map(one.__getitem__, vals))
-    keys = [(type(v), v) for v in vals]
-    seen = {k: _date(k[1]) for k in set(keys)}
-    return [seen[k] for k in keys]
+    return each_distinct(_date, vals)
 
 
 def _claims_of(conn: Connection, finding_ids: list[int]) -> dict[str, list[Any]]:

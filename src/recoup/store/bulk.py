@@ -373,21 +373,7 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
 def _sqlite_tuples(rows: list[dict[str, Any]], cols: Sequence[str]) -> list[tuple[Any, ...]]:
     """Rows as tuples for sqlite3, dates and instants as the text SQLAlchemy stores (each distinct
     value converted once: a run writes one ``now`` and few deadlines)."""
-    columns = []
-    for c in cols:
-        vals = [r[c] for r in rows]
-        sample = next((v for v in vals if v is not None), None)     # a column holds one type
-        if isinstance(sample, (dt.date, bool)):
-            seen: dict[Any, Any] = {}
-            conv = []
-            for v in vals:
-                k = (type(v), v)
-                if k not in seen:
-                    seen[k] = _sqlite_value(v)
-                conv.append(seen[k])
-            vals = conv
-        columns.append(vals)
-    return list(zip(*columns, strict=True))
+    return list(zip(*(_sqlite_column([r[c] for r in rows]) for c in cols), strict=True))
 
 
 def update_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -452,16 +438,22 @@ def _sqlite_const(v: Any) -> Any:
 
 
 def _sqlite_column(vals: list[Any]) -> list[Any]:
-    """A column as :func:`_sqlite_tuples` converts it: all of it when its first value that is not None is
-    a date, an instant or a boolean (each distinct value once), else as it is."""
-    sample = next((v for v in vals if v is not None), None)
+    """A column's values for sqlite3: dates and instants as the text SQLAlchemy stores, booleans as 0/1,
+    when its first value that is not None is one of them (each distinct value once); else as it is."""
+    sample = next((v for v in vals if v is not None), None)     # a column holds one type
     if not isinstance(sample, (dt.date, bool)):
         return vals
-    if set(map(type, vals)) <= {type(sample), type(None)}:     # one type: a value is its own key
-        one = {v: _sqlite_value(v) for v in set(vals)}
+    return each_distinct(_sqlite_value, vals)
+
+
+def each_distinct(fn: Callable[[Any], Any], vals: list[Any]) -> list[Any]:
+    """``[fn(v) for v in vals]``, ``fn`` called once per distinct value (and type: 1 and True, a date and a
+    datetime stay apart): a run writes one ``now`` and few deadlines."""
+    if len(set(map(type, vals)) - {type(None)}) <= 1:      # one type: a value is its own key
+        one = {v: fn(v) for v in set(vals)}
         return list(map(one.__getitem__, vals))
     keys = [(type(v), v) for v in vals]
-    seen = {k: _sqlite_value(k[1]) for k in set(keys)}
+    seen = {k: fn(k[1]) for k in set(keys)}
     return [seen[k] for k in keys]
 
 
