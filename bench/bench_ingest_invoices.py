@@ -217,15 +217,20 @@ def pg_floor(url: str, path: Path, columns: int, header: bool) -> float | None:
     raw = url.replace("postgresql+psycopg://", "postgresql://")
     table = "CREATE TABLE lines (" + ", ".join(f"c{i} TEXT" for i in range(columns)) + ")"
     sql = f"DROP SCHEMA IF EXISTS bench_floor CASCADE; CREATE SCHEMA bench_floor; SET search_path TO bench_floor; {table};"
-    subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True)
+    _psql(raw, sql)
     t = time.perf_counter()
-    subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c", "SET search_path TO bench_floor", "-c",
-                    f"\\copy lines FROM '{path}' WITH (FORMAT csv, HEADER {str(header).lower()})"],
-                   check=True, capture_output=True)
+    _psql(raw, "SET search_path TO bench_floor",
+          f"\\copy lines FROM '{path}' WITH (FORMAT csv, HEADER {str(header).lower()})")
     took = time.perf_counter() - t
-    subprocess.run(["psql", raw, "-q", "-c", "DROP SCHEMA IF EXISTS bench_floor CASCADE"], check=True,
-                   capture_output=True)
+    _psql(raw, "DROP SCHEMA IF EXISTS bench_floor CASCADE", stop=False)
     return took
+
+
+def _psql(raw: str, *commands: str, stop: bool = True) -> None:
+    """Run ``commands`` (each a ``-c``) in one psql session; ``stop``: fail on the first error."""
+    flags = ["-v", "ON_ERROR_STOP=1"] if stop else []
+    subprocess.run(["psql", raw, "-q", *flags, *(x for c in commands for x in ("-c", c))], check=True,
+                   capture_output=True)
 
 
 def run_pg(url: str, path: Path, chunk: str) -> dict[str, Any]:
@@ -256,20 +261,14 @@ def same_work_floor(raw: str) -> float | None:
     if not shutil.which("psql"):
         return None
     with tempfile.NamedTemporaryFile(suffix=".csv") as f:
-        subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c",
-                        f"\\copy (SELECT {LINE_COLUMNS} FROM bench_ingest.invoice_line ORDER BY id) TO '{f.name}' "
-                        "WITH (FORMAT csv)"], check=True, capture_output=True)
-        subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c",
-                        "DROP SCHEMA IF EXISTS bench_floor CASCADE; CREATE SCHEMA bench_floor; "
-                        "CREATE TABLE bench_floor.lines (LIKE bench_ingest.invoice_line INCLUDING ALL)"],
-                       check=True, capture_output=True)
+        _psql(raw, f"\\copy (SELECT {LINE_COLUMNS} FROM bench_ingest.invoice_line ORDER BY id) TO '{f.name}' "
+                   "WITH (FORMAT csv)")
+        _psql(raw, "DROP SCHEMA IF EXISTS bench_floor CASCADE; CREATE SCHEMA bench_floor; "
+                   "CREATE TABLE bench_floor.lines (LIKE bench_ingest.invoice_line INCLUDING ALL)")
         t = time.perf_counter()
-        subprocess.run(["psql", raw, "-q", "-v", "ON_ERROR_STOP=1", "-c",
-                        f"\\copy bench_floor.lines ({LINE_COLUMNS}) FROM '{f.name}' WITH (FORMAT csv)"],
-                       check=True, capture_output=True)
+        _psql(raw, f"\\copy bench_floor.lines ({LINE_COLUMNS}) FROM '{f.name}' WITH (FORMAT csv)")
         took = time.perf_counter() - t
-    subprocess.run(["psql", raw, "-q", "-c", "DROP SCHEMA IF EXISTS bench_floor CASCADE"], check=True,
-                   capture_output=True)
+    _psql(raw, "DROP SCHEMA IF EXISTS bench_floor CASCADE", stop=False)
     return took
 
 
