@@ -211,7 +211,8 @@ def _fetch_packed(conn: Connection, sql: str, params: Sequence[object], columns:
     assert raw is not None
     parts: list[pd.DataFrame] = []
     try:
-        for table in read_packed(raw, sql, params, columns, [c for c in columns if KINDS.get(c, "c") in "iIb"]):
+        for table in read_packed(raw, sql, params, columns, [c for c in columns if KINDS.get(c, "c") in "iIb"],
+                                 BATCH):
             parts.append(pd.DataFrame({c: _arrow_column(table.column(j), KINDS.get(c, "c"))
                                        for j, c in enumerate(columns)}))
             del table

@@ -22,7 +22,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 SEP = "\x1f"
-BATCH = 50_000       # rows a fetch
 GROUP = 400_000      # rows turned into columns at once (the raw text of a group is then freed)
 
 
@@ -41,9 +40,9 @@ class Unsplittable(Exception):
 
 
 def read_packed(raw: Any, sql: str, params: Sequence[object], columns: Sequence[str],
-                int_columns: Sequence[str]) -> Iterator[Any]:
-    """The rows of ``sql`` as pyarrow Tables of up to ``GROUP`` rows: ``int_columns`` int64, the others
-    text, NULLs as NULL. Raises :class:`Unsplittable` (before or after some groups) when a value would
+                int_columns: Sequence[str], batch: int) -> Iterator[Any]:
+    """The rows of ``sql`` (fetched ``batch`` at a time) as pyarrow Tables of up to ``GROUP`` rows:
+    ``int_columns`` int64, the others text, NULLs as NULL. Raises :class:`Unsplittable` (before or after some groups) when a value would
     not split back exactly; the caller then reads the query through the cursor."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
@@ -61,7 +60,7 @@ def read_packed(raw: Any, sql: str, params: Sequence[object], columns: Sequence[
     try:
         cur.execute(packed_sql(sql, columns), tuple(params))
         while True:
-            rows = cur.fetchmany(BATCH)
+            rows = cur.fetchmany(batch)
             if not rows:
                 break
             text = "\n".join([r[0] for r in rows]).encode("utf-8")
