@@ -10,6 +10,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -212,6 +213,57 @@ def test_relevant_scans_give_the_same_findings(kit: Any, tmp_path: Path, seed: i
         a = run_audit(reduced, cs, as_of).findings.sort_values("key").reset_index(drop=True)
         b = run_audit(every, cs, as_of).findings.sort_values("key").reset_index(drop=True)
         assert a.equals(b)
+    eng.dispose()
+
+
+def test_counts_by_kind_carry_over_and_are_recounted_when_they_cannot(kit: Any, tmp_path: Path) -> None:
+    """An incremental run adds its change to the counts the last run stored; counts that would go
+    negative (a store changed behind the audit's back) are counted again from the table."""
+    from sqlalchemy import update
+
+    from recoup.audit.incremental import K_OPEN
+    from recoup.store.models import AuditState, table_of
+
+    kit.contract()
+    eng = _engine(tmp_path / "db.db")
+    w = World(kit, 3)
+    w.new_parcels(40)
+    w.bill(20)
+    w.load(eng, "0")
+    first = audit(eng, kit.contract_set(), w.day, clock=replay_clock(w.day))
+    assert first.mode == "full" and first.by_kind
+    w.more_scans(10)
+    w.load(eng, "1")
+    day = w.day + dt.timedelta(days=20)
+    second = audit(eng, kit.contract_set(), day, clock=replay_clock(day))
+    recount = audit(eng, kit.contract_set(), day, clock=replay_clock(day), full=True)
+    assert second.mode == "incremental" and second.by_kind == recount.by_kind
+    kind = sorted(recount.by_kind)[0]
+    with eng.begin() as c:
+        c.execute(update(table_of(AuditState)).where(table_of(AuditState).c.key == K_OPEN)
+                  .values(value=f'{{"{kind}": -{recount.by_kind[kind] + 1}}}'))
+    again = audit(eng, kit.contract_set(), day, clock=replay_clock(day))
+    assert again.mode == "incremental" and again.by_kind == recount.by_kind
+    eng.dispose()
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_a_load_by_keys_reads_the_relevant_scans(kit: Any, tmp_path: Path, seed: int) -> None:
+    """An incremental run reads its parcels' scans as a full load does: the final ones' special events
+    only, every scan of the others."""
+    kit.contract()
+    w = World(kit, seed)
+    w.new_parcels(60)
+    w.more_scans(20)
+    eng = _engine(tmp_path / "db.db")
+    w.load(eng, "0")
+    keys = {(s["carrier"], s["tracking_number"]) for s in kit.ships[::2]}
+    reduced, every = load_frames(eng, keys), load_frames(eng, keys, all_scans=True)
+    want = relevant_scans(every.scans)
+    assert 0 < len(reduced.scans) < len(every.scans)
+    assert reduced.scans["id"].tolist() == want["id"].tolist()
+    pd.testing.assert_frame_equal(reduced.scans.reset_index(drop=True), want.reset_index(drop=True),
+                                  check_categorical=False)     # categories: those of the rows read
     eng.dispose()
 
 

@@ -109,7 +109,7 @@ def build_report(engine: Engine, contracts: ContractSet, tn: str, carrier: str |
 
     result = None
     if manifested and contract is not None:
-        frames = load_frames(engine, {(carrier, tn)})
+        frames = load_frames(engine, {(carrier, tn)}, all_scans=True)
         result = run_audit(frames, contracts, as_of, trace=True)
     now: list[dict[str, Any]] = [] if result is None else [
         {str(k): v for k, v in r.items()} for r in result.findings.to_dict("records")]

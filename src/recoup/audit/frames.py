@@ -286,6 +286,8 @@ _SCAN_SQL = f"SELECT {', '.join(SCAN_FIELDS)} FROM scan_event"
 _LINE_SQL = f"SELECT {', '.join(LINE_FIELDS)} FROM invoice_line"
 _ACCOUNT_SQL = _LINE_SQL + " WHERE amount_cents > 0 AND tracking_number IS NULL"
 _SPECIAL = tuple(dict.fromkeys((*FINAL_STATUSES, "lost", "damaged")))
+_SPECIAL_SQL = (f"{_SCAN_SQL} WHERE (status IN ({', '.join('?' for _ in _SPECIAL)}) "
+                "OR exception_reason IS NOT NULL)")
 
 
 def load_frames(engine: Engine, keys: Iterable[Key] | None = None, *, all_scans: bool = False) -> AuditFrames:
@@ -322,7 +324,8 @@ def load(conn: Connection, keys: set[Key] | None, all_scans: bool, ranges: Seque
     if keys is not None:
         parcels = {k for k in keys if k[1] != ""}
         ships = _compact(by_keys(conn, _SHIP_SQL + " AND", parcels, [true]), _SHIP_COLUMNS)
-        scans = _compact(by_keys(conn, _SCAN_SQL + " WHERE", parcels), SCAN_FIELDS)
+        scans = (_compact(by_keys(conn, _SCAN_SQL + " WHERE", parcels), SCAN_FIELDS) if all_scans
+                 else _relevant_by_keys(conn, parcels))
         # no "tracking_number IS NOT NULL" here (the IN list says it): SQLite would take it for a range
         # on the (carrier, tracking_number) index and walk the carrier's every line for each chunk
         lines = _compact(by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND",
@@ -344,23 +347,37 @@ def load(conn: Connection, keys: set[Key] | None, all_scans: bool, ranges: Seque
         lines = _concat([lines, acct], LINE_FIELDS)
     if all_scans:
         return _ordered(ships, _fetch(conn, _SCAN_SQL + " WHERE 1 = 1" + where, wp, SCAN_FIELDS), lines)
-    marks = ", ".join("?" for _ in _SPECIAL)
-    special = _fetch(conn, f"{_SCAN_SQL} WHERE (status IN ({marks}) OR exception_reason IS NOT NULL){where}",
-                     [*_SPECIAL, *wp], SCAN_FIELDS)
-    fin = special[np.isin(special["status"].to_numpy(dtype=object), FINAL_STATUSES)]
-    final_keys = set((fin["carrier"].to_numpy(dtype=object) + "\x1f"
-                      + fin["tracking_number"].to_numpy(dtype=object)).tolist())
+    special = _fetch(conn, f"{_SPECIAL_SQL}{where}", [*_SPECIAL, *wp], SCAN_FIELDS)
     ship_keys = ships["carrier"].to_numpy(dtype=object) + "\x1f" + ships["tracking_number"].to_numpy(dtype=object)
-    open_ = ships[np.array([k not in final_keys for k in ship_keys.tolist()], dtype=bool)]
+    final = _final_keys(special)
+    open_ = ships[np.array([k not in final for k in ship_keys.tolist()], dtype=bool)]
     if len(open_) > FULL_SCAN_SHARE * max(len(ships), 1):
         scans = _fetch(conn, _SCAN_SQL + " WHERE 1 = 1" + where, wp, SCAN_FIELDS)
     else:
-        rest = _compact(by_keys(conn, _SCAN_SQL + " WHERE", zip(open_["carrier"].to_numpy(dtype=object),
-                                                                  open_["tracking_number"].to_numpy(dtype=object),
-                                                                  strict=True)), SCAN_FIELDS)
-        scans = _concat([special, rest], SCAN_FIELDS)
-        scans = scans[~scans["id"].duplicated()].reset_index(drop=True)
+        scans = _with_rest(conn, special, zip(open_["carrier"].to_numpy(dtype=object),
+                                              open_["tracking_number"].to_numpy(dtype=object), strict=True))
     return _ordered(ships, scans, lines)
+
+
+def _final_keys(special: pd.DataFrame) -> set[str]:
+    """The parcels (carrier U+001F tracking number) with a final event among these scans."""
+    fin = special[np.isin(special["status"].to_numpy(dtype=object), FINAL_STATUSES)]
+    return set((fin["carrier"].to_numpy(dtype=object) + "\x1f" + fin["tracking_number"].to_numpy(dtype=object)).tolist())
+
+
+def _with_rest(conn: Connection, special: pd.DataFrame, open_: Iterable[Key]) -> pd.DataFrame:
+    """The special scans and every scan of the parcels without a final event, each scan once."""
+    rest = _compact(by_keys(conn, _SCAN_SQL + " WHERE", open_), SCAN_FIELDS)
+    scans = _concat([special, rest], SCAN_FIELDS)
+    return scans[~scans["id"].duplicated()].reset_index(drop=True)
+
+
+def _relevant_by_keys(conn: Connection, parcels: set[Key]) -> pd.DataFrame:
+    """The scans the rules need of these parcels, as a full load reads them (the module docstring):
+    most parcels an incremental run judges have their final event, and most of their scans are not needed."""
+    special = _compact(by_keys(conn, f"{_SPECIAL_SQL} AND", parcels, _SPECIAL), SCAN_FIELDS)
+    final = _final_keys(special)
+    return _with_rest(conn, special, (k for k in parcels if f"{k[0]}\x1f{k[1]}" not in final))
 
 
 def _in_id_order(df: pd.DataFrame) -> pd.DataFrame:

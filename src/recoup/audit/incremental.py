@@ -34,6 +34,7 @@ IFT = table_of(IngestedFile)
 K_SCAN, K_LINE, K_SHIP = "audit:scan_max_id", "audit:line_max_id", "audit:shipment_mark"
 K_FILE = "audit:file_max_id"    # manifest rows written by a later file changed too (clock-independent)
 K_AS_OF, K_PRINT, K_WATCH = "audit:as_of", "audit:fingerprint", "audit:watch"
+K_OPEN = "audit:open_by_kind"   # the open findings of the audited carriers by kind, after the last run
 
 Key = tuple[str, str]
 

@@ -188,22 +188,32 @@ def _big_cache(conn: Connection) -> Iterator[None]:
 
 
 def persist(conn: Connection, found: pd.DataFrame, scope: set[Key] | None, carriers: set[str],
-            summary: AuditSummary, threshold: int | None, actor: str, now: dt.datetime) -> None:
+            summary: AuditSummary, threshold: int | None, actor: str, now: dt.datetime) -> Counter[str]:
     """Write the findings of ``found`` (FINDING_COLUMNS) over the stored ones of the judged scope: new
     ones inserted, changed or withdrawn ones updated, each with a history entry; then their claims.
     The rows, their order and ids are those a loop over the findings one by one writes (the tests keep
-    that loop, ``tests/audit/persist_reference.py``); the bookkeeping is done on whole columns."""
+    that loop, ``tests/audit/persist_reference.py``); the bookkeeping is done on whole columns.
+
+    Returns how the number of open findings of the audited carriers changed, by kind. After the write
+    every finding of ``found`` is open and every other stored finding of the scope is not (an open one
+    is withdrawn), so the change is the findings found less the scope's open ones before, kind by kind
+    (negative counts kept)."""
     new = _found_columns(found)
+    change = Counter(k for k, c in zip(new["kind"], new["carrier"], strict=True) if c in carriers)
     with _big_cache(conn):
-        fids, gone = _findings(conn, new, scope, carriers, summary, now)
+        fids, gone, was_open = _findings(conn, new, scope, carriers, summary, now)
         _claims(conn, new, fids, gone, summary, threshold, actor, now)
+    change.subtract(was_open)
+    return change
 
 
 def _findings(conn: Connection, new: dict[str, list[Any]], scope: set[Key] | None, carriers: set[str],
-              summary: AuditSummary, now: dt.datetime) -> tuple[np.ndarray[Any, Any], list[int]]:
+              summary: AuditSummary, now: dt.datetime) -> tuple[np.ndarray[Any, Any], list[int], Counter[str]]:
     """Insert, update and withdraw the findings, with their history. The finding id of each row of
-    ``new`` and the ids of the findings withdrawn (in the order read)."""
+    ``new``, the ids of the findings withdrawn (in the order read) and the scope's open findings
+    before, counted by kind."""
     old = _existing(conn, scope, carriers)
+    was_open = Counter(k for k, st in zip(old["kind"], old["status"], strict=True) if st == "open")
     keys = new["key"]
     pos = pd.Index(old["key"], dtype=object).get_indexer(pd.Index(keys, dtype=object))
     fid = np.full(len(keys), -1, dtype=np.int64)
@@ -251,7 +261,7 @@ def _findings(conn: Connection, new: dict[str, list[Any]], scope: set[Key] | Non
         summary.withdrawn += len(gone)
     insert_columns(conn, HT, {"finding_id": history.columns["finding_id"], "at": now, **{
         c: history.columns[c] for c in ("change", "detail")}})
-    return fid, gone
+    return fid, gone, was_open
 
 
 def _claims(conn: Connection, new: dict[str, list[Any]], fid: np.ndarray[Any, Any], gone: list[int],
