@@ -37,6 +37,7 @@ Range = tuple[str, str | None, str | None]     # carrier, tracking numbers from 
 
 CHUNK = 900                     # keys per IN list (SQLite's variable limit is 32766; keep it modest)
 PG_CHUNK = 10_000               # keys per array parameter on PostgreSQL
+KEY_GROUP = 20_000              # keys read into one compact frame at a time
 FULL_SCAN_SHARE = 0.3           # when more parcels than this lack a final event, read every scan at once
 
 
@@ -278,6 +279,15 @@ def by_keys(conn: Connection, sql: str, keys: Iterable[Key], lead: Sequence[obje
     return out
 
 
+def _frame_by_keys(conn: Connection, sql: str, keys: Iterable[Key], columns: Sequence[str],
+                   lead: Sequence[object] = ()) -> pd.DataFrame:
+    """:func:`by_keys` as a compact frame, ``KEY_GROUP`` keys at a time: the driver's row tuples (a
+    hundred bytes and more a row) are never held for more than one group."""
+    ks = sorted(set(keys))
+    return _concat([_compact(by_keys(conn, sql, ks[i:i + KEY_GROUP], lead), columns)
+                    for i in range(0, len(ks), KEY_GROUP)], columns)
+
+
 # the shipment's id is read too, only to put the rows in id order (``_ordered``), then dropped
 _SHIP_COLUMNS = ["id", *SHIPMENT_FIELDS]
 _SHIP_SQL = f"SELECT {', '.join(_SHIP_COLUMNS)} FROM shipment WHERE manifested = ? AND ship_date IS NOT NULL"
@@ -323,13 +333,12 @@ def load(conn: Connection, keys: set[Key] | None, all_scans: bool, ranges: Seque
     true = True
     if keys is not None:
         parcels = {k for k in keys if k[1] != ""}
-        ships = _compact(by_keys(conn, _SHIP_SQL + " AND", parcels, [true]), _SHIP_COLUMNS)
-        scans = (_compact(by_keys(conn, _SCAN_SQL + " WHERE", parcels), SCAN_FIELDS) if all_scans
+        ships = _frame_by_keys(conn, _SHIP_SQL + " AND", parcels, _SHIP_COLUMNS, [true])
+        scans = (_frame_by_keys(conn, _SCAN_SQL + " WHERE", parcels, SCAN_FIELDS) if all_scans
                  else _relevant_by_keys(conn, parcels))
         # no "tracking_number IS NOT NULL" here (the IN list says it): SQLite would take it for a range
         # on the (carrier, tracking_number) index and walk the carrier's every line for each chunk
-        lines = _compact(by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND",
-                                  parcels), LINE_FIELDS)
+        lines = _frame_by_keys(conn, _LINE_SQL + " WHERE amount_cents > 0 AND", parcels, LINE_FIELDS)
         accounts = sorted({c for c, t in keys if t == ""})
         if accounts:
             marks = ", ".join("?" for _ in accounts)
@@ -367,7 +376,7 @@ def _final_keys(special: pd.DataFrame) -> set[str]:
 
 def _with_rest(conn: Connection, special: pd.DataFrame, open_: Iterable[Key]) -> pd.DataFrame:
     """The special scans and every scan of the parcels without a final event, each scan once."""
-    rest = _compact(by_keys(conn, _SCAN_SQL + " WHERE", open_), SCAN_FIELDS)
+    rest = _frame_by_keys(conn, _SCAN_SQL + " WHERE", open_, SCAN_FIELDS)
     scans = _concat([special, rest], SCAN_FIELDS)
     return scans[~scans["id"].duplicated()].reset_index(drop=True)
 
@@ -375,7 +384,7 @@ def _with_rest(conn: Connection, special: pd.DataFrame, open_: Iterable[Key]) ->
 def _relevant_by_keys(conn: Connection, parcels: set[Key]) -> pd.DataFrame:
     """The scans the rules need of these parcels, as a full load reads them (the module docstring):
     most parcels an incremental run judges have their final event, and most of their scans are not needed."""
-    special = _compact(by_keys(conn, f"{_SPECIAL_SQL} AND", parcels, _SPECIAL), SCAN_FIELDS)
+    special = _frame_by_keys(conn, f"{_SPECIAL_SQL} AND", parcels, SCAN_FIELDS, _SPECIAL)
     final = _final_keys(special)
     return _with_rest(conn, special, (k for k in parcels if f"{k[0]}\x1f{k[1]}" not in final))
 

@@ -82,7 +82,7 @@ SHT = table_of(Shipment)
 
 PARALLEL_MIN = 200_000
 MAX_WORKERS = 4
-PIECE_SHIPMENTS = 200_000     # parcels a worker judges at once (the rules' working memory follows it)
+PIECE_SHIPMENTS = 100_000     # parcels a worker judges at once (the rules' working memory follows it)
 
 
 def _partitions(conn: Connection, n: int) -> list[list[Range]]:

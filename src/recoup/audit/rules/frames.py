@@ -70,9 +70,11 @@ def _opt_bool(v: object) -> bool | None:
 def prepare_frames(shipments: pd.DataFrame, scans: pd.DataFrame, lines: pd.DataFrame) -> AuditFrames:
     """The frames ``run_audit`` expects, from rows as the store returns them (or as tests build them):
     the ``*_FIELDS`` columns; dates as dates or ISO text; instants aware or ISO text with an offset."""
-    ships = shipments.reindex(columns=SHIPMENT_FIELDS).copy()
-    sc = scans.reindex(columns=SCAN_FIELDS).copy()
-    ln = lines.reindex(columns=LINE_FIELDS).copy()
+    # no copy: under pandas' copy-on-write the caller's frames never see the columns replaced here, and
+    # the columns kept are shared, not duplicated (a full worker's frames would be held twice)
+    ships = shipments.reindex(columns=SHIPMENT_FIELDS)
+    sc = scans.reindex(columns=SCAN_FIELDS)
+    ln = lines.reindex(columns=LINE_FIELDS)
     ships["ship_date"] = pd.to_datetime(ships["ship_date"]).astype("datetime64[ns]")
     for col in ("dest_residential", "address_validated"):
         vals = ships[col].to_numpy(dtype=object)
