@@ -468,7 +468,7 @@ def _columns_csv(columns: dict[str, list[Any]]) -> memoryview:
     for c, vals in columns.items():
         sample = next((v for v in vals if v is not None), None)
         if isinstance(sample, dt.datetime):
-            vals = [None if v is None else _utc_text(v) for v in vals]
+            vals = each_distinct(_utc_text, vals)      # a run writes one instant in most rows
         arr = pa.array(vals, from_pandas=False)
         if pa.types.is_null(arr.type):
             arr = arr.cast(pa.string())
@@ -478,7 +478,9 @@ def _columns_csv(columns: dict[str, list[Any]]) -> memoryview:
     return buf.getbuffer()
 
 
-def _utc_text(v: dt.datetime) -> str:
+def _utc_text(v: dt.datetime | None) -> str | None:
+    if v is None:
+        return None
     if v.tzinfo is None:
         raise ValueError(f"naive datetime refused: {v!r}")
     return v.astimezone(dt.UTC).isoformat()
