@@ -103,3 +103,28 @@ def test_a_role_granted_the_replication_role_setting_skips_the_checks_of_its_own
                 c.execute(text(f"REVOKE SET ON PARAMETER session_replication_role FROM {role}"))
             c.execute(text(f"DROP OWNED BY {role}"))
             c.execute(text(f"DROP ROLE {role}"))
+
+
+def test_insert_columns_writes_each_instant_as_its_utc_text(engine: Engine) -> None:
+    """insert_columns turns an instant into text once per distinct instant (a run writes one ``now`` in
+    most rows): the same instant given in two zones is stored once as its UTC value, and a naive one is
+    refused on both databases (SQLite's bulk path took it for the machine's local time)."""
+    from recoup.store.bulk import insert_columns
+    from recoup.store.models import IngestedFile, table_of
+
+    paris = dt.timezone(dt.timedelta(hours=1))
+    at = [dt.datetime(2026, 9, 1, 12, tzinfo=dt.UTC), dt.datetime(2026, 9, 1, 13, tzinfo=paris),
+          dt.datetime(2026, 9, 2, 8, 30, tzinfo=paris), dt.datetime(2026, 9, 1, 12, tzinfo=dt.UTC)]
+    n = len(at)
+    with engine.begin() as c:
+        insert_columns(c, table_of(IngestedFile), {
+            "path": [f"f{i}" for i in range(n)], "sha256": [f"s{i}" for i in range(n)], "kind": "scans",
+            "outcome": "ok", "read": 0, "stored": 0, "duplicates": 0, "rejected": 0, "at": at})
+        got = [r[0] for r in c.execute(text("SELECT at FROM ingested_file ORDER BY path"))]
+    as_utc = [g if isinstance(g, dt.datetime) else dt.datetime.fromisoformat(str(g)) for g in got]
+    as_utc = [g.replace(tzinfo=dt.UTC) if g.tzinfo is None else g.astimezone(dt.UTC) for g in as_utc]
+    assert as_utc == [a.astimezone(dt.UTC) for a in at]
+    with pytest.raises(Exception, match="naive"), engine.begin() as c:
+        insert_columns(c, table_of(IngestedFile), {
+            "path": ["g", "h"], "sha256": ["g", "h"], "kind": "scans", "outcome": "ok", "read": 0, "stored": 0,
+            "duplicates": 0, "rejected": 0, "at": [at[0], dt.datetime(2026, 9, 1, 12)]})

@@ -346,6 +346,8 @@ def raw_rows(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[
 
 def _sqlite_value(v: Any) -> Any:
     if isinstance(v, dt.datetime):
+        if v.tzinfo is None:     # astimezone would take it for the machine's local time
+            raise ValueError(f"naive datetime refused: {v!r}")
         return v.astimezone(dt.UTC).strftime(_SQLITE_TS)
     if isinstance(v, dt.date):
         return v.isoformat()
