@@ -295,6 +295,35 @@ def test_parallel_full_run_equals_one_process(kit: Any, tmp_path: Path, engine: 
     assert a.by_kind == b.by_kind and a.warnings == b.warnings
 
 
+def test_findings_are_numbered_the_same_however_the_run_is_cut(kit: Any, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same inputs and as-of, same ids: one process, three workers, or small pieces number the findings,
+    their history and claims the same (the ids followed the slices and pieces before)."""
+    import recoup.audit.service as service
+
+    kit.contract()
+    kit.contract(name="fedex", carrier="fedex")
+    w = World(kit, 12)
+    w.new_parcels(40)
+    w.bill(30)
+    fedex = {s["tracking_number"] for s in kit.ships[::3]}
+    for rows in (kit.ships, kit.scans, kit.lines):
+        for r in rows:
+            if r["tracking_number"] in fedex:
+                r["carrier"] = "fedex"
+    monkeypatch.setattr(service, "PARALLEL_MIN", 0)
+    got = []
+    for name, workers, piece in (("one", 1, 10**6), ("three", 3, 10**6), ("pieces", 2, 7)):
+        monkeypatch.setattr(service, "PIECE_SHIPMENTS", piece)
+        eng = _engine(tmp_path / f"{name}.db")
+        w.load(eng, "0")
+        assert audit(eng, kit.contract_set(), w.day, clock=replay_clock(w.day), workers=workers).new > 5
+        with eng.connect() as c:
+            got.append([tuple(r) for t in (FT, HT, CT) for r in c.execute(select(t).order_by(t.c.id))])
+        eng.dispose()
+    assert got[0] == got[1] == got[2]
+
+
 def test_batched_reads_unite_categories(kit: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # found by the 1M benchmark: categories united over read batches, then over the two scan reads
     import recoup.audit.frames as frames

@@ -101,7 +101,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Any:
     # a person records carriers' answers on claims opened in November
     ready = _ready_by_month(b.engine, "2026-11")
     assert len(ready) >= 4, "the data set should leave claims ready to file"
-    rej, appr, canc, over = ready[0], ready[1], ready[2], ready[3]
+    rej, appr, canc = ready[0], ready[1], ready[2]
+    # the overpaid claim is its parcel's only claim: a credit on a parcel goes to all of its claims
+    claims_of = Counter(c["tracking_number"] for c in list_claims(b.engine))
+    over = next(c for c in ready[3:] if claims_of[c["tracking_number"]] == 1)
     b.run("claims", "update", str(rej["id"]), "--status", "submitted", "--reference", "REF-REJ")
     b.run("claims", "update", str(rej["id"]), "--status", "rejected")
     b.run("claims", "update", str(appr["id"]), "--status", "submitted")

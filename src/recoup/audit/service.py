@@ -65,7 +65,7 @@ from recoup.audit.incremental import (
 )
 from recoup.audit.incremental import marks as read_marks
 from recoup.audit.persist import AuditSummary, persist
-from recoup.audit.rules import AuditFrames, AuditResult, run_audit
+from recoup.audit.rules import AuditFrames, AuditResult, numbering_order, run_audit
 from recoup.audit.rules._vector import _keys, _sid_of
 from recoup.clock import Clock
 from recoup.money import to_cents
@@ -275,7 +275,7 @@ def _audit(engine: Engine, contracts: ContractSet, as_of: dt.date, clock: Clock,
     summary.warnings = result.warnings
     for e in contracts.errors:
         summary.warnings[f"contract not loaded: {e}"] += 1
-    found = result.findings
+    found = numbering_order(result.findings)
     threshold = to_cents(approval_threshold) if approval_threshold is not None else None
     audited_carriers = {c.carrier for c in contracts.contracts}
     watch: dict[str, str] = {} if scope is None else json.loads(state.get(K_WATCH) or "{}")

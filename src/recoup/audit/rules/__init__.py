@@ -62,7 +62,7 @@ from recoup.audit.rules.frames import (
     relevant_scans,
 )
 from recoup.audit.rules.fuel_surcharge import fuel_percent
-from recoup.audit.rules.runner import REFUNDED, run_audit
+from recoup.audit.rules.runner import REFUNDED, numbering_order, run_audit
 
 __all__ = [
     "BILLING_KINDS",
@@ -83,6 +83,7 @@ __all__ = [
     "all_rules",
     "format_local",
     "fuel_percent",
+    "numbering_order",
     "prepare_frames",
     "relevant_scans",
     "rule_rows",

@@ -85,6 +85,23 @@ def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date, *, tr
     return res
 
 
+def numbering_order(found: pd.DataFrame) -> pd.DataFrame:
+    """The findings in the order a run numbers them: by kind, audits.md's kinds first and each group in
+    judging order (as ``run_audit`` lists them), then by key (unique). It does not depend on how a full
+    run cut the parcels into slices and pieces (the CPUs, the piece size), so the same inputs and as-of
+    give the same ids on any machine."""
+    from recoup.audit.rules import RULES
+
+    if len(found) < 2:
+        return found
+    kinds = [m.INFO.kind for m in RULES]
+    rank = {k: i for i, k in enumerate([k for k in kinds if k in _AUDITS_MD] + [k for k in kinds if k not in _AUDITS_MD])}
+    by = pd.DataFrame({"rank": found["kind"].map(rank).fillna(len(rank)).to_numpy(dtype=np.int64),
+                       "key": found["key"].to_numpy(dtype=object)})
+    order = by.sort_values(["rank", "key"], kind="stable").index.to_numpy()
+    return found.take(order).reset_index(drop=True)
+
+
 def judge(facts: Facts, as_of: dt.date, rules: list[ModuleType], res: AuditResult | None = None) -> list[Judged]:
     """Every rule's answer over one contract's facts (steps 2 to 4 of the module docstring); their
     warnings and, with ``facts.trace``, their verdicts go to ``res``."""
