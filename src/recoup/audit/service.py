@@ -275,7 +275,7 @@ def _audit(engine: Engine, contracts: ContractSet, as_of: dt.date, clock: Clock,
     summary.warnings = result.warnings
     for e in contracts.errors:
         summary.warnings[f"contract not loaded: {e}"] += 1
-    found = numbering_order(result.findings)
+    found = result.findings = numbering_order(result.findings)    # the unordered frame is not kept beside it
     threshold = to_cents(approval_threshold) if approval_threshold is not None else None
     audited_carriers = {c.carrier for c in contracts.contracts}
     watch: dict[str, str] = {} if scope is None else json.loads(state.get(K_WATCH) or "{}")

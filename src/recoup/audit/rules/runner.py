@@ -99,6 +99,8 @@ def numbering_order(found: pd.DataFrame) -> pd.DataFrame:
     by = pd.DataFrame({"rank": found["kind"].map(rank).fillna(len(rank)).to_numpy(dtype=np.int64),
                        "key": found["key"].to_numpy(dtype=object)})
     order = by.sort_values(["rank", "key"], kind="stable").index.to_numpy()
+    if bool((order[1:] > order[:-1]).all()):
+        return found
     return found.take(order).reset_index(drop=True)
 
 
