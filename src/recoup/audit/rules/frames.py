@@ -70,8 +70,9 @@ def _opt_bool(v: object) -> bool | None:
 def prepare_frames(shipments: pd.DataFrame, scans: pd.DataFrame, lines: pd.DataFrame) -> AuditFrames:
     """The frames ``run_audit`` expects, from rows as the store returns them (or as tests build them):
     the ``*_FIELDS`` columns; dates as dates or ISO text; instants aware or ISO text with an offset."""
-    # no copy: under pandas' copy-on-write the caller's frames never see the columns replaced here, and
-    # the columns kept are shared, not duplicated (a full worker's frames would be held twice)
+    # no .copy(): the columns replaced below are assigned, never written into, so the caller's frames
+    # keep theirs; under pandas 3's copy-on-write the columns kept are shared, not held twice (a full
+    # worker's frames were)
     ships = shipments.reindex(columns=SHIPMENT_FIELDS)
     sc = scans.reindex(columns=SCAN_FIELDS)
     ln = lines.reindex(columns=LINE_FIELDS)

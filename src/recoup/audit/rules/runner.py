@@ -44,8 +44,8 @@ from recoup.sla.contracts import ContractSet
 
 REFUNDED = "refunded"      # the line verdict of ``suppress_refunded``
 # The kinds of spec/audits.md: their findings come first in the result, every contract's, then the
-# others' (the order of the findings when the first 11 were judged in a pass of their own; a new
-# store numbers findings in this order).
+# others' (the order of the findings when the first 11 were judged in a pass of their own;
+# ``numbering_order`` numbers a run's findings in this order of kinds).
 _AUDITS_MD = frozenset((*SERVICE_KINDS, *BILLING_KINDS))
 
 
@@ -86,10 +86,10 @@ def run_audit(frames: AuditFrames, contracts: ContractSet, as_of: dt.date, *, tr
 
 
 def numbering_order(found: pd.DataFrame) -> pd.DataFrame:
-    """The findings in the order a run numbers them: by kind, audits.md's kinds first and each group in
-    judging order (as ``run_audit`` lists them), then by key (unique). It does not depend on how a full
-    run cut the parcels into slices and pieces (the CPUs, the piece size), so the same inputs and as-of
-    give the same ids on any machine."""
+    """The findings in the order a run numbers them: by kind (audits.md's kinds, then the others, each
+    group in judging order), then by key (unique). It does not depend on how a full run cut the parcels
+    into slices and pieces (the CPUs, the piece size), so the same inputs and as-of give the same ids on
+    any machine."""
     from recoup.audit.rules import RULES
 
     if len(found) < 2:
