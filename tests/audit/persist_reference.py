@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from recoup.audit.frames import CHUNK, Key, by_keys
+from recoup.audit.persist import FIELDS, TRACKED, AuditSummary
 from recoup.audit.rules import FINDING_COLUMNS
 from recoup.claims.lifecycle import UNFILED, idempotency_key, move
 from recoup.store.bulk import insert_many, raw_rows, update_many
@@ -24,28 +24,6 @@ FT = table_of(Finding)
 CT = table_of(Claim)
 HT = table_of(FindingHistory)
 ET = table_of(ClaimEvent)
-
-FIELDS = ("kind", "carrier", "tracking_number", "invoice_number", "invoice_line_id", "amount_cents", "currency",
-          "deadline", "claimable", "reason", "evidence")
-TRACKED = ("kind", "carrier", "tracking_number", "invoice_number", "invoice_line_id", "amount_cents", "currency",
-           "deadline", "claimable")     # a change of these is an "updated" history entry
-
-
-@dataclass
-class AuditSummary:
-    as_of: dt.date
-    shipments: int = 0
-    findings: int = 0
-    new: int = 0
-    updated: int = 0
-    withdrawn: int = 0
-    claims_opened: int = 0
-    claims_cancelled: int = 0
-    claims_updated: int = 0
-    mode: str = "full"               # full | incremental
-    why: str = ""                    # why a full run, or what the incremental run re-judged
-    by_kind: Counter[str] = field(default_factory=Counter)
-    warnings: Counter[str] = field(default_factory=Counter)
 
 
 def _date(v: Any) -> dt.date | None:
