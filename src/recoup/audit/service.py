@@ -132,8 +132,6 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 def _release() -> None:
     """Give freed memory back to the system (glibc keeps the heap the driver's row tuples grew)."""
-    import gc
-
     gc.collect()
     pa.default_memory_pool().release_unused()    # Arrow's allocator keeps what the packed and COPY reads freed
     trim = _malloc_trim()
